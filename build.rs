@@ -1,0 +1,31 @@
+//! Generates the gRPC code from `proto/` with the pure-Rust `protox` compiler,
+//! so a machine with only cargo builds the service (no system `protoc`).
+
+use std::{env, path::PathBuf};
+
+const PROTO_ROOT: &str = "proto";
+const PROTO_FILES: &[&str] = &[
+    "proto/kpi/v1/records.proto",
+    "proto/kpi/v1/ingest_service.proto",
+    "proto/kpi/v1/directory_service.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let file_descriptors = protox::compile(PROTO_FILES, [PROTO_ROOT])?;
+
+    // The encoded descriptor set feeds server reflection.
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let descriptor_path = out_dir.join("kpi_descriptor.bin");
+    std::fs::write(
+        &descriptor_path,
+        prost::Message::encode_to_vec(&file_descriptors),
+    )?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(file_descriptors)?;
+
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    Ok(())
+}
