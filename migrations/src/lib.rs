@@ -1,0 +1,35 @@
+//! Schema migrations of kpi-service. Append-only: a released migration is
+//! never edited; a change of schema is a new migration with a real `down`.
+//!
+//! Conventions shared by every table:
+//! - instants are BIGINT microseconds since the Unix epoch (UTC), in columns
+//!   ending in `_at_us`: exact, portable between SQLite and PostgreSQL, and
+//!   cheap to range-scan and sum;
+//! - every ingested record has a surrogate `id`, its natural key
+//!   (`source`, `external_id`) under a unique index (which is what makes
+//!   replays idempotent), a `revision`, a `content_hash` and a `voided` flag.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_directory;
+mod m20261125_000002_create_interactions;
+mod m20261125_000003_create_feedback;
+mod m20261125_000004_create_compliance_and_training;
+mod m20261125_000005_create_agent_time;
+mod record_columns;
+
+/// Every migration of the service, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_directory::Migration),
+            Box::new(m20261125_000002_create_interactions::Migration),
+            Box::new(m20261125_000003_create_feedback::Migration),
+            Box::new(m20261125_000004_create_compliance_and_training::Migration),
+            Box::new(m20261125_000005_create_agent_time::Migration),
+        ]
+    }
+}
