@@ -1,0 +1,182 @@
+//! The directory of teams and agents.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::{
+    entities::{agent, team},
+    now_micros, Database, StorageError,
+};
+use crate::domain::directory::{Agent, AgentUpsert, Team, TeamUpsert};
+
+/// Why an agent could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentUpsertError {
+    #[error("team {0:?} is not in the directory")]
+    UnknownTeam(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {micros} out of range")))
+}
+
+fn team_from_row(row: team::Model) -> Result<Team, StorageError> {
+    Ok(Team {
+        team_id: row.team_id,
+        display_name: row.display_name,
+        created_at: instant(row.created_at_us)?,
+        updated_at: instant(row.updated_at_us)?,
+    })
+}
+
+fn agent_from_row(row: agent::Model) -> Result<Agent, StorageError> {
+    Ok(Agent {
+        agent_id: row.agent_id,
+        display_name: row.display_name,
+        team_id: row.team_id,
+        created_at: instant(row.created_at_us)?,
+        updated_at: instant(row.updated_at_us)?,
+    })
+}
+
+impl Database {
+    /// Creates or renames a team; returns it and whether it was new.
+    pub async fn upsert_team(&self, upsert: &TeamUpsert) -> Result<(Team, bool), StorageError> {
+        let connection = self.connection();
+        let created = find_team(connection, &upsert.team_id).await?.is_none();
+        let now_us = now_micros();
+        team::Entity::insert(team::ActiveModel {
+            team_id: Set(upsert.team_id.clone()),
+            display_name: Set(upsert.display_name.clone()),
+            created_at_us: Set(now_us),
+            updated_at_us: Set(now_us),
+        })
+        .on_conflict(
+            OnConflict::column(team::Column::TeamId)
+                .update_columns([team::Column::DisplayName, team::Column::UpdatedAtUs])
+                .to_owned(),
+        )
+        .exec_without_returning(connection)
+        .await?;
+        let stored = find_team(connection, &upsert.team_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("team vanished after upsert".into()))?;
+        Ok((stored, created))
+    }
+
+    pub async fn get_team(&self, team_id: &str) -> Result<Option<Team>, StorageError> {
+        find_team(self.connection(), team_id).await
+    }
+
+    /// Up to `limit` teams with ids after `after`, by id.
+    pub async fn list_teams(
+        &self,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<Team>, StorageError> {
+        let mut query = team::Entity::find().order_by_asc(team::Column::TeamId);
+        if let Some(after) = after {
+            query = query.filter(team::Column::TeamId.gt(after));
+        }
+        query
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(team_from_row)
+            .collect()
+    }
+
+    /// Creates or changes an agent; returns it and whether it was new.
+    pub async fn upsert_agent(
+        &self,
+        upsert: &AgentUpsert,
+    ) -> Result<(Agent, bool), AgentUpsertError> {
+        let connection = self.connection();
+        if let Some(team_id) = &upsert.team_id {
+            if find_team(connection, team_id).await?.is_none() {
+                return Err(AgentUpsertError::UnknownTeam(team_id.clone()));
+            }
+        }
+        let created = find_agent(connection, &upsert.agent_id).await?.is_none();
+        let now_us = now_micros();
+        agent::Entity::insert(agent::ActiveModel {
+            agent_id: Set(upsert.agent_id.clone()),
+            display_name: Set(upsert.display_name.clone()),
+            team_id: Set(upsert.team_id.clone()),
+            created_at_us: Set(now_us),
+            updated_at_us: Set(now_us),
+        })
+        .on_conflict(
+            OnConflict::column(agent::Column::AgentId)
+                .update_columns([
+                    agent::Column::DisplayName,
+                    agent::Column::TeamId,
+                    agent::Column::UpdatedAtUs,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(connection)
+        .await
+        .map_err(StorageError::from)?;
+        let stored = find_agent(connection, &upsert.agent_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("agent vanished after upsert".into()))?;
+        Ok((stored, created))
+    }
+
+    pub async fn get_agent(&self, agent_id: &str) -> Result<Option<Agent>, StorageError> {
+        find_agent(self.connection(), agent_id).await
+    }
+
+    /// Up to `limit` agents with ids after `after`, by id, optionally of one team.
+    pub async fn list_agents(
+        &self,
+        team_id: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<Agent>, StorageError> {
+        let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
+        if let Some(team_id) = team_id {
+            query = query.filter(agent::Column::TeamId.eq(team_id));
+        }
+        if let Some(after) = after {
+            query = query.filter(agent::Column::AgentId.gt(after));
+        }
+        query
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(agent_from_row)
+            .collect()
+    }
+}
+
+async fn find_team(
+    connection: &impl ConnectionTrait,
+    team_id: &str,
+) -> Result<Option<Team>, StorageError> {
+    team::Entity::find_by_id(team_id.to_owned())
+        .one(connection)
+        .await?
+        .map(team_from_row)
+        .transpose()
+}
+
+async fn find_agent(
+    connection: &impl ConnectionTrait,
+    agent_id: &str,
+) -> Result<Option<Agent>, StorageError> {
+    agent::Entity::find_by_id(agent_id.to_owned())
+        .one(connection)
+        .await?
+        .map(agent_from_row)
+        .transpose()
+}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "survey_responses")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub revision: Option<i64>,
+    pub voided: bool,
+    pub content_hash: String,
+    pub ingested_at_us: i64,
+    pub updated_at_us: i64,
+    pub interaction_source: Option<String>,
+    pub interaction_external_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub kind: String,
+    pub score: i32,
+    pub responded_at_us: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

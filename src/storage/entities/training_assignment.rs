@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "training_assignments")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub revision: Option<i64>,
+    pub voided: bool,
+    pub content_hash: String,
+    pub ingested_at_us: i64,
+    pub updated_at_us: i64,
+    pub agent_id: String,
+    pub course_id: String,
+    pub due_at_us: i64,
+    pub completed_at_us: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
