@@ -1,0 +1,204 @@
+//! Typed, layered settings: built-in defaults, then an optional TOML file,
+//! then environment variables prefixed `KPI__` with `__` between levels
+//! (`KPI__SERVER__LISTEN_ADDR`, `KPI__DATABASE__URL`, ...). Validated once,
+//! at load.
+
+use std::{net::SocketAddr, path::Path, str::FromStr, time::Duration};
+
+use serde::Deserialize;
+
+/// Every setting of the service.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub ingest: IngestSettings,
+    pub reporting: ReportingSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+/// The gRPC listener and its limits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen_addr: String,
+    /// Largest request message the server decodes, in bytes.
+    pub max_decode_message_bytes: usize,
+    /// Largest response message the server encodes, in bytes.
+    pub max_encode_message_bytes: usize,
+    /// Calls running at once across all connections; more wait.
+    pub max_concurrent_requests: usize,
+    /// Per-call timeout in seconds, below the clients' own deadlines.
+    pub request_timeout_seconds: u64,
+    /// Serve gRPC server reflection (v1 and v1alpha).
+    pub reflection: bool,
+    /// How long shutdown waits for in-flight calls before it stops anyway.
+    pub shutdown_grace_seconds: u64,
+}
+
+/// The database connection pool.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path?mode=rwc` (embedded default) or `postgres://...`.
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    /// How long a call waits for a pooled connection before UNAVAILABLE.
+    pub acquire_timeout_seconds: u64,
+    /// How long opening a connection may take before UNAVAILABLE.
+    pub connect_timeout_seconds: u64,
+    /// Apply pending migrations at start-up (otherwise run `kpi-service migrate`).
+    pub migrate_on_start: bool,
+    /// Seconds between database health probes.
+    pub health_check_interval_seconds: u64,
+}
+
+/// Limits on what ingestion accepts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    /// Most items in one ingest batch.
+    pub max_batch_size: usize,
+    /// How far in the future a record's timestamps may lie (clock skew).
+    pub future_tolerance_seconds: i64,
+}
+
+/// How periods are cut.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportingSettings {
+    /// IANA time zone of calendar days, weeks and months, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,kpi_service=debug`;
+    /// `RUST_LOG` overrides it.
+    pub log_filter: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A setting that failed validation or could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("could not read settings: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid setting {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+const DEFAULTS: &[(&str, &str)] = &[
+    ("server.listen_addr", "127.0.0.1:50051"),
+    ("server.max_decode_message_bytes", "16777216"),
+    ("server.max_encode_message_bytes", "16777216"),
+    ("server.max_concurrent_requests", "256"),
+    ("server.request_timeout_seconds", "30"),
+    ("server.reflection", "true"),
+    ("server.shutdown_grace_seconds", "20"),
+    ("database.url", "sqlite://kpi-service.db?mode=rwc"),
+    ("database.max_connections", "16"),
+    ("database.min_connections", "1"),
+    ("database.acquire_timeout_seconds", "5"),
+    ("database.connect_timeout_seconds", "5"),
+    ("database.migrate_on_start", "true"),
+    ("database.health_check_interval_seconds", "5"),
+    ("ingest.max_batch_size", "1000"),
+    ("ingest.future_tolerance_seconds", "300"),
+    ("reporting.time_zone", "UTC"),
+    ("telemetry.log_format", "text"),
+    ("telemetry.log_filter", "info"),
+];
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then `KPI__*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        for (key, value) in DEFAULTS {
+            builder = builder.set_default(*key, *value)?;
+        }
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("KPI")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The defaults alone, for tests that then override a few fields.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Self::load(None)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| SettingsError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        SocketAddr::from_str(&self.server.listen_addr).map_err(|_| {
+            invalid(
+                "server.listen_addr",
+                "expected host:port, e.g. 0.0.0.0:50051",
+            )
+        })?;
+        chrono_tz::Tz::from_str(&self.reporting.time_zone)
+            .map_err(|_| invalid("reporting.time_zone", "expected an IANA time zone name"))?;
+        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
+        {
+            return Err(invalid(
+                "database.url",
+                "expected a sqlite:// or postgres:// URL",
+            ));
+        }
+        if self.ingest.max_batch_size == 0 || self.ingest.max_batch_size > 10_000 {
+            return Err(invalid("ingest.max_batch_size", "must be 1-10000"));
+        }
+        if self.ingest.future_tolerance_seconds < 0 {
+            return Err(invalid("ingest.future_tolerance_seconds", "must be >= 0"));
+        }
+        if self.database.max_connections == 0
+            || self.database.min_connections > self.database.max_connections
+        {
+            return Err(invalid(
+                "database.max_connections",
+                "must be >= 1 and >= database.min_connections",
+            ));
+        }
+        if self.server.max_concurrent_requests == 0 {
+            return Err(invalid("server.max_concurrent_requests", "must be >= 1"));
+        }
+        Ok(())
+    }
+}
+
+impl ServerSettings {
+    pub fn listen_addr(&self) -> SocketAddr {
+        // Validated at load.
+        SocketAddr::from_str(&self.listen_addr).unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_seconds)
+    }
+}
+
+impl ReportingSettings {
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        // Validated at load.
+        chrono_tz::Tz::from_str(&self.time_zone).unwrap_or(chrono_tz::UTC)
+    }
+}

@@ -1,0 +1,294 @@
+//! `kpi.v1.DirectoryService`: teams and agents.
+
+use chrono::{DateTime, Utc};
+use tonic::{Request, Response, Status};
+
+use super::{
+    error::ApiError,
+    fields::{FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
+    log_outcome,
+    pagination::{decode_token, encode_token, page_size, request_fingerprint},
+    pb,
+};
+use crate::{
+    domain::{
+        directory::{Agent, AgentUpsert, Team, TeamUpsert},
+        violations::Violations,
+    },
+    storage::Database,
+};
+
+/// The directory service.
+#[derive(Clone)]
+pub struct DirectoryApi {
+    database: Database,
+}
+
+impl DirectoryApi {
+    pub fn new(database: Database) -> Self {
+        Self { database }
+    }
+}
+
+pub(crate) fn timestamp(instant: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: instant.timestamp(),
+        nanos: instant.timestamp_subsec_nanos() as i32,
+    }
+}
+
+fn team_to_pb(team: Team) -> pb::Team {
+    pb::Team {
+        team_id: team.team_id,
+        display_name: team.display_name,
+        create_time: Some(timestamp(team.created_at)),
+        update_time: Some(timestamp(team.updated_at)),
+    }
+}
+
+fn agent_to_pb(agent: Agent) -> pb::Agent {
+    pb::Agent {
+        agent_id: agent.agent_id,
+        display_name: agent.display_name,
+        team_id: agent.team_id.unwrap_or_default(),
+        create_time: Some(timestamp(agent.created_at)),
+        update_time: Some(timestamp(agent.updated_at)),
+    }
+}
+
+fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
+    let mut violations = Violations::new();
+    let Some(team) = request.team else {
+        return Err(ApiError::invalid_field("team", "team is required"));
+    };
+    let mut parser = FieldParser::new("team", &mut violations);
+    let upsert = TeamUpsert {
+        team_id: parser.required_id("team_id", &team.team_id, MAX_ID_LEN),
+        display_name: parser.text("display_name", &team.display_name, MAX_NAME_LEN),
+    };
+    violations
+        .into_result(upsert)
+        .map_err(ApiError::invalid_fields)
+}
+
+fn parse_agent(request: pb::UpsertAgentRequest) -> Result<AgentUpsert, ApiError> {
+    let mut violations = Violations::new();
+    let Some(agent) = request.agent else {
+        return Err(ApiError::invalid_field("agent", "agent is required"));
+    };
+    let mut parser = FieldParser::new("agent", &mut violations);
+    let upsert = AgentUpsert {
+        agent_id: parser.required_id("agent_id", &agent.agent_id, MAX_ID_LEN),
+        display_name: parser.text("display_name", &agent.display_name, MAX_NAME_LEN),
+        team_id: parser.optional_id("team_id", &agent.team_id, MAX_ID_LEN),
+    };
+    violations
+        .into_result(upsert)
+        .map_err(ApiError::invalid_fields)
+}
+
+fn required_id(field: &str, value: &str) -> Result<String, ApiError> {
+    let mut violations = Violations::new();
+    let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
+    violations.into_result(id).map_err(ApiError::invalid_fields)
+}
+
+fn team_not_found(team_id: String) -> ApiError {
+    ApiError::NotFound {
+        reason: "TEAM_NOT_FOUND",
+        resource_type: "team",
+        name: team_id,
+    }
+}
+
+fn agent_not_found(agent_id: String) -> ApiError {
+    ApiError::NotFound {
+        reason: "AGENT_NOT_FOUND",
+        resource_type: "agent",
+        name: agent_id,
+    }
+}
+
+impl DirectoryApi {
+    async fn upsert_team(
+        &self,
+        request: pb::UpsertTeamRequest,
+    ) -> Result<pb::UpsertTeamResponse, ApiError> {
+        let upsert = parse_team(request)?;
+        let (team, created) = self.database.upsert_team(&upsert).await?;
+        Ok(pb::UpsertTeamResponse {
+            team: Some(team_to_pb(team)),
+            created,
+        })
+    }
+
+    async fn get_team(&self, request: pb::GetTeamRequest) -> Result<pb::GetTeamResponse, ApiError> {
+        let team_id = required_id("team_id", &request.team_id)?;
+        let team = self.database.get_team(&team_id).await?;
+        let team = team.ok_or_else(|| team_not_found(team_id))?;
+        Ok(pb::GetTeamResponse {
+            team: Some(team_to_pb(team)),
+        })
+    }
+
+    async fn list_teams(
+        &self,
+        request: pb::ListTeamsRequest,
+    ) -> Result<pb::ListTeamsResponse, ApiError> {
+        let limit = page_size(request.page_size)?;
+        let fingerprint = request_fingerprint(&["teams"]);
+        let after = decode_token(&request.page_token, &fingerprint)?;
+        // One extra row tells whether another page exists.
+        let mut teams = self
+            .database
+            .list_teams(after.as_deref(), limit + 1)
+            .await?;
+        let next_page_token = next_token(&mut teams, limit, &fingerprint, |team| &team.team_id);
+        Ok(pb::ListTeamsResponse {
+            teams: teams.into_iter().map(team_to_pb).collect(),
+            next_page_token,
+        })
+    }
+
+    async fn upsert_agent(
+        &self,
+        request: pb::UpsertAgentRequest,
+    ) -> Result<pb::UpsertAgentResponse, ApiError> {
+        let upsert = parse_agent(request)?;
+        let (agent, created) = self.database.upsert_agent(&upsert).await?;
+        Ok(pb::UpsertAgentResponse {
+            agent: Some(agent_to_pb(agent)),
+            created,
+        })
+    }
+
+    async fn get_agent(
+        &self,
+        request: pb::GetAgentRequest,
+    ) -> Result<pb::GetAgentResponse, ApiError> {
+        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let agent = self.database.get_agent(&agent_id).await?;
+        let agent = agent.ok_or_else(|| agent_not_found(agent_id))?;
+        Ok(pb::GetAgentResponse {
+            agent: Some(agent_to_pb(agent)),
+        })
+    }
+
+    async fn list_agents(
+        &self,
+        request: pb::ListAgentsRequest,
+    ) -> Result<pb::ListAgentsResponse, ApiError> {
+        let limit = page_size(request.page_size)?;
+        let mut violations = Violations::new();
+        let team_id = FieldParser::new("", &mut violations).optional_id(
+            "team_id",
+            &request.team_id,
+            MAX_ID_LEN,
+        );
+        violations
+            .into_result(())
+            .map_err(ApiError::invalid_fields)?;
+        let fingerprint = request_fingerprint(&["agents", team_id.as_deref().unwrap_or("")]);
+        let after = decode_token(&request.page_token, &fingerprint)?;
+        if let Some(team_id) = &team_id {
+            if self.database.get_team(team_id).await?.is_none() {
+                return Err(team_not_found(team_id.clone()));
+            }
+        }
+        let mut agents = self
+            .database
+            .list_agents(team_id.as_deref(), after.as_deref(), limit + 1)
+            .await?;
+        let next_page_token = next_token(&mut agents, limit, &fingerprint, |agent| &agent.agent_id);
+        Ok(pb::ListAgentsResponse {
+            agents: agents.into_iter().map(agent_to_pb).collect(),
+            next_page_token,
+        })
+    }
+}
+
+/// Trims the extra row fetched beyond `limit` and returns the token of the
+/// next page, or an empty string on the last page.
+fn next_token<T>(
+    rows: &mut Vec<T>,
+    limit: u64,
+    fingerprint: &str,
+    key: impl Fn(&T) -> &String,
+) -> String {
+    if rows.len() as u64 <= limit {
+        return String::new();
+    }
+    rows.truncate(limit as usize);
+    rows.last()
+        .map(|last| encode_token(fingerprint, key(last)))
+        .unwrap_or_default()
+}
+
+#[tonic::async_trait]
+impl pb::directory_service_server::DirectoryService for DirectoryApi {
+    async fn upsert_team(
+        &self,
+        request: Request<pb::UpsertTeamRequest>,
+    ) -> Result<Response<pb::UpsertTeamResponse>, Status> {
+        log_outcome(
+            "UpsertTeam",
+            DirectoryApi::upsert_team(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_team(
+        &self,
+        request: Request<pb::GetTeamRequest>,
+    ) -> Result<Response<pb::GetTeamResponse>, Status> {
+        log_outcome(
+            "GetTeam",
+            DirectoryApi::get_team(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_teams(
+        &self,
+        request: Request<pb::ListTeamsRequest>,
+    ) -> Result<Response<pb::ListTeamsResponse>, Status> {
+        log_outcome(
+            "ListTeams",
+            DirectoryApi::list_teams(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn upsert_agent(
+        &self,
+        request: Request<pb::UpsertAgentRequest>,
+    ) -> Result<Response<pb::UpsertAgentResponse>, Status> {
+        log_outcome(
+            "UpsertAgent",
+            DirectoryApi::upsert_agent(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_agent(
+        &self,
+        request: Request<pb::GetAgentRequest>,
+    ) -> Result<Response<pb::GetAgentResponse>, Status> {
+        log_outcome(
+            "GetAgent",
+            DirectoryApi::get_agent(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_agents(
+        &self,
+        request: Request<pb::ListAgentsRequest>,
+    ) -> Result<Response<pb::ListAgentsResponse>, Status> {
+        log_outcome(
+            "ListAgents",
+            DirectoryApi::list_agents(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+}

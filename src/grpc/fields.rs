@@ -1,0 +1,206 @@
+//! Parsing single protobuf fields into domain values, recording a violation
+//! (with the field's full path) for every rule broken.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::domain::violations::{nested, Violations};
+
+/// Longest `source`.
+pub const MAX_SOURCE_LEN: usize = 64;
+/// Longest id (external ids, agent, team, course ids).
+pub const MAX_ID_LEN: usize = 128;
+/// Longest display name.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Parses the fields of one message whose path is `path`.
+pub struct FieldParser<'a> {
+    path: String,
+    violations: &'a mut Violations,
+}
+
+impl<'a> FieldParser<'a> {
+    pub fn new(path: impl Into<String>, violations: &'a mut Violations) -> Self {
+        Self {
+            path: path.into(),
+            violations,
+        }
+    }
+
+    /// The full path of `field`.
+    pub fn path_of(&self, field: &str) -> String {
+        if self.path.is_empty() {
+            field.to_owned()
+        } else {
+            nested(&self.path, field)
+        }
+    }
+
+    /// Violations recorded so far by every parser sharing the collector.
+    pub fn violation_count(&self) -> usize {
+        self.violations.len()
+    }
+
+    pub fn violation(&mut self, field: &str, description: impl Into<String>) {
+        let path = self.path_of(field);
+        self.violations.add(path, description);
+    }
+
+    /// A required identifier: non-empty, at most `max_len` characters, no
+    /// control characters, no surrounding white space.
+    pub fn required_id(&mut self, field: &str, value: &str, max_len: usize) -> String {
+        if value.is_empty() {
+            self.violation(field, format!("{field} is required"));
+        } else {
+            self.check_id(field, value, max_len);
+        }
+        value.to_owned()
+    }
+
+    /// An optional identifier: empty means absent.
+    pub fn optional_id(&mut self, field: &str, value: &str, max_len: usize) -> Option<String> {
+        if value.is_empty() {
+            return None;
+        }
+        self.check_id(field, value, max_len);
+        Some(value.to_owned())
+    }
+
+    fn check_id(&mut self, field: &str, value: &str, max_len: usize) {
+        let length = value.chars().count();
+        if length > max_len {
+            self.violation(
+                field,
+                format!("{field} is {length} characters long; at most {max_len} are allowed"),
+            );
+        }
+        if value.chars().any(char::is_control) || value.trim() != value {
+            self.violation(
+                field,
+                format!("{field} must not contain control characters or surrounding spaces"),
+            );
+        }
+    }
+
+    /// Free text such as a display name: at most `max_len` characters.
+    pub fn text(&mut self, field: &str, value: &str, max_len: usize) -> String {
+        let length = value.chars().count();
+        if length > max_len {
+            self.violation(
+                field,
+                format!("{field} is {length} characters long; at most {max_len} are allowed"),
+            );
+        }
+        value.to_owned()
+    }
+
+    /// A required timestamp, truncated to microseconds.
+    pub fn required_instant(
+        &mut self,
+        field: &str,
+        value: Option<&prost_types::Timestamp>,
+    ) -> Option<DateTime<Utc>> {
+        match value {
+            None => {
+                self.violation(field, format!("{field} is required"));
+                None
+            }
+            Some(timestamp) => self.instant(field, timestamp),
+        }
+    }
+
+    /// An optional timestamp, truncated to microseconds.
+    pub fn optional_instant(
+        &mut self,
+        field: &str,
+        value: Option<&prost_types::Timestamp>,
+    ) -> Option<DateTime<Utc>> {
+        value.and_then(|timestamp| self.instant(field, timestamp))
+    }
+
+    fn instant(
+        &mut self,
+        field: &str,
+        timestamp: &prost_types::Timestamp,
+    ) -> Option<DateTime<Utc>> {
+        let earliest = earliest_accepted_instant();
+        let parsed = u32::try_from(timestamp.nanos)
+            .ok()
+            .filter(|nanos| *nanos < 1_000_000_000)
+            .and_then(|nanos| DateTime::from_timestamp(timestamp.seconds, nanos - nanos % 1_000));
+        match parsed {
+            Some(instant) if instant >= earliest && instant.timestamp() < 253_402_300_800 => {
+                Some(instant)
+            }
+            _ => {
+                self.violation(
+                    field,
+                    format!("{field} must be a valid timestamp between 2000-01-01 and 9999-12-31"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Records a violation if `instant` lies after `latest` (now plus the
+    /// clock-skew tolerance).
+    pub fn not_in_future(
+        &mut self,
+        field: &str,
+        instant: Option<DateTime<Utc>>,
+        latest: DateTime<Utc>,
+    ) {
+        if let Some(instant) = instant {
+            if instant > latest {
+                self.violation(
+                    field,
+                    format!("{field} lies in the future ({instant}); records describe what already happened"),
+                );
+            }
+        }
+    }
+
+    /// Records a violation unless `earlier <= later` (when both are known).
+    pub fn ordered(
+        &mut self,
+        later_field: &str,
+        earlier: Option<DateTime<Utc>>,
+        later: Option<DateTime<Utc>>,
+        earlier_field: &str,
+    ) {
+        if let (Some(earlier), Some(later)) = (earlier, later) {
+            if later < earlier {
+                self.violation(
+                    later_field,
+                    format!("{later_field} must not be before {earlier_field}"),
+                );
+            }
+        }
+    }
+
+    /// A count of seconds within `0..=max`.
+    pub fn seconds(&mut self, field: &str, value: i64, max: i64) -> i64 {
+        if !(0..=max).contains(&value) {
+            self.violation(
+                field,
+                format!("{field} must be between 0 and {max} seconds"),
+            );
+        }
+        value
+    }
+
+    /// An optional revision, >= 0.
+    pub fn revision(&mut self, value: Option<i64>) -> Option<i64> {
+        if let Some(revision) = value {
+            if revision < 0 {
+                self.violation("revision", "revision must be >= 0");
+            }
+        }
+        value
+    }
+}
+
+fn earliest_accepted_instant() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}

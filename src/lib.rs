@@ -1,0 +1,12 @@
+//! kpi-service: stores what customer-service systems send about agents'
+//! work and answers KPI scorecards and threshold breaches over gRPC.
+//!
+//! Layers, one direction: `grpc` (protobuf <-> domain, error mapping) ->
+//! `domain` (validated types and pure KPI rules) <- `storage` (SeaORM).
+
+pub mod configuration;
+pub mod domain;
+pub mod grpc;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

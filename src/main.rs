@@ -1,0 +1,76 @@
+//! The `kpi-service` binary: `serve` (the default) or `migrate`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kpi_service::{configuration::Settings, startup::Application, storage::Database, telemetry};
+
+/// Customer-service KPI service (gRPC).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Optional TOML settings file; `KPI__*` environment variables override it.
+    #[arg(long, short, env = "KPI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve gRPC until SIGTERM or Ctrl-C (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(&settings.telemetry);
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let application = Application::build(settings).await?;
+            application.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let database = Database::connect(&settings.database)
+                .await
+                .context("could not connect to the database")?;
+            database.migrate().await.context("migration failed")?;
+            tracing::info!("database migrated");
+            Ok(())
+        }
+    }
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,198 @@
+//! Building and running the application: the database, the gRPC services,
+//! health, reflection, limits and graceful shutdown. Tests build it exactly
+//! as `main` does, on port 0.
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::watch};
+use tonic::transport::{server::TcpIncoming, Server};
+use tonic_health::{server::HealthReporter, ServingStatus};
+
+use crate::{
+    configuration::Settings,
+    grpc::{
+        directory::DirectoryApi,
+        ingest::{IngestApi, IngestLimits},
+        pb::{
+            self, directory_service_server::DirectoryServiceServer,
+            ingest_service_server::IngestServiceServer,
+        },
+    },
+    storage::Database,
+};
+
+/// The gRPC services whose health is reported, besides the overall "".
+const SERVICE_NAMES: &[&str] = &["kpi.v1.IngestService", "kpi.v1.DirectoryService"];
+
+/// A built application, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    database: Database,
+    settings: Settings,
+}
+
+impl Application {
+    /// Connects to the database (migrating it if configured) and binds the
+    /// listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = Database::connect(&settings.database)
+            .await
+            .context("could not connect to the database (check database.url)")?;
+        if settings.database.migrate_on_start {
+            database
+                .migrate()
+                .await
+                .context("could not apply the database migrations")?;
+        }
+        let listener = TcpListener::bind(settings.server.listen_addr())
+            .await
+            .with_context(|| format!("could not listen on {}", settings.server.listen_addr))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            local_addr,
+            database,
+            settings,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops
+    /// accepting calls and lets in-flight calls finish (at most the
+    /// configured grace period).
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let server_settings = &self.settings.server;
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        set_health(&health_reporter, ServingStatus::NotServing).await;
+
+        let (draining_sender, draining) = watch::channel(false);
+        let health_task = tokio::spawn(watch_database_health(
+            self.database.clone(),
+            health_reporter.clone(),
+            Duration::from_secs(self.settings.database.health_check_interval_seconds.max(1)),
+            draining.clone(),
+        ));
+
+        let limits = IngestLimits {
+            max_batch_size: self.settings.ingest.max_batch_size,
+            future_tolerance: chrono::Duration::seconds(
+                self.settings.ingest.future_tolerance_seconds,
+            ),
+            time_zone: self.settings.reporting.time_zone(),
+        };
+        let decode_limit = server_settings.max_decode_message_bytes;
+        let encode_limit = server_settings.max_encode_message_bytes;
+        let ingest = IngestServiceServer::new(IngestApi::new(self.database.clone(), limits))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
+        let directory = DirectoryServiceServer::new(DirectoryApi::new(self.database.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
+
+        let (reflection_v1, reflection_v1alpha) = if server_settings.reflection {
+            let descriptors = || {
+                tonic_reflection::server::Builder::configure()
+                    .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            };
+            (
+                Some(descriptors().build_v1()?),
+                Some(descriptors().build_v1alpha()?),
+            )
+        } else {
+            (None, None)
+        };
+
+        let stop_accepting = {
+            let health_reporter = health_reporter.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutdown requested: reporting NOT_SERVING and draining");
+                let _ = draining_sender.send(true);
+                set_health(&health_reporter, ServingStatus::NotServing).await;
+            }
+        };
+
+        let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
+        let router = Server::builder()
+            .timeout(server_settings.request_timeout())
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                server_settings.max_concurrent_requests,
+            ))
+            .trace_fn(|request| tracing::info_span!("grpc", rpc = %request.uri().path()))
+            .add_service(health_service)
+            .add_optional_service(reflection_v1)
+            .add_optional_service(reflection_v1alpha)
+            .add_service(ingest)
+            .add_service(directory);
+
+        tracing::info!(address = %self.local_addr, "serving gRPC");
+        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+        let serve = router.serve_with_incoming_shutdown(incoming, stop_accepting);
+        let mut draining_started = draining;
+        let outcome = tokio::select! {
+            result = serve => result.context("the gRPC server failed"),
+            () = async {
+                let _ = draining_started.wait_for(|draining| *draining).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_seconds = grace.as_secs(), "in-flight calls outlived the shutdown grace period");
+                Ok(())
+            }
+        };
+        health_task.abort();
+        tracing::info!("stopped");
+        outcome
+    }
+}
+
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for service in SERVICE_NAMES {
+        reporter.set_service_status(*service, status).await;
+    }
+}
+
+/// Reports SERVING while the database answers and its schema is current,
+/// NOT_SERVING otherwise, until draining starts.
+async fn watch_database_health(
+    database: Database,
+    reporter: HealthReporter,
+    interval: Duration,
+    draining: watch::Receiver<bool>,
+) {
+    let mut last = None;
+    loop {
+        if *draining.borrow() {
+            return;
+        }
+        let ready = database.is_ready().await;
+        if *draining.borrow() {
+            return;
+        }
+        if last != Some(ready) {
+            let status = if ready {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            tracing::info!(ready, "database health changed");
+            set_health(&reporter, status).await;
+            last = Some(ready);
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
