@@ -1,0 +1,13 @@
+//! Integration tests: the real server on a free port, a real tonic client,
+//! and every test against both SQLite and PostgreSQL (a fresh database each).
+
+// Tests may unwrap: a panic is how they fail.
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+mod helpers;
+
+mod directory;
+mod ingest;
+mod ingest_validation;
+mod operations;

@@ -1,0 +1,236 @@
+//! Operations: health, reflection, graceful shutdown, database outages.
+
+use std::time::Duration;
+
+use kpi_service::grpc::pb;
+use sea_orm::TransactionTrait;
+use tokio_stream::StreamExt;
+use tonic::Code;
+use tonic_health::pb::{
+    health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
+};
+use tonic_types::StatusExt;
+
+use crate::{
+    fixtures::{interaction, interactions},
+    helpers::{error_reason, spawn_app, spawn_app_with, Backend},
+    on_both_backends,
+};
+
+on_both_backends!(
+    health_reports_serving_once_the_database_is_migrated,
+    reflection_lists_every_service_in_v1_and_v1alpha,
+    shutdown_reports_not_serving_and_finishes_in_flight_calls,
+    a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung,
+);
+
+async fn wait_for_status(
+    client: &mut HealthClient<tonic::transport::Channel>,
+    service: &str,
+    wanted: ServingStatus,
+) {
+    for _ in 0..100 {
+        let reply = client
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health check failed")
+            .into_inner();
+        if reply.status == wanted as i32 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{service:?} never reported {wanted:?}");
+}
+
+async fn health_reports_serving_once_the_database_is_migrated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut health = HealthClient::new(app.channel.clone());
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+    wait_for_status(&mut health, "kpi.v1.IngestService", ServingStatus::Serving).await;
+    wait_for_status(
+        &mut health,
+        "kpi.v1.DirectoryService",
+        ServingStatus::Serving,
+    )
+    .await;
+    let status = health
+        .check(HealthCheckRequest {
+            service: "no.such.Service".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let app = spawn_app(backend).await;
+
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+    let mut replies = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection v1 failed")
+        .into_inner();
+    let reply = replies
+        .next()
+        .await
+        .expect("no reply")
+        .expect("reflection error");
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        reply.message_response
+    else {
+        panic!("unexpected reflection reply");
+    };
+    let names: Vec<String> = list
+        .service
+        .into_iter()
+        .map(|service| service.name)
+        .collect();
+    for expected in [
+        "kpi.v1.IngestService",
+        "kpi.v1.DirectoryService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|name| name == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "kpi.v1.IngestService".into(),
+            ),
+        ),
+    };
+    let mut client =
+        v1alpha::server_reflection_client::ServerReflectionClient::new(app.channel.clone());
+    let mut replies = client
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection v1alpha failed")
+        .into_inner();
+    let reply = replies
+        .next()
+        .await
+        .expect("no reply")
+        .expect("reflection error");
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(ref files))
+                if !files.file_descriptor_proto.is_empty()
+        ),
+        "v1alpha must describe the ingest service"
+    );
+}
+
+async fn shutdown_reports_not_serving_and_finishes_in_flight_calls(backend: Backend) {
+    let mut app = spawn_app_with(backend, |settings| {
+        settings.database.max_connections = 1;
+        settings.database.min_connections = 1;
+        settings.database.acquire_timeout_seconds = 10;
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel.clone());
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.next().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+
+    // Hold the only database connection so that the call below is surely
+    // in flight (waiting for it) when shutdown begins.
+    let blocker = app.database.connection().begin().await.unwrap();
+    let batch: Vec<pb::Interaction> = (0..200)
+        .map(|n| interaction(&format!("call-{n}"), "ana"))
+        .collect();
+    let mut client = app.ingest();
+    let in_flight =
+        tokio::spawn(async move { client.ingest_interactions(interactions(batch)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let server = app.begin_shutdown();
+    let next = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("no health update after shutdown")
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status, ServingStatus::NotServing as i32);
+    drop(watch);
+    drop(blocker);
+
+    let reply = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight call must complete");
+    assert_eq!(reply.into_inner().results.len(), 200);
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server did not stop")
+        .unwrap()
+        .expect("the server failed");
+    assert_eq!(app.count_rows("interactions").await, 200);
+}
+
+async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.database.max_connections = 1;
+        settings.database.min_connections = 1;
+        settings.database.acquire_timeout_seconds = 1;
+    })
+    .await;
+    let blocker = app.database.connection().begin().await.unwrap();
+
+    let started = std::time::Instant::now();
+    let status = app
+        .ingest()
+        .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
+        .await
+        .unwrap_err();
+
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the call must not hang"
+    );
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(
+        error_reason(&status).as_deref(),
+        Some("DATABASE_UNAVAILABLE")
+    );
+    assert!(
+        status.get_details_retry_info().is_some(),
+        "UNAVAILABLE carries RetryInfo"
+    );
+    let message = status.message().to_lowercase();
+    for internal in ["sql", "pool", "timed out", "select", "insert"] {
+        assert!(
+            !message.contains(internal),
+            "internal detail {internal:?} leaked: {message}"
+        );
+    }
+    drop(blocker);
+    app.ingest()
+        .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
+        .await
+        .expect("the service recovers once the database is free");
+}
