@@ -1,7 +1,11 @@
 //! Domain types and rules, free of IO: validated records, the replay rules
-//! of ingestion, and (in `kpi`, `policy`, `period`) the KPI arithmetic.
+//! of ingestion, the KPI catalogue and arithmetic, target policies and
+//! reporting periods.
 
 pub mod directory;
 pub mod ingest;
+pub mod kpi;
+pub mod period;
+pub mod policy;
 pub mod records;
 pub mod violations;

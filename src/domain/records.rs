@@ -44,6 +44,20 @@ impl Channel {
             Channel::Other => "other",
         }
     }
+
+    /// The channel named by [`Channel::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Channel::Phone,
+            Channel::Chat,
+            Channel::Email,
+            Channel::Social,
+            Channel::Messaging,
+            Channel::Other,
+        ]
+        .into_iter()
+        .find(|channel| channel.as_str() == text)
+    }
 }
 
 /// One handled customer contact.

@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{
     domain::{
+        period::start_of_day,
         records::{
             Channel, ComplianceKind, CriterionRating, NewAgentTime, NewComplianceCheck,
             NewInteraction, NewQaEvaluation, NewSurveyResponse, NewTrainingAssignment,
@@ -602,17 +603,7 @@ pub fn agent_time(
 /// The instants of local midnight starting `day` and the next one, in `zone`.
 fn local_day(day: &str, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     let date = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
-    let start = local_midnight(date, zone)?;
-    let end = local_midnight(date.succ_opt()?, zone)?;
+    let start = start_of_day(date, zone).ok()?;
+    let end = start_of_day(date.succ_opt()?, zone).ok()?;
     Some((start, end))
-}
-
-/// The first instant of `date` in `zone` (the end of a DST gap when the day
-/// starts inside one).
-fn local_midnight(date: NaiveDate, zone: Tz) -> Option<DateTime<Utc>> {
-    (0..=3).find_map(|hour| {
-        zone.from_local_datetime(&date.and_hms_opt(hour, 0, 0)?)
-            .earliest()
-            .map(|local| local.with_timezone(&Utc))
-    })
 }

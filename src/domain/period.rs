@@ -1,0 +1,279 @@
+//! Reporting periods: calendar days, ISO weeks and months cut at local
+//! midnight in the reporting time zone (a day may last 23 or 25 hours), or
+//! custom half-open ranges; and their division into trend buckets.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// A half-open interval `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// What a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodSpec {
+    /// The calendar day.
+    Day(NaiveDate),
+    /// The ISO week (Monday to Sunday) containing the date.
+    IsoWeek(NaiveDate),
+    /// The calendar month containing the date.
+    Month(NaiveDate),
+    Custom {
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+}
+
+/// The bucket size of a trend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+}
+
+/// Why a period cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("the period must end after it starts")]
+    Empty,
+    #[error("the period spans {days} days; at most {max_days} are allowed")]
+    TooLong { days: i64, max_days: u32 },
+    #[error("the period would have {buckets} buckets; at most {max_buckets} are allowed")]
+    TooManyBuckets { buckets: usize, max_buckets: usize },
+    #[error("the date lies outside the supported calendar")]
+    OutOfRange,
+}
+
+/// The calendar date of `instant` in `zone`.
+pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
+    instant.with_timezone(&zone).date_naive()
+}
+
+/// The first instant of `date` in `zone`: local midnight, or the end of the
+/// DST gap when the day starts inside one.
+pub fn start_of_day(date: NaiveDate, zone: Tz) -> Result<DateTime<Utc>, PeriodError> {
+    // Gaps are at most a few hours; probe forward minute by minute from
+    // midnight only when midnight itself does not exist.
+    let midnight = date.and_hms_opt(0, 0, 0).ok_or(PeriodError::OutOfRange)?;
+    (0..=24 * 60)
+        .map(|minutes| midnight + Duration::minutes(minutes))
+        .find_map(|local| zone.from_local_datetime(&local).earliest())
+        .map(|instant| instant.with_timezone(&Utc))
+        .ok_or(PeriodError::OutOfRange)
+}
+
+fn next_day(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    date.succ_opt().ok_or(PeriodError::OutOfRange)
+}
+
+fn first_of_next_month(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    let (year, month) = if date.month() == 12 {
+        (date.year() + 1, 1)
+    } else {
+        (date.year(), date.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).ok_or(PeriodError::OutOfRange)
+}
+
+fn monday_of(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+}
+
+/// The local dates `[first, after_last)` of a calendar period.
+fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
+    Ok(match spec {
+        PeriodSpec::Day(date) => Some((date, next_day(date)?)),
+        PeriodSpec::IsoWeek(date) => {
+            let monday = monday_of(date);
+            Some((monday, monday + Duration::days(7)))
+        }
+        PeriodSpec::Month(date) => {
+            let first = date.with_day(1).ok_or(PeriodError::OutOfRange)?;
+            Some((first, first_of_next_month(first)?))
+        }
+        PeriodSpec::Custom { .. } => None,
+    })
+}
+
+/// Resolves a period in `zone`, refusing empty ones and ones longer than
+/// `max_days` (24-hour days).
+pub fn resolve(spec: PeriodSpec, zone: Tz, max_days: u32) -> Result<Period, PeriodError> {
+    let period = match (spec, calendar_dates(spec)?) {
+        (PeriodSpec::Custom { start, end }, _) => Period { start, end },
+        (_, Some((first, after_last))) => Period {
+            start: start_of_day(first, zone)?,
+            end: start_of_day(after_last, zone)?,
+        },
+        (_, None) => return Err(PeriodError::OutOfRange),
+    };
+    if period.end <= period.start {
+        return Err(PeriodError::Empty);
+    }
+    // One extra hour allows a calendar span that contains a DST change.
+    let longest = Duration::days(i64::from(max_days)) + Duration::hours(1);
+    if period.end - period.start > longest {
+        return Err(PeriodError::TooLong {
+            days: (period.end - period.start).num_days(),
+            max_days,
+        });
+    }
+    Ok(period)
+}
+
+/// Splits `range` into consecutive calendar buckets in `zone`; the first and
+/// last are clipped to the range.
+pub fn buckets(
+    range: Period,
+    granularity: Granularity,
+    zone: Tz,
+    max_buckets: usize,
+) -> Result<Vec<Period>, PeriodError> {
+    let mut buckets = Vec::new();
+    let mut bucket_start = range.start;
+    while bucket_start < range.end {
+        if buckets.len() == max_buckets {
+            return Err(PeriodError::TooManyBuckets {
+                buckets: max_buckets + 1,
+                max_buckets,
+            });
+        }
+        let date = local_date(bucket_start, zone);
+        let next_date = match granularity {
+            Granularity::Day => next_day(date)?,
+            Granularity::Week => monday_of(date) + Duration::days(7),
+            Granularity::Month => first_of_next_month(date)?,
+        };
+        let bucket_end = start_of_day(next_date, zone)?.min(range.end);
+        buckets.push(Period {
+            start: bucket_start,
+            end: bucket_end,
+        });
+        bucket_start = bucket_end;
+    }
+    Ok(buckets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_month_in_berlin_spans_the_dst_change() {
+        // CET (+1) on March 1st, CEST (+2) on April 1st, 2025.
+        let march = resolve(
+            PeriodSpec::Month(date("2025-03-14")),
+            chrono_tz::Europe::Berlin,
+            366,
+        )
+        .unwrap();
+        assert_eq!(march.start, utc("2025-02-28T23:00:00Z"));
+        assert_eq!(march.end, utc("2025-03-31T22:00:00Z"));
+    }
+
+    #[test]
+    fn the_day_dst_starts_lasts_23_hours_and_the_day_it_ends_25() {
+        let spring = resolve(
+            PeriodSpec::Day(date("2025-03-30")),
+            chrono_tz::Europe::Berlin,
+            1,
+        )
+        .unwrap();
+        assert_eq!(spring.end - spring.start, Duration::hours(23));
+        let autumn = resolve(
+            PeriodSpec::Day(date("2026-10-25")),
+            chrono_tz::Europe::Berlin,
+            1,
+        )
+        .unwrap();
+        assert_eq!(autumn.start, utc("2026-10-24T22:00:00Z"));
+        assert_eq!(autumn.end, utc("2026-10-25T23:00:00Z"));
+    }
+
+    #[test]
+    fn a_day_starting_in_a_dst_gap_starts_when_the_gap_ends() {
+        // Santiago de Chile skipped from 2024-09-08 00:00 to 01:00 local (-4 -> -3).
+        let day = resolve(
+            PeriodSpec::Day(date("2024-09-08")),
+            chrono_tz::America::Santiago,
+            1,
+        )
+        .unwrap();
+        assert_eq!(day.start, utc("2024-09-08T04:00:00Z"));
+    }
+
+    #[test]
+    fn an_iso_week_can_cross_a_year_end() {
+        let week = resolve(PeriodSpec::IsoWeek(date("2025-01-01")), chrono_tz::UTC, 366).unwrap();
+        assert_eq!(week.start, utc("2024-12-30T00:00:00Z"));
+        assert_eq!(week.end, utc("2025-01-06T00:00:00Z"));
+    }
+
+    #[test]
+    fn month_ends_are_found_in_every_month() {
+        let february = resolve(PeriodSpec::Month(date("2024-02-29")), chrono_tz::UTC, 366).unwrap();
+        assert_eq!(february.end, utc("2024-03-01T00:00:00Z"));
+        let december = resolve(PeriodSpec::Month(date("2026-12-31")), chrono_tz::UTC, 366).unwrap();
+        assert_eq!(december.end, utc("2027-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn custom_ranges_must_be_non_empty_and_not_too_long() {
+        let start = utc("2026-01-01T00:00:00Z");
+        let empty = PeriodSpec::Custom { start, end: start };
+        assert_eq!(resolve(empty, chrono_tz::UTC, 366), Err(PeriodError::Empty));
+        let long = PeriodSpec::Custom {
+            start,
+            end: start + Duration::days(367),
+        };
+        assert!(matches!(
+            resolve(long, chrono_tz::UTC, 366),
+            Err(PeriodError::TooLong { .. })
+        ));
+        let leap_year = PeriodSpec::Custom {
+            start: utc("2024-01-01T00:00:00Z"),
+            end: utc("2025-01-01T00:00:00Z"),
+        };
+        assert!(resolve(leap_year, chrono_tz::UTC, 366).is_ok());
+    }
+
+    #[test]
+    fn a_month_splits_into_clipped_iso_weeks() {
+        // November 2026 starts on a Sunday and ends on a Monday.
+        let november = resolve(PeriodSpec::Month(date("2026-11-01")), chrono_tz::UTC, 366).unwrap();
+        let weeks = buckets(november, Granularity::Week, chrono_tz::UTC, 10).unwrap();
+        let starts: Vec<DateTime<Utc>> = weeks.iter().map(|week| week.start).collect();
+        assert_eq!(
+            starts,
+            vec![
+                utc("2026-11-01T00:00:00Z"),
+                utc("2026-11-02T00:00:00Z"),
+                utc("2026-11-09T00:00:00Z"),
+                utc("2026-11-16T00:00:00Z"),
+                utc("2026-11-23T00:00:00Z"),
+                utc("2026-11-30T00:00:00Z"),
+            ]
+        );
+        assert_eq!(weeks.last().unwrap().end, utc("2026-12-01T00:00:00Z"));
+        assert!(buckets(november, Granularity::Day, chrono_tz::UTC, 29).is_err());
+        assert_eq!(
+            buckets(november, Granularity::Month, chrono_tz::UTC, 1)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
