@@ -16,14 +16,23 @@ use crate::{
         ingest::{IngestApi, IngestLimits},
         pb::{
             self, directory_service_server::DirectoryServiceServer,
-            ingest_service_server::IngestServiceServer,
+            ingest_service_server::IngestServiceServer, policy_service_server::PolicyServiceServer,
+            scorecard_service_server::ScorecardServiceServer,
         },
+        policy::PolicyApi,
+        scorecard::ScorecardApi,
     },
+    scorecard::ScorecardEngine,
     storage::Database,
 };
 
 /// The gRPC services whose health is reported, besides the overall "".
-const SERVICE_NAMES: &[&str] = &["kpi.v1.IngestService", "kpi.v1.DirectoryService"];
+const SERVICE_NAMES: &[&str] = &[
+    "kpi.v1.IngestService",
+    "kpi.v1.DirectoryService",
+    "kpi.v1.ScorecardService",
+    "kpi.v1.PolicyService",
+];
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -101,6 +110,14 @@ impl Application {
         let directory = DirectoryServiceServer::new(DirectoryApi::new(self.database.clone()))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
+        let engine =
+            ScorecardEngine::new(self.database.clone(), self.settings.reporting.time_zone());
+        let scorecards = ScorecardServiceServer::new(ScorecardApi::new(engine.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
+        let policies = PolicyServiceServer::new(PolicyApi::new(engine))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
 
         let (reflection_v1, reflection_v1alpha) = if server_settings.reflection {
             let descriptors = || {
@@ -137,7 +154,9 @@ impl Application {
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
             .add_service(ingest)
-            .add_service(directory);
+            .add_service(directory)
+            .add_service(scorecards)
+            .add_service(policies);
 
         tracing::info!(address = %self.local_addr, "serving gRPC");
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));

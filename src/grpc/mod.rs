@@ -7,7 +7,11 @@ pub mod directory;
 pub mod error;
 mod fields;
 pub mod ingest;
+mod kpi_results;
 mod pagination;
+mod period;
+pub mod policy;
+pub mod scorecard;
 
 /// Code generated from `proto/kpi/v1` by `build.rs`.
 pub mod pb {

@@ -13,16 +13,56 @@ pub const DEFAULT_PAGE_SIZE: u64 = 100;
 /// Largest page; bigger requests are lowered to it.
 pub const MAX_PAGE_SIZE: u64 = 1_000;
 
-/// The page size to use for a requested `page_size`.
+/// The page size to use for a requested `page_size` (default 100, at most 1,000).
 pub fn page_size(requested: i32) -> Result<u64, ApiError> {
+    page_size_within(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+}
+
+/// The page size to use for a requested `page_size`, with the list's own
+/// default and maximum.
+pub fn page_size_within(requested: i32, default: u64, max: u64) -> Result<u64, ApiError> {
     match requested {
         size if size < 0 => Err(ApiError::invalid_field(
             "page_size",
-            "page_size must be >= 0 (0 means the default of 100)",
+            format!("page_size must be >= 0 (0 means the default of {default})"),
         )),
-        0 => Ok(DEFAULT_PAGE_SIZE),
-        size => Ok((size as u64).min(MAX_PAGE_SIZE)),
+        0 => Ok(default),
+        size => Ok((size as u64).min(max)),
     }
+}
+
+/// Decodes a token that carries an offset into a computed list.
+pub fn decode_offset(token: &str, fingerprint: &str) -> Result<usize, ApiError> {
+    match decode_token(token, fingerprint)? {
+        None => Ok(0),
+        Some(offset) => offset.parse().map_err(|_| {
+            ApiError::invalid_field(
+                "page_token",
+                "page_token is not a token this service issued",
+            )
+        }),
+    }
+}
+
+/// The page `[offset, offset + size)` of `items` and the next page's token.
+pub fn page_of<T>(
+    mut items: Vec<T>,
+    offset: usize,
+    size: u64,
+    fingerprint: &str,
+) -> (Vec<T>, String) {
+    let end = offset.saturating_add(size as usize).min(items.len());
+    let next = if end < items.len() {
+        encode_token(fingerprint, &end.to_string())
+    } else {
+        String::new()
+    };
+    let page = if offset < items.len() {
+        items.drain(offset..end).collect()
+    } else {
+        Vec::new()
+    };
+    (page, next)
 }
 
 /// A short digest of the request fields a token is bound to.

@@ -131,6 +131,20 @@ impl Database {
         Ok((stored, created))
     }
 
+    /// Every agent, by id, optionally only the current members of a team.
+    pub async fn all_agents(&self, team_id: Option<&str>) -> Result<Vec<Agent>, StorageError> {
+        let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
+        if let Some(team_id) = team_id {
+            query = query.filter(agent::Column::TeamId.eq(team_id));
+        }
+        query
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(agent_from_row)
+            .collect()
+    }
+
     pub async fn get_agent(&self, agent_id: &str) -> Result<Option<Agent>, StorageError> {
         find_agent(self.connection(), agent_id).await
     }

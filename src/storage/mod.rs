@@ -3,8 +3,11 @@
 //! runs on the pool or inside a transaction.
 
 pub mod directory;
+pub mod drill_down;
 pub mod entities;
+pub mod facts;
 pub mod ingest;
+pub mod policy;
 mod records;
 
 use std::{sync::Arc, time::Duration};

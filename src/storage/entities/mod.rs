@@ -5,6 +5,7 @@ pub mod agent;
 pub mod agent_time;
 pub mod compliance_check;
 pub mod interaction;
+pub mod policy_version;
 pub mod qa_evaluation;
 pub mod survey_response;
 pub mod team;

@@ -1,0 +1,282 @@
+//! `kpi.v1.PolicyService`: insert-only policy versions.
+
+use chrono::NaiveDate;
+use tonic::{Request, Response, Status};
+
+use super::{
+    error::ApiError,
+    fields::{FieldParser, MAX_ID_LEN},
+    kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
+    log_outcome,
+    pagination::{decode_token, encode_token, page_size, request_fingerprint},
+    pb,
+};
+use crate::{
+    domain::{
+        policy::{validate_policy, RuleInput},
+        violations::Violations,
+    },
+    scorecard::ScorecardEngine,
+    storage::policy::NewPolicyVersion,
+};
+
+/// The policy service.
+#[derive(Clone)]
+pub struct PolicyApi {
+    engine: ScorecardEngine,
+}
+
+impl PolicyApi {
+    pub fn new(engine: ScorecardEngine) -> Self {
+        Self { engine }
+    }
+}
+
+fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) => {
+            violations.add(field, format!("{field} must be a date written YYYY-MM-DD"));
+            None
+        }
+    }
+}
+
+fn team_not_found(team_id: String) -> ApiError {
+    ApiError::NotFound {
+        reason: "TEAM_NOT_FOUND",
+        resource_type: "team",
+        name: team_id,
+    }
+}
+
+impl PolicyApi {
+    async fn ensure_team(&self, team_id: Option<&str>) -> Result<(), ApiError> {
+        let Some(team_id) = team_id else {
+            return Ok(());
+        };
+        match self.engine.database().get_team(team_id).await? {
+            Some(_) => Ok(()),
+            None => Err(team_not_found(team_id.to_owned())),
+        }
+    }
+
+    async fn create_policy_version(
+        &self,
+        request: pb::CreatePolicyVersionRequest,
+    ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
+        let policy = request
+            .policy
+            .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
+        let mut violations = Violations::new();
+        let team_id = FieldParser::new("policy", &mut violations).optional_id(
+            "team_id",
+            &policy.team_id,
+            MAX_ID_LEN,
+        );
+        let effective_from = parse_date(
+            "policy.effective_from",
+            &policy.effective_from,
+            &mut violations,
+        );
+        let inputs: Vec<RuleInput> = policy.rules.iter().map(rule_input_from_pb).collect();
+        for (index, rule) in policy.rules.iter().enumerate() {
+            if rule
+                .target
+                .as_ref()
+                .is_some_and(|target| target.bound.is_none())
+            {
+                violations.add(
+                    format!("policy.rules[{index}].target"),
+                    "a target needs at_least, at_most or between",
+                );
+            }
+        }
+        let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
+            Ok(rules) => Some(rules),
+            Err(rule_violations) => {
+                violations.extend(rule_violations);
+                None
+            }
+        };
+        let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
+            return Err(ApiError::invalid_fields(violations.into_vec()));
+        };
+        violations
+            .into_result(())
+            .map_err(ApiError::invalid_fields)?;
+        self.ensure_team(team_id.as_deref()).await?;
+        let stored = self
+            .engine
+            .database()
+            .create_policy_version(&NewPolicyVersion {
+                team_id,
+                effective_from,
+                rules,
+            })
+            .await?;
+        Ok(pb::CreatePolicyVersionResponse {
+            policy: Some(policy_version_to_pb(&stored)),
+        })
+    }
+
+    async fn get_policy_version(
+        &self,
+        request: pb::GetPolicyVersionRequest,
+    ) -> Result<pb::GetPolicyVersionResponse, ApiError> {
+        if request.policy_version_id <= 0 {
+            return Err(ApiError::invalid_field(
+                "policy_version_id",
+                "policy_version_id must be > 0",
+            ));
+        }
+        let version = self
+            .engine
+            .database()
+            .get_policy_version(request.policy_version_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                reason: "POLICY_VERSION_NOT_FOUND",
+                resource_type: "policy version",
+                name: request.policy_version_id.to_string(),
+            })?;
+        Ok(pb::GetPolicyVersionResponse {
+            policy: Some(policy_version_to_pb(&version)),
+        })
+    }
+
+    async fn list_policy_versions(
+        &self,
+        request: pb::ListPolicyVersionsRequest,
+    ) -> Result<pb::ListPolicyVersionsResponse, ApiError> {
+        let size = page_size(request.page_size)?;
+        let mut violations = Violations::new();
+        let team_id = FieldParser::new("", &mut violations).optional_id(
+            "team_id",
+            &request.team_id,
+            MAX_ID_LEN,
+        );
+        violations
+            .into_result(())
+            .map_err(ApiError::invalid_fields)?;
+        let fingerprint = request_fingerprint(&["policies", team_id.as_deref().unwrap_or("")]);
+        let before = match decode_token(&request.page_token, &fingerprint)? {
+            None => None,
+            Some(id) => Some(id.parse::<i64>().map_err(|_| {
+                ApiError::invalid_field(
+                    "page_token",
+                    "page_token is not a token this service issued",
+                )
+            })?),
+        };
+        self.ensure_team(team_id.as_deref()).await?;
+        let mut versions = self
+            .engine
+            .database()
+            .list_policy_versions(team_id.as_deref(), before, size + 1)
+            .await?;
+        let next_page_token = if versions.len() as u64 > size {
+            versions.truncate(size as usize);
+            versions
+                .last()
+                .map(|last| encode_token(&fingerprint, &last.id.to_string()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(pb::ListPolicyVersionsResponse {
+            policies: versions.iter().map(policy_version_to_pb).collect(),
+            next_page_token,
+        })
+    }
+
+    async fn get_effective_policy(
+        &self,
+        request: pb::GetEffectivePolicyRequest,
+    ) -> Result<pb::GetEffectivePolicyResponse, ApiError> {
+        let mut violations = Violations::new();
+        let team_id = FieldParser::new("", &mut violations).optional_id(
+            "team_id",
+            &request.team_id,
+            MAX_ID_LEN,
+        );
+        let date = parse_date("date", &request.date, &mut violations);
+        let Some(date) = date else {
+            return Err(ApiError::invalid_fields(violations.into_vec()));
+        };
+        violations
+            .into_result(())
+            .map_err(ApiError::invalid_fields)?;
+        self.ensure_team(team_id.as_deref()).await?;
+        let version = self
+            .engine
+            .database()
+            .effective_policy(team_id.as_deref(), date)
+            .await?;
+        let policy = match version {
+            Some(version) => policy_version_to_pb(&version),
+            None => {
+                let defaults = crate::domain::policy::PolicyRules::catalogue_defaults();
+                pb::PolicyVersion {
+                    rules: defaults
+                        .rules
+                        .iter()
+                        .map(|(kpi, rule)| rule_to_pb(kpi.as_str(), rule))
+                        .collect(),
+                    bonus_threshold: defaults.bonus_threshold,
+                    ..Default::default()
+                }
+            }
+        };
+        Ok(pb::GetEffectivePolicyResponse {
+            policy: Some(policy),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl pb::policy_service_server::PolicyService for PolicyApi {
+    async fn create_policy_version(
+        &self,
+        request: Request<pb::CreatePolicyVersionRequest>,
+    ) -> Result<Response<pb::CreatePolicyVersionResponse>, Status> {
+        log_outcome(
+            "CreatePolicyVersion",
+            PolicyApi::create_policy_version(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_policy_version(
+        &self,
+        request: Request<pb::GetPolicyVersionRequest>,
+    ) -> Result<Response<pb::GetPolicyVersionResponse>, Status> {
+        log_outcome(
+            "GetPolicyVersion",
+            PolicyApi::get_policy_version(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_policy_versions(
+        &self,
+        request: Request<pb::ListPolicyVersionsRequest>,
+    ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
+        log_outcome(
+            "ListPolicyVersions",
+            PolicyApi::list_policy_versions(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_effective_policy(
+        &self,
+        request: Request<pb::GetEffectivePolicyRequest>,
+    ) -> Result<Response<pb::GetEffectivePolicyResponse>, Status> {
+        log_outcome(
+            "GetEffectivePolicy",
+            PolicyApi::get_effective_policy(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+}

@@ -1,0 +1,516 @@
+//! `kpi.v1.ScorecardService`: scorecards, breaches, trends, drill-downs.
+
+use std::cmp::Ordering;
+
+use tonic::{Request, Response, Status};
+
+use super::{
+    directory::timestamp,
+    error::ApiError,
+    fields::{FieldParser, MAX_ID_LEN},
+    kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
+    log_outcome,
+    pagination::{
+        decode_offset, decode_token, encode_token, page_of, page_size, page_size_within,
+        request_fingerprint,
+    },
+    pb,
+    period::{period_to_pb, resolve_period, MAX_PERIOD_DAYS},
+};
+use crate::{
+    domain::{
+        directory::Agent,
+        kpi::KpiId,
+        period::{buckets, Granularity, Period},
+        policy::KpiStatus,
+        records::NewInteraction,
+        violations::{indexed, Violations},
+    },
+    scorecard::{Scorecard, ScorecardEngine},
+    storage::{drill_down::InteractionCursor, facts::FactScope},
+};
+
+const DEFAULT_SCORECARD_PAGE: u64 = 50;
+const MAX_SCORECARD_PAGE: u64 = 500;
+
+/// The scorecard service.
+#[derive(Clone)]
+pub struct ScorecardApi {
+    engine: ScorecardEngine,
+}
+
+impl ScorecardApi {
+    pub fn new(engine: ScorecardEngine) -> Self {
+        Self { engine }
+    }
+}
+
+fn required_id(field: &str, value: &str) -> Result<String, ApiError> {
+    let mut violations = Violations::new();
+    let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
+    violations.into_result(id).map_err(ApiError::invalid_fields)
+}
+
+fn optional_id(field: &str, value: &str) -> Result<Option<String>, ApiError> {
+    let mut violations = Violations::new();
+    let id = FieldParser::new("", &mut violations).optional_id(field, value, MAX_ID_LEN);
+    violations.into_result(id).map_err(ApiError::invalid_fields)
+}
+
+/// Parses KPI ids, reporting each unknown one at `kpi_ids[i]`.
+fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ApiError> {
+    let mut violations = Violations::new();
+    let mut kpis = Vec::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        match id.parse::<KpiId>() {
+            Ok(kpi) => kpis.push(kpi),
+            Err(error) => violations.add(indexed("kpi_ids", index), error.to_string()),
+        }
+    }
+    violations
+        .into_result(kpis)
+        .map_err(ApiError::invalid_fields)
+}
+
+fn period_key(period: &Period) -> String {
+    format!(
+        "{}..{}",
+        period.start.timestamp_micros(),
+        period.end.timestamp_micros()
+    )
+}
+
+fn agent_not_found(agent_id: String) -> ApiError {
+    ApiError::NotFound {
+        reason: "AGENT_NOT_FOUND",
+        resource_type: "agent",
+        name: agent_id,
+    }
+}
+
+fn team_not_found(team_id: String) -> ApiError {
+    ApiError::NotFound {
+        reason: "TEAM_NOT_FOUND",
+        resource_type: "team",
+        name: team_id,
+    }
+}
+
+fn agent_scorecard_to_pb(
+    agent: &Agent,
+    scorecard: &Scorecard,
+    engine: &ScorecardEngine,
+) -> pb::AgentScorecard {
+    pb::AgentScorecard {
+        agent_id: agent.agent_id.clone(),
+        team_id: agent.team_id.clone().unwrap_or_default(),
+        scorecard: Some(scorecard_to_pb(scorecard, engine.zone())),
+    }
+}
+
+/// Composite score descending, agents without one last, then by id.
+fn by_composite(left: &(Agent, Scorecard), right: &(Agent, Scorecard)) -> Ordering {
+    match (left.1.verdict.composite, right.1.verdict.composite) {
+        (Some(a), Some(b)) => b.total_cmp(&a),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| left.0.agent_id.cmp(&right.0.agent_id))
+}
+
+fn interaction_to_pb(record: NewInteraction) -> pb::Interaction {
+    let channel = match record.channel.as_str() {
+        "phone" => pb::Channel::Phone,
+        "chat" => pb::Channel::Chat,
+        "email" => pb::Channel::Email,
+        "social" => pb::Channel::Social,
+        "messaging" => pb::Channel::Messaging,
+        _ => pb::Channel::Other,
+    };
+    pb::Interaction {
+        source: record.meta.key.source,
+        external_id: record.meta.key.external_id,
+        revision: record.meta.revision,
+        voided: record.meta.voided,
+        agent_id: record.agent_id,
+        team_id: String::new(),
+        channel: channel as i32,
+        queued_at: Some(timestamp(record.queued_at)),
+        first_response_at: record.first_response_at.map(timestamp),
+        ended_at: Some(timestamp(record.ended_at)),
+        resolved_at: record.resolved_at.map(timestamp),
+        sla_due_at: record.sla_due_at.map(timestamp),
+        talk_seconds: record.talk_seconds,
+        hold_seconds: record.hold_seconds,
+        after_contact_work_seconds: record.after_contact_work_seconds,
+        resolved: record.resolved,
+        first_contact_resolved: record.first_contact_resolved,
+        escalated: record.escalated,
+        transferred: record.transferred,
+        agent_error: record.agent_error,
+        complaint: record.complaint,
+    }
+}
+
+impl ScorecardApi {
+    async fn agent(&self, agent_id: &str) -> Result<Agent, ApiError> {
+        self.engine
+            .database()
+            .get_agent(agent_id)
+            .await?
+            .ok_or_else(|| agent_not_found(agent_id.to_owned()))
+    }
+
+    async fn ensure_team(&self, team_id: &str) -> Result<(), ApiError> {
+        match self.engine.database().get_team(team_id).await? {
+            Some(_) => Ok(()),
+            None => Err(team_not_found(team_id.to_owned())),
+        }
+    }
+
+    /// The agents a list is about, and whether that is the whole directory.
+    async fn agents_in_scope(&self, team_id: Option<&str>) -> Result<(Vec<Agent>, bool), ApiError> {
+        if let Some(team_id) = team_id {
+            self.ensure_team(team_id).await?;
+        }
+        let agents = self.engine.database().all_agents(team_id).await?;
+        Ok((agents, team_id.is_none()))
+    }
+
+    async fn get_agent_scorecard(
+        &self,
+        request: pb::GetAgentScorecardRequest,
+    ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
+        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let agent = self.agent(&agent_id).await?;
+        let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
+        Ok(pb::GetAgentScorecardResponse {
+            agent_id: agent.agent_id,
+            team_id: agent.team_id.unwrap_or_default(),
+            scorecard: Some(scorecard_to_pb(&scorecard, self.engine.zone())),
+        })
+    }
+
+    async fn get_team_scorecard(
+        &self,
+        request: pb::GetTeamScorecardRequest,
+    ) -> Result<pb::GetTeamScorecardResponse, ApiError> {
+        let team_id = required_id("team_id", &request.team_id)?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        self.ensure_team(&team_id).await?;
+        let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
+        Ok(pb::GetTeamScorecardResponse {
+            team_id,
+            scorecard: Some(scorecard_to_pb(&scorecard, self.engine.zone())),
+            member_agent_ids: members,
+        })
+    }
+
+    async fn list_agent_scorecards(
+        &self,
+        request: pb::ListAgentScorecardsRequest,
+    ) -> Result<pb::ListAgentScorecardsResponse, ApiError> {
+        let size = page_size_within(
+            request.page_size,
+            DEFAULT_SCORECARD_PAGE,
+            MAX_SCORECARD_PAGE,
+        )?;
+        let team_id = optional_id("team_id", &request.team_id)?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
+            ApiError::invalid_field("order", "order must be a ScorecardOrder value")
+        })?;
+        let fingerprint = request_fingerprint(&[
+            "agent_scorecards",
+            team_id.as_deref().unwrap_or(""),
+            &period_key(&period),
+            order.as_str_name(),
+        ]);
+        let offset = decode_offset(&request.page_token, &fingerprint)?;
+        let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        let mut scorecards = self
+            .engine
+            .agent_scorecards(&agents, whole_directory, &period)
+            .await?;
+        if order == pb::ScorecardOrder::CompositeScoreDesc {
+            scorecards.sort_by(by_composite);
+        }
+        let (page, next_page_token) = page_of(scorecards, offset, size, &fingerprint);
+        Ok(pb::ListAgentScorecardsResponse {
+            scorecards: page
+                .iter()
+                .map(|(agent, scorecard)| agent_scorecard_to_pb(agent, scorecard, &self.engine))
+                .collect(),
+            next_page_token,
+        })
+    }
+
+    async fn list_threshold_breaches(
+        &self,
+        request: pb::ListThresholdBreachesRequest,
+    ) -> Result<pb::ListThresholdBreachesResponse, ApiError> {
+        let size = page_size(request.page_size)?;
+        let team_id = optional_id("team_id", &request.team_id)?;
+        let kpis = parse_kpi_ids(&request.kpi_ids)?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let mut fingerprint_parts = vec![
+            "breaches".to_owned(),
+            team_id.clone().unwrap_or_default(),
+            period_key(&period),
+            request.include_at_risk.to_string(),
+        ];
+        fingerprint_parts.extend(request.kpi_ids.iter().cloned());
+        let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
+        let fingerprint = request_fingerprint(&parts);
+        let offset = decode_offset(&request.page_token, &fingerprint)?;
+
+        let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        let scorecards = self
+            .engine
+            .agent_scorecards(&agents, whole_directory, &period)
+            .await?;
+        let mut breaches = Vec::new();
+        for (agent, scorecard) in &scorecards {
+            for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
+                let wanted_status = assessment.status == KpiStatus::Breached
+                    || (request.include_at_risk && assessment.status == KpiStatus::AtRisk);
+                if !wanted_status || (!kpis.is_empty() && !kpis.contains(&value.kpi)) {
+                    continue;
+                }
+                let shortfall = match assessment.status {
+                    KpiStatus::Breached => assessment.margin.map_or(0.0, |margin| -margin),
+                    _ => 0.0,
+                };
+                breaches.push(pb::ThresholdBreach {
+                    agent_id: agent.agent_id.clone(),
+                    team_id: agent.team_id.clone().unwrap_or_default(),
+                    result: Some(kpi_result(value, Some(assessment))),
+                    shortfall,
+                    policy: Some(policy_ref(&scorecard.policy)),
+                });
+            }
+        }
+        let (page, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+        Ok(pb::ListThresholdBreachesResponse {
+            breaches: page,
+            next_page_token,
+        })
+    }
+
+    async fn get_kpi_trend(
+        &self,
+        request: pb::GetKpiTrendRequest,
+    ) -> Result<pb::GetKpiTrendResponse, ApiError> {
+        use pb::get_kpi_trend_request::Subject;
+        if request.kpi_ids.is_empty() || request.kpi_ids.len() > KpiId::ALL.len() {
+            return Err(ApiError::invalid_field("kpi_ids", "give 1 to 24 KPI ids"));
+        }
+        let kpis = parse_kpi_ids(&request.kpi_ids)?;
+        let granularity = match pb::TrendGranularity::try_from(request.granularity) {
+            Ok(pb::TrendGranularity::Day) => Granularity::Day,
+            Ok(pb::TrendGranularity::Week) => Granularity::Week,
+            Ok(pb::TrendGranularity::Month) => Granularity::Month,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "granularity",
+                    "granularity is required (DAY, WEEK or MONTH)",
+                ))
+            }
+        };
+        let zone = self.engine.zone();
+        let period = resolve_period("period", request.period.as_ref(), zone)?;
+        let buckets = buckets(period, granularity, zone, MAX_PERIOD_DAYS as usize + 1)
+            .map_err(|error| ApiError::invalid_field("period", error.to_string()))?;
+        let trend = match request.subject {
+            Some(Subject::AgentId(agent_id)) => {
+                let agent_id = required_id("agent_id", &agent_id)?;
+                let agent = self.agent(&agent_id).await?;
+                let agents = [agent.agent_id];
+                self.engine
+                    .trend(FactScope::Agents(&agents), &buckets, &kpis)
+                    .await?
+            }
+            Some(Subject::TeamId(team_id)) => {
+                let team_id = required_id("team_id", &team_id)?;
+                self.ensure_team(&team_id).await?;
+                let members: Vec<String> = self
+                    .engine
+                    .database()
+                    .all_agents(Some(&team_id))
+                    .await?
+                    .into_iter()
+                    .map(|agent| agent.agent_id)
+                    .collect();
+                let scope = FactScope::Team {
+                    team_id: &team_id,
+                    members: &members,
+                };
+                self.engine.trend(scope, &buckets, &kpis).await?
+            }
+            None => {
+                return Err(ApiError::invalid_field(
+                    "agent_id",
+                    "give agent_id or team_id",
+                ))
+            }
+        };
+        Ok(pb::GetKpiTrendResponse {
+            buckets: trend
+                .into_iter()
+                .map(|bucket| pb::TrendBucket {
+                    period: Some(period_to_pb(&bucket.period, zone)),
+                    values: bucket
+                        .values
+                        .iter()
+                        .map(|value| kpi_result(value, None))
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+
+    async fn list_agent_interactions(
+        &self,
+        request: pb::ListAgentInteractionsRequest,
+    ) -> Result<pb::ListAgentInteractionsResponse, ApiError> {
+        let size = page_size(request.page_size)?;
+        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let fingerprint = request_fingerprint(&["interactions", &agent_id, &period_key(&period)]);
+        let cursor = match decode_token(&request.page_token, &fingerprint)? {
+            None => None,
+            Some(key) => Some(parse_cursor(&key)?),
+        };
+        self.agent(&agent_id).await?;
+        let mut rows = self
+            .engine
+            .database()
+            .agent_interactions(
+                &agent_id,
+                period.start.timestamp_micros(),
+                period.end.timestamp_micros(),
+                cursor,
+                size + 1,
+            )
+            .await?;
+        let next_page_token = if rows.len() as u64 > size {
+            rows.truncate(size as usize);
+            rows.last()
+                .map(|(cursor, _)| {
+                    encode_token(
+                        &fingerprint,
+                        &format!("{}:{}", cursor.ended_at_us, cursor.id),
+                    )
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(pb::ListAgentInteractionsResponse {
+            interactions: rows
+                .into_iter()
+                .map(|(_, stored)| pb::StoredInteraction {
+                    interaction: Some(interaction_to_pb(stored.record)),
+                    recorded_team_id: stored.recorded_team_id.unwrap_or_default(),
+                })
+                .collect(),
+            next_page_token,
+        })
+    }
+}
+
+fn parse_cursor(key: &str) -> Result<InteractionCursor, ApiError> {
+    let invalid = || {
+        ApiError::invalid_field(
+            "page_token",
+            "page_token is not a token this service issued",
+        )
+    };
+    let (ended_at_us, id) = key.split_once(':').ok_or_else(invalid)?;
+    Ok(InteractionCursor {
+        ended_at_us: ended_at_us.parse().map_err(|_| invalid())?,
+        id: id.parse().map_err(|_| invalid())?,
+    })
+}
+
+#[tonic::async_trait]
+impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
+    async fn list_kpis(
+        &self,
+        _request: Request<pb::ListKpisRequest>,
+    ) -> Result<Response<pb::ListKpisResponse>, Status> {
+        let kpis = KpiId::ALL
+            .iter()
+            .map(|kpi| definition_to_pb(kpi.definition()))
+            .collect();
+        log_outcome("ListKpis", Ok(pb::ListKpisResponse { kpis })).map(Response::new)
+    }
+
+    async fn get_agent_scorecard(
+        &self,
+        request: Request<pb::GetAgentScorecardRequest>,
+    ) -> Result<Response<pb::GetAgentScorecardResponse>, Status> {
+        log_outcome(
+            "GetAgentScorecard",
+            ScorecardApi::get_agent_scorecard(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_team_scorecard(
+        &self,
+        request: Request<pb::GetTeamScorecardRequest>,
+    ) -> Result<Response<pb::GetTeamScorecardResponse>, Status> {
+        log_outcome(
+            "GetTeamScorecard",
+            ScorecardApi::get_team_scorecard(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_agent_scorecards(
+        &self,
+        request: Request<pb::ListAgentScorecardsRequest>,
+    ) -> Result<Response<pb::ListAgentScorecardsResponse>, Status> {
+        log_outcome(
+            "ListAgentScorecards",
+            ScorecardApi::list_agent_scorecards(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_threshold_breaches(
+        &self,
+        request: Request<pb::ListThresholdBreachesRequest>,
+    ) -> Result<Response<pb::ListThresholdBreachesResponse>, Status> {
+        log_outcome(
+            "ListThresholdBreaches",
+            ScorecardApi::list_threshold_breaches(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn get_kpi_trend(
+        &self,
+        request: Request<pb::GetKpiTrendRequest>,
+    ) -> Result<Response<pb::GetKpiTrendResponse>, Status> {
+        log_outcome(
+            "GetKpiTrend",
+            ScorecardApi::get_kpi_trend(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_agent_interactions(
+        &self,
+        request: Request<pb::ListAgentInteractionsRequest>,
+    ) -> Result<Response<pb::ListAgentInteractionsResponse>, Status> {
+        log_outcome(
+            "ListAgentInteractions",
+            ScorecardApi::list_agent_interactions(self, request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+}

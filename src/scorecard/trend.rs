@@ -1,0 +1,61 @@
+//! KPI values over time, bucketed by calendar day, week or month.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+
+use super::ScorecardEngine;
+use crate::{
+    domain::{
+        kpi::{compute, KpiId, KpiSums, KpiValue},
+        period::{local_date, Period},
+    },
+    storage::{facts::FactScope, StorageError},
+};
+
+/// One bucket of a trend: its period and the requested KPIs' values.
+#[derive(Debug, Clone)]
+pub struct TrendBucket {
+    pub period: Period,
+    pub values: Vec<KpiValue>,
+}
+
+impl ScorecardEngine {
+    /// Values of `kpis` per bucket. The facts are read once, per day, and
+    /// each day is added to the bucket that contains it.
+    pub async fn trend(
+        &self,
+        scope: FactScope<'_>,
+        buckets: &[Period],
+        kpis: &[KpiId],
+    ) -> Result<Vec<TrendBucket>, StorageError> {
+        let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+            return Ok(Vec::new());
+        };
+        let range = Period {
+            start: first.start,
+            end: last.end,
+        };
+        let facts = self.facts(scope, &range).await?;
+        let mut per_day: BTreeMap<NaiveDate, KpiSums> = BTreeMap::new();
+        for ((_, day), sums) in &facts.by_agent_day {
+            *per_day.entry(*day).or_default() += sums.clone();
+        }
+        let zone = self.zone();
+        Ok(buckets
+            .iter()
+            .map(|bucket| {
+                let first_day = local_date(bucket.start, zone);
+                let last_day = local_date(bucket.end - Duration::microseconds(1), zone);
+                let sums: KpiSums = per_day
+                    .range(first_day..=last_day)
+                    .map(|(_, sums)| sums.clone())
+                    .sum();
+                TrendBucket {
+                    period: *bucket,
+                    values: kpis.iter().map(|kpi| compute(*kpi, &sums)).collect(),
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,204 @@
+//! Policy versions: inserted, never updated. Rules are stored as a JSON
+//! array so that adding a rule field needs no schema change:
+//! `[{"kpi": "csat", "target": {"at_least": 85}, "warning_band": 2,
+//!    "weight": 1, "gate": false, "min_sample_size": 20}, ...]`
+//! with `target` one of `{"at_least": x}`, `{"at_most": x}`,
+//! `{"between": [low, high]}` or `null`.
+
+use std::{collections::BTreeMap, str::FromStr};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde_json::{json, Value};
+
+use super::{entities::policy_version, now_micros, Database, StorageError};
+use crate::domain::{
+    kpi::KpiId,
+    policy::{KpiRule, PolicyRules, Target},
+};
+
+/// One stored policy version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    pub id: i64,
+    /// `None` for the organisation's policy.
+    pub team_id: Option<String>,
+    pub effective_from: NaiveDate,
+    pub rules: PolicyRules,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A policy version to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPolicyVersion {
+    pub team_id: Option<String>,
+    pub effective_from: NaiveDate,
+    pub rules: PolicyRules,
+}
+
+const DATE_FORMAT: &str = "%Y-%m-%d";
+
+fn rules_to_json(rules: &PolicyRules) -> String {
+    let items: Vec<Value> = rules
+        .rules
+        .iter()
+        .map(|(kpi, rule)| {
+            let target = match rule.target {
+                Some(Target::AtLeast(value)) => json!({ "at_least": value }),
+                Some(Target::AtMost(value)) => json!({ "at_most": value }),
+                Some(Target::Between { low, high }) => json!({ "between": [low, high] }),
+                None => Value::Null,
+            };
+            json!({
+                "kpi": kpi.as_str(),
+                "target": target,
+                "warning_band": rule.warning_band,
+                "weight": rule.weight,
+                "gate": rule.gate,
+                "min_sample_size": rule.min_sample_size,
+            })
+        })
+        .collect();
+    Value::Array(items).to_string()
+}
+
+fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, StorageError> {
+    let corrupt = |what: &str| StorageError::Corrupt(format!("policy rules: {what}"));
+    let items: Vec<Value> = serde_json::from_str(text).map_err(|_| corrupt("not a JSON array"))?;
+    let mut rules = BTreeMap::new();
+    for item in items {
+        let kpi_text = item["kpi"].as_str().ok_or_else(|| corrupt("missing kpi"))?;
+        let kpi = KpiId::from_str(kpi_text).map_err(|_| corrupt("unknown kpi"))?;
+        let target = if let Some(value) = item["target"]["at_least"].as_f64() {
+            Some(Target::AtLeast(value))
+        } else if let Some(value) = item["target"]["at_most"].as_f64() {
+            Some(Target::AtMost(value))
+        } else if let Some(bounds) = item["target"]["between"].as_array() {
+            let low = bounds
+                .first()
+                .and_then(Value::as_f64)
+                .ok_or_else(|| corrupt("range"))?;
+            let high = bounds
+                .get(1)
+                .and_then(Value::as_f64)
+                .ok_or_else(|| corrupt("range"))?;
+            Some(Target::Between { low, high })
+        } else {
+            None
+        };
+        let rule = KpiRule {
+            target,
+            warning_band: item["warning_band"].as_f64(),
+            weight: item["weight"].as_f64().ok_or_else(|| corrupt("weight"))?,
+            gate: item["gate"].as_bool().unwrap_or(false),
+            min_sample_size: item["min_sample_size"].as_u64().unwrap_or(0),
+        };
+        rules.insert(kpi, rule);
+    }
+    Ok(PolicyRules {
+        rules,
+        bonus_threshold,
+    })
+}
+
+fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
+    Ok(PolicyVersion {
+        id: row.id,
+        effective_from: NaiveDate::parse_from_str(&row.effective_from, DATE_FORMAT)
+            .map_err(|_| StorageError::Corrupt("policy effective_from".into()))?,
+        rules: rules_from_json(&row.rules, row.bonus_threshold)?,
+        created_at: DateTime::from_timestamp_micros(row.created_at_us)
+            .ok_or_else(|| StorageError::Corrupt("policy created_at".into()))?,
+        team_id: row.team_id,
+    })
+}
+
+impl Database {
+    /// Stores a new version and returns it with its id.
+    pub async fn create_policy_version(
+        &self,
+        new: &NewPolicyVersion,
+    ) -> Result<PolicyVersion, StorageError> {
+        let result = policy_version::Entity::insert(policy_version::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            team_id: Set(new.team_id.clone()),
+            effective_from: Set(new.effective_from.format(DATE_FORMAT).to_string()),
+            bonus_threshold: Set(new.rules.bonus_threshold),
+            rules: Set(rules_to_json(&new.rules)),
+            created_at_us: Set(now_micros()),
+        })
+        .exec(self.connection())
+        .await?;
+        self.get_policy_version(result.last_insert_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
+    }
+
+    pub async fn get_policy_version(&self, id: i64) -> Result<Option<PolicyVersion>, StorageError> {
+        policy_version::Entity::find_by_id(id)
+            .one(self.connection())
+            .await?
+            .map(from_row)
+            .transpose()
+    }
+
+    /// Versions of one scope, newest id first, ids below `before` if given.
+    pub async fn list_policy_versions(
+        &self,
+        team_id: Option<&str>,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<PolicyVersion>, StorageError> {
+        let mut query = policy_version::Entity::find().order_by_desc(policy_version::Column::Id);
+        query = match team_id {
+            Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
+            None => query.filter(policy_version::Column::TeamId.is_null()),
+        };
+        if let Some(before) = before {
+            query = query.filter(policy_version::Column::Id.lt(before));
+        }
+        query
+            .limit(limit)
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// The version in force on `date` for `team_id`: the team's latest
+    /// effective on or before the date, else the organisation's; `None` means
+    /// the catalogue defaults.
+    pub async fn effective_policy(
+        &self,
+        team_id: Option<&str>,
+        date: NaiveDate,
+    ) -> Result<Option<PolicyVersion>, StorageError> {
+        if let Some(team_id) = team_id {
+            if let Some(version) = self.latest_effective(Some(team_id), date).await? {
+                return Ok(Some(version));
+            }
+        }
+        self.latest_effective(None, date).await
+    }
+
+    async fn latest_effective(
+        &self,
+        team_id: Option<&str>,
+        date: NaiveDate,
+    ) -> Result<Option<PolicyVersion>, StorageError> {
+        let mut query = policy_version::Entity::find()
+            .filter(policy_version::Column::EffectiveFrom.lte(date.format(DATE_FORMAT).to_string()))
+            .order_by_desc(policy_version::Column::EffectiveFrom)
+            .order_by_desc(policy_version::Column::Id);
+        query = match team_id {
+            Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
+            None => query.filter(policy_version::Column::TeamId.is_null()),
+        };
+        query
+            .one(self.connection())
+            .await?
+            .map(from_row)
+            .transpose()
+    }
+}
