@@ -115,6 +115,13 @@ impl Database {
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+            })
+            // Batch look-ups filter on lists of up to 1,000 keys. A generic
+            // plan cannot hash such a parameter list and scans it per row
+            // (measured: 878 ms instead of 6 ms per 1,000-key look-up), so
+            // every statement is planned with its actual values.
+            .map_sqlx_postgres_opts(|postgres| {
+                postgres.options([("plan_cache_mode", "force_custom_plan")])
             });
         let connection = sea_orm::Database::connect(options).await?;
         Ok(Self {
