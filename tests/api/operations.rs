@@ -49,13 +49,14 @@ async fn health_reports_serving_once_the_database_is_migrated(backend: Backend) 
     let app = spawn_app(backend).await;
     let mut health = HealthClient::new(app.channel.clone());
     wait_for_status(&mut health, "", ServingStatus::Serving).await;
-    wait_for_status(&mut health, "kpi.v1.IngestService", ServingStatus::Serving).await;
-    wait_for_status(
-        &mut health,
+    for service in [
+        "kpi.v1.IngestService",
         "kpi.v1.DirectoryService",
-        ServingStatus::Serving,
-    )
-    .await;
+        "kpi.v1.ScorecardService",
+        "kpi.v1.PolicyService",
+    ] {
+        wait_for_status(&mut health, service, ServingStatus::Serving).await;
+    }
     let status = health
         .check(HealthCheckRequest {
             service: "no.such.Service".into(),
@@ -99,6 +100,8 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
     for expected in [
         "kpi.v1.IngestService",
         "kpi.v1.DirectoryService",
+        "kpi.v1.ScorecardService",
+        "kpi.v1.PolicyService",
         "grpc.health.v1.Health",
     ] {
         assert!(
