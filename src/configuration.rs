@@ -202,3 +202,47 @@ impl ReportingSettings {
         chrono_tz::Tz::from_str(&self.time_zone).unwrap_or(chrono_tz::UTC)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let file = std::env::temp_dir().join(format!("kpi-settings-{}.toml", std::process::id()));
+        std::fs::write(
+            &file,
+            "[server]\nlisten_addr = \"0.0.0.0:6000\"\n[ingest]\nmax_batch_size = 250\n\
+             [reporting]\ntime_zone = \"Europe/Berlin\"\n",
+        )
+        .unwrap();
+        // The only test in this binary that touches KPI__ variables.
+        std::env::set_var("KPI__INGEST__MAX_BATCH_SIZE", "500");
+        let settings = Settings::load(Some(&file));
+        std::env::remove_var("KPI__INGEST__MAX_BATCH_SIZE");
+        let _ = std::fs::remove_file(&file);
+        let settings = settings.unwrap();
+
+        assert_eq!(settings.server.listen_addr, "0.0.0.0:6000", "the file overrides a default");
+        assert_eq!(settings.ingest.max_batch_size, 500, "the environment overrides the file");
+        assert_eq!(settings.reporting.time_zone(), chrono_tz::Europe::Berlin);
+        assert_eq!(settings.database.url, "sqlite://kpi-service.db?mode=rwc", "defaults fill the rest");
+        assert!(settings.database.migrate_on_start);
+    }
+
+    #[test]
+    fn invalid_settings_name_the_setting() {
+        let mut settings = Settings::defaults().unwrap();
+        settings.reporting.time_zone = "Mars/Olympus_Mons".into();
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("reporting.time_zone"), "{error}");
+
+        let mut settings = Settings::defaults().unwrap();
+        settings.database.url = "mysql://root@localhost/kpi".into();
+        assert!(settings.validate().unwrap_err().to_string().contains("database.url"));
+
+        let mut settings = Settings::defaults().unwrap();
+        settings.ingest.max_batch_size = 0;
+        assert!(settings.validate().is_err());
+    }
+}

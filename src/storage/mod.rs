@@ -54,10 +54,12 @@ impl From<DbErr> for StorageError {
 /// Sorts a database error into the three kinds callers act on.
 fn classify(error: DbErr) -> StorageError {
     let sqlx_error = match &error {
-        DbErr::ConnectionAcquire(_) => return StorageError::Unavailable(error),
-        DbErr::Conn(RuntimeErr::SqlxError(inner))
-        | DbErr::Exec(RuntimeErr::SqlxError(inner))
-        | DbErr::Query(RuntimeErr::SqlxError(inner)) => inner,
+        // No connection could be had or opened, whatever the server said
+        // (refused, shutting down, not accepting connections, ...).
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return StorageError::Unavailable(error),
+        DbErr::Exec(RuntimeErr::SqlxError(inner)) | DbErr::Query(RuntimeErr::SqlxError(inner)) => {
+            inner
+        }
         _ => return StorageError::Internal(error),
     };
     match sqlx_error {

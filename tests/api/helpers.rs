@@ -87,6 +87,14 @@ impl TestApp {
             .expect("the server was already shut down")
     }
 
+    /// The name of the PostgreSQL test database, if the app runs on one.
+    pub fn postgres_database_name(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::PostgresDatabase { name, .. } => Some(name.clone()),
+            Cleanup::SqliteFile(_) => None,
+        }
+    }
+
     /// Counts rows of `table` (every row, void or not).
     pub async fn count_rows(&self, table: &str) -> i64 {
         let connection = self.database.connection();
@@ -171,6 +179,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings
 }
 
+/// The PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("KPI_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
 /// Creates a fresh database for `backend` and returns its URL.
 async fn fresh_database(backend: Backend) -> (String, Cleanup) {
     let name = unique_name();
@@ -181,8 +194,7 @@ async fn fresh_database(backend: Backend) -> (String, Cleanup) {
             (url, Cleanup::SqliteFile(path))
         }
         Backend::Postgres => {
-            let admin_url = std::env::var("KPI_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+            let admin_url = postgres_admin_url();
             let admin = sea_orm::Database::connect(admin_url.as_str())
                 .await
                 .unwrap_or_else(|error| {

@@ -237,3 +237,64 @@ async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(ba
         .await
         .expect("the service recovers once the database is free");
 }
+
+/// PostgreSQL only: an embedded SQLite file cannot become unreachable the
+/// way a database server can; the SQLite side of "no connection" is covered
+/// by `a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
+    use sea_orm::ConnectionTrait;
+
+    let app = spawn_app_with(Backend::Postgres, |settings| {
+        settings.database.acquire_timeout_seconds = 2;
+        settings.database.connect_timeout_seconds = 2;
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel.clone());
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+
+    // Refuse new connections to the test database and cut the open ones.
+    let name = app.postgres_database_name().expect("a PostgreSQL test app");
+    let admin = sea_orm::Database::connect(crate::helpers::postgres_admin_url())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let status = app
+        .ingest()
+        .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the call must not hang"
+    );
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        error_reason(&status).as_deref(),
+        Some("DATABASE_UNAVAILABLE")
+    );
+    wait_for_status(&mut health, "", ServingStatus::NotServing).await;
+
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+    app.ingest()
+        .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
+        .await
+        .expect("the service recovers when the database is back");
+}
