@@ -223,10 +223,19 @@ mod tests {
         let _ = std::fs::remove_file(&file);
         let settings = settings.unwrap();
 
-        assert_eq!(settings.server.listen_addr, "0.0.0.0:6000", "the file overrides a default");
-        assert_eq!(settings.ingest.max_batch_size, 500, "the environment overrides the file");
+        assert_eq!(
+            settings.server.listen_addr, "0.0.0.0:6000",
+            "the file overrides a default"
+        );
+        assert_eq!(
+            settings.ingest.max_batch_size, 500,
+            "the environment overrides the file"
+        );
         assert_eq!(settings.reporting.time_zone(), chrono_tz::Europe::Berlin);
-        assert_eq!(settings.database.url, "sqlite://kpi-service.db?mode=rwc", "defaults fill the rest");
+        assert_eq!(
+            settings.database.url, "sqlite://kpi-service.db?mode=rwc",
+            "defaults fill the rest"
+        );
         assert!(settings.database.migrate_on_start);
     }
 
@@ -239,7 +248,11 @@ mod tests {
 
         let mut settings = Settings::defaults().unwrap();
         settings.database.url = "mysql://root@localhost/kpi".into();
-        assert!(settings.validate().unwrap_err().to_string().contains("database.url"));
+        assert!(settings
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("database.url"));
 
         let mut settings = Settings::defaults().unwrap();
         settings.ingest.max_batch_size = 0;

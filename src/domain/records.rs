@@ -101,6 +101,13 @@ impl SurveyKind {
         }
     }
 
+    /// The kind named by [`SurveyKind::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [SurveyKind::Csat, SurveyKind::Nps, SurveyKind::Ces]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     /// Inclusive score range of the kind's scale.
     pub fn scale(self) -> (i32, i32) {
         match self {
@@ -165,6 +172,13 @@ impl ComplianceKind {
             ComplianceKind::Process => "process",
             ComplianceKind::Privacy => "privacy",
         }
+    }
+
+    /// The kind named by [`ComplianceKind::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        [ComplianceKind::Process, ComplianceKind::Privacy]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

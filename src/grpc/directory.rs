@@ -5,9 +5,9 @@ use tonic::{Request, Response, Status};
 
 use super::{
     error::ApiError,
-    fields::{FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
+    fields::{optional_request_id, required_request_id, FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
     log_outcome,
-    pagination::{decode_token, encode_token, page_size, request_fingerprint},
+    pagination::{decode_token, page_size, request_fingerprint, trim_page},
     pb,
 };
 use crate::{
@@ -87,28 +87,6 @@ fn parse_agent(request: pb::UpsertAgentRequest) -> Result<AgentUpsert, ApiError>
         .map_err(ApiError::invalid_fields)
 }
 
-fn required_id(field: &str, value: &str) -> Result<String, ApiError> {
-    let mut violations = Violations::new();
-    let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
-    violations.into_result(id).map_err(ApiError::invalid_fields)
-}
-
-fn team_not_found(team_id: String) -> ApiError {
-    ApiError::NotFound {
-        reason: "TEAM_NOT_FOUND",
-        resource_type: "team",
-        name: team_id,
-    }
-}
-
-fn agent_not_found(agent_id: String) -> ApiError {
-    ApiError::NotFound {
-        reason: "AGENT_NOT_FOUND",
-        resource_type: "agent",
-        name: agent_id,
-    }
-}
-
 impl DirectoryApi {
     async fn upsert_team(
         &self,
@@ -123,9 +101,9 @@ impl DirectoryApi {
     }
 
     async fn get_team(&self, request: pb::GetTeamRequest) -> Result<pb::GetTeamResponse, ApiError> {
-        let team_id = required_id("team_id", &request.team_id)?;
+        let team_id = required_request_id("team_id", &request.team_id)?;
         let team = self.database.get_team(&team_id).await?;
-        let team = team.ok_or_else(|| team_not_found(team_id))?;
+        let team = team.ok_or_else(|| ApiError::team_not_found(team_id))?;
         Ok(pb::GetTeamResponse {
             team: Some(team_to_pb(team)),
         })
@@ -143,7 +121,8 @@ impl DirectoryApi {
             .database
             .list_teams(after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut teams, limit, &fingerprint, |team| &team.team_id);
+        let next_page_token =
+            trim_page(&mut teams, limit, &fingerprint, |team| team.team_id.clone());
         Ok(pb::ListTeamsResponse {
             teams: teams.into_iter().map(team_to_pb).collect(),
             next_page_token,
@@ -166,9 +145,9 @@ impl DirectoryApi {
         &self,
         request: pb::GetAgentRequest,
     ) -> Result<pb::GetAgentResponse, ApiError> {
-        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let agent_id = required_request_id("agent_id", &request.agent_id)?;
         let agent = self.database.get_agent(&agent_id).await?;
-        let agent = agent.ok_or_else(|| agent_not_found(agent_id))?;
+        let agent = agent.ok_or_else(|| ApiError::agent_not_found(agent_id))?;
         Ok(pb::GetAgentResponse {
             agent: Some(agent_to_pb(agent)),
         })
@@ -179,49 +158,26 @@ impl DirectoryApi {
         request: pb::ListAgentsRequest,
     ) -> Result<pb::ListAgentsResponse, ApiError> {
         let limit = page_size(request.page_size)?;
-        let mut violations = Violations::new();
-        let team_id = FieldParser::new("", &mut violations).optional_id(
-            "team_id",
-            &request.team_id,
-            MAX_ID_LEN,
-        );
-        violations
-            .into_result(())
-            .map_err(ApiError::invalid_fields)?;
+        let team_id = optional_request_id("team_id", &request.team_id)?;
         let fingerprint = request_fingerprint(&["agents", team_id.as_deref().unwrap_or("")]);
         let after = decode_token(&request.page_token, &fingerprint)?;
         if let Some(team_id) = &team_id {
             if self.database.get_team(team_id).await?.is_none() {
-                return Err(team_not_found(team_id.clone()));
+                return Err(ApiError::team_not_found(team_id.clone()));
             }
         }
         let mut agents = self
             .database
             .list_agents(team_id.as_deref(), after.as_deref(), limit + 1)
             .await?;
-        let next_page_token = next_token(&mut agents, limit, &fingerprint, |agent| &agent.agent_id);
+        let next_page_token = trim_page(&mut agents, limit, &fingerprint, |agent| {
+            agent.agent_id.clone()
+        });
         Ok(pb::ListAgentsResponse {
             agents: agents.into_iter().map(agent_to_pb).collect(),
             next_page_token,
         })
     }
-}
-
-/// Trims the extra row fetched beyond `limit` and returns the token of the
-/// next page, or an empty string on the last page.
-fn next_token<T>(
-    rows: &mut Vec<T>,
-    limit: u64,
-    fingerprint: &str,
-    key: impl Fn(&T) -> &String,
-) -> String {
-    if rows.len() as u64 <= limit {
-        return String::new();
-    }
-    rows.truncate(limit as usize);
-    rows.last()
-        .map(|last| encode_token(fingerprint, key(last)))
-        .unwrap_or_default()
 }
 
 #[tonic::async_trait]

@@ -59,6 +59,24 @@ impl ApiError {
         }
     }
 
+    /// NOT_FOUND for an agent id.
+    pub fn agent_not_found(agent_id: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            reason: "AGENT_NOT_FOUND",
+            resource_type: "agent",
+            name: agent_id.into(),
+        }
+    }
+
+    /// NOT_FOUND for a team id.
+    pub fn team_not_found(team_id: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            reason: "TEAM_NOT_FOUND",
+            resource_type: "team",
+            name: team_id.into(),
+        }
+    }
+
     /// INVALID_ARGUMENT about a single field.
     pub fn invalid_field(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::invalid_fields(vec![FieldViolation {

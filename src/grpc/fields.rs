@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use super::error::ApiError;
 use crate::domain::violations::{nested, Violations};
 
 /// Longest `source`.
@@ -203,4 +204,18 @@ fn earliest_accepted_instant() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// A required top-level id field of a request.
+pub fn required_request_id(field: &str, value: &str) -> Result<String, ApiError> {
+    let mut violations = Violations::new();
+    let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
+    violations.into_result(id).map_err(ApiError::invalid_fields)
+}
+
+/// An optional top-level id field of a request (empty = absent).
+pub fn optional_request_id(field: &str, value: &str) -> Result<Option<String>, ApiError> {
+    let mut violations = Violations::new();
+    let id = FieldParser::new("", &mut violations).optional_id(field, value, MAX_ID_LEN);
+    violations.into_result(id).map_err(ApiError::invalid_fields)
 }

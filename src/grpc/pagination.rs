@@ -106,6 +106,24 @@ pub fn decode_token(token: &str, fingerprint: &str) -> Result<Option<String>, Ap
         .ok_or_else(|| invalid("page_token is not a token this service issued"))
 }
 
+/// For keyset pages fetched with one row more than `limit`: trims the extra
+/// row and returns the next page's token (the key of the last row kept), or
+/// an empty string on the last page.
+pub fn trim_page<T>(
+    rows: &mut Vec<T>,
+    limit: u64,
+    fingerprint: &str,
+    key: impl Fn(&T) -> String,
+) -> String {
+    if rows.len() as u64 <= limit {
+        return String::new();
+    }
+    rows.truncate(limit as usize);
+    rows.last()
+        .map(|last| encode_token(fingerprint, &key(last)))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,10 @@ use tonic::{Request, Response, Status};
 
 use super::{
     error::ApiError,
-    fields::{FieldParser, MAX_ID_LEN},
+    fields::{optional_request_id, FieldParser, MAX_ID_LEN},
     kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
     log_outcome,
-    pagination::{decode_token, encode_token, page_size, request_fingerprint},
+    pagination::{decode_token, page_size, request_fingerprint, trim_page},
     pb,
 };
 use crate::{
@@ -42,14 +42,6 @@ fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<Na
     }
 }
 
-fn team_not_found(team_id: String) -> ApiError {
-    ApiError::NotFound {
-        reason: "TEAM_NOT_FOUND",
-        resource_type: "team",
-        name: team_id,
-    }
-}
-
 impl PolicyApi {
     async fn ensure_team(&self, team_id: Option<&str>) -> Result<(), ApiError> {
         let Some(team_id) = team_id else {
@@ -57,7 +49,7 @@ impl PolicyApi {
         };
         match self.engine.database().get_team(team_id).await? {
             Some(_) => Ok(()),
-            None => Err(team_not_found(team_id.to_owned())),
+            None => Err(ApiError::team_not_found(team_id)),
         }
     }
 
@@ -150,15 +142,7 @@ impl PolicyApi {
         request: pb::ListPolicyVersionsRequest,
     ) -> Result<pb::ListPolicyVersionsResponse, ApiError> {
         let size = page_size(request.page_size)?;
-        let mut violations = Violations::new();
-        let team_id = FieldParser::new("", &mut violations).optional_id(
-            "team_id",
-            &request.team_id,
-            MAX_ID_LEN,
-        );
-        violations
-            .into_result(())
-            .map_err(ApiError::invalid_fields)?;
+        let team_id = optional_request_id("team_id", &request.team_id)?;
         let fingerprint = request_fingerprint(&["policies", team_id.as_deref().unwrap_or("")]);
         let before = match decode_token(&request.page_token, &fingerprint)? {
             None => None,
@@ -175,15 +159,9 @@ impl PolicyApi {
             .database()
             .list_policy_versions(team_id.as_deref(), before, size + 1)
             .await?;
-        let next_page_token = if versions.len() as u64 > size {
-            versions.truncate(size as usize);
-            versions
-                .last()
-                .map(|last| encode_token(&fingerprint, &last.id.to_string()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = trim_page(&mut versions, size, &fingerprint, |version| {
+            version.id.to_string()
+        });
         Ok(pb::ListPolicyVersionsResponse {
             policies: versions.iter().map(policy_version_to_pb).collect(),
             next_page_token,

@@ -7,12 +7,12 @@ use tonic::{Request, Response, Status};
 use super::{
     directory::timestamp,
     error::ApiError,
-    fields::{FieldParser, MAX_ID_LEN},
+    fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
     log_outcome,
     pagination::{
-        decode_offset, decode_token, encode_token, page_of, page_size, page_size_within,
-        request_fingerprint,
+        decode_offset, decode_token, page_of, page_size, page_size_within, request_fingerprint,
+        trim_page,
     },
     pb,
     period::{period_to_pb, resolve_period, MAX_PERIOD_DAYS},
@@ -45,18 +45,6 @@ impl ScorecardApi {
     }
 }
 
-fn required_id(field: &str, value: &str) -> Result<String, ApiError> {
-    let mut violations = Violations::new();
-    let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
-    violations.into_result(id).map_err(ApiError::invalid_fields)
-}
-
-fn optional_id(field: &str, value: &str) -> Result<Option<String>, ApiError> {
-    let mut violations = Violations::new();
-    let id = FieldParser::new("", &mut violations).optional_id(field, value, MAX_ID_LEN);
-    violations.into_result(id).map_err(ApiError::invalid_fields)
-}
-
 /// Parses KPI ids, reporting each unknown one at `kpi_ids[i]`.
 fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ApiError> {
     let mut violations = Violations::new();
@@ -78,22 +66,6 @@ fn period_key(period: &Period) -> String {
         period.start.timestamp_micros(),
         period.end.timestamp_micros()
     )
-}
-
-fn agent_not_found(agent_id: String) -> ApiError {
-    ApiError::NotFound {
-        reason: "AGENT_NOT_FOUND",
-        resource_type: "agent",
-        name: agent_id,
-    }
-}
-
-fn team_not_found(team_id: String) -> ApiError {
-    ApiError::NotFound {
-        reason: "TEAM_NOT_FOUND",
-        resource_type: "team",
-        name: team_id,
-    }
 }
 
 fn agent_scorecard_to_pb(
@@ -159,13 +131,13 @@ impl ScorecardApi {
             .database()
             .get_agent(agent_id)
             .await?
-            .ok_or_else(|| agent_not_found(agent_id.to_owned()))
+            .ok_or_else(|| ApiError::agent_not_found(agent_id))
     }
 
     async fn ensure_team(&self, team_id: &str) -> Result<(), ApiError> {
         match self.engine.database().get_team(team_id).await? {
             Some(_) => Ok(()),
-            None => Err(team_not_found(team_id.to_owned())),
+            None => Err(ApiError::team_not_found(team_id)),
         }
     }
 
@@ -182,7 +154,7 @@ impl ScorecardApi {
         &self,
         request: pb::GetAgentScorecardRequest,
     ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
-        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let agent_id = required_request_id("agent_id", &request.agent_id)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let agent = self.agent(&agent_id).await?;
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
@@ -197,7 +169,7 @@ impl ScorecardApi {
         &self,
         request: pb::GetTeamScorecardRequest,
     ) -> Result<pb::GetTeamScorecardResponse, ApiError> {
-        let team_id = required_id("team_id", &request.team_id)?;
+        let team_id = required_request_id("team_id", &request.team_id)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         self.ensure_team(&team_id).await?;
         let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
@@ -217,7 +189,7 @@ impl ScorecardApi {
             DEFAULT_SCORECARD_PAGE,
             MAX_SCORECARD_PAGE,
         )?;
-        let team_id = optional_id("team_id", &request.team_id)?;
+        let team_id = optional_request_id("team_id", &request.team_id)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
             ApiError::invalid_field("order", "order must be a ScorecardOrder value")
@@ -252,7 +224,7 @@ impl ScorecardApi {
         request: pb::ListThresholdBreachesRequest,
     ) -> Result<pb::ListThresholdBreachesResponse, ApiError> {
         let size = page_size(request.page_size)?;
-        let team_id = optional_id("team_id", &request.team_id)?;
+        let team_id = optional_request_id("team_id", &request.team_id)?;
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let mut fingerprint_parts = vec![
@@ -325,7 +297,7 @@ impl ScorecardApi {
             .map_err(|error| ApiError::invalid_field("period", error.to_string()))?;
         let trend = match request.subject {
             Some(Subject::AgentId(agent_id)) => {
-                let agent_id = required_id("agent_id", &agent_id)?;
+                let agent_id = required_request_id("agent_id", &agent_id)?;
                 let agent = self.agent(&agent_id).await?;
                 let agents = [agent.agent_id];
                 self.engine
@@ -333,7 +305,7 @@ impl ScorecardApi {
                     .await?
             }
             Some(Subject::TeamId(team_id)) => {
-                let team_id = required_id("team_id", &team_id)?;
+                let team_id = required_request_id("team_id", &team_id)?;
                 self.ensure_team(&team_id).await?;
                 let members: Vec<String> = self
                     .engine
@@ -376,7 +348,7 @@ impl ScorecardApi {
         request: pb::ListAgentInteractionsRequest,
     ) -> Result<pb::ListAgentInteractionsResponse, ApiError> {
         let size = page_size(request.page_size)?;
-        let agent_id = required_id("agent_id", &request.agent_id)?;
+        let agent_id = required_request_id("agent_id", &request.agent_id)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let fingerprint = request_fingerprint(&["interactions", &agent_id, &period_key(&period)]);
         let cursor = match decode_token(&request.page_token, &fingerprint)? {
@@ -395,19 +367,9 @@ impl ScorecardApi {
                 size + 1,
             )
             .await?;
-        let next_page_token = if rows.len() as u64 > size {
-            rows.truncate(size as usize);
-            rows.last()
-                .map(|(cursor, _)| {
-                    encode_token(
-                        &fingerprint,
-                        &format!("{}:{}", cursor.ended_at_us, cursor.id),
-                    )
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_page_token = trim_page(&mut rows, size, &fingerprint, |(cursor, _)| {
+            format!("{}:{}", cursor.ended_at_us, cursor.id)
+        });
         Ok(pb::ListAgentInteractionsResponse {
             interactions: rows
                 .into_iter()

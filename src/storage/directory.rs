@@ -1,6 +1,5 @@
 //! The directory of teams and agents.
 
-use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -8,7 +7,7 @@ use sea_orm::{
 
 use super::{
     entities::{agent, team},
-    now_micros, Database, StorageError,
+    instant, now_micros, Database, StorageError,
 };
 use crate::domain::directory::{Agent, AgentUpsert, Team, TeamUpsert};
 
@@ -19,11 +18,6 @@ pub enum AgentUpsertError {
     UnknownTeam(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {micros} out of range")))
 }
 
 fn team_from_row(row: team::Model) -> Result<Team, StorageError> {

@@ -2,10 +2,8 @@
 
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use chrono::{DateTime, Utc};
-
-use super::{entities::interaction, Database, StorageError};
-use crate::domain::records::{Channel, NewInteraction, RecordKey, RecordMeta};
+use super::{entities::interaction, records::interaction_from_row, Database, StorageError};
+use crate::domain::records::NewInteraction;
 
 /// An interaction as stored, with the team recorded at ingest.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,52 +12,14 @@ pub struct StoredInteraction {
     pub recorded_team_id: Option<String>,
 }
 
-fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {micros} out of range")))
-}
-
-fn optional_instant(micros: Option<i64>) -> Result<Option<DateTime<Utc>>, StorageError> {
-    micros.map(instant).transpose()
-}
-
 fn stored_interaction(
     row: interaction::Model,
 ) -> Result<(InteractionCursor, StoredInteraction), StorageError> {
-    let channel = Channel::parse(&row.channel)
-        .ok_or_else(|| StorageError::Corrupt(format!("channel {:?}", row.channel)))?;
     let cursor = InteractionCursor {
         ended_at_us: row.ended_at_us,
         id: row.id,
     };
-    let record = NewInteraction {
-        meta: RecordMeta {
-            key: RecordKey {
-                source: row.source,
-                external_id: row.external_id,
-            },
-            revision: row.revision,
-            voided: row.voided,
-        },
-        agent_id: row.agent_id,
-        // What counts is the recorded team, returned beside the record.
-        team_id: None,
-        channel,
-        queued_at: instant(row.queued_at_us)?,
-        first_response_at: optional_instant(row.first_response_at_us)?,
-        ended_at: instant(row.ended_at_us)?,
-        resolved_at: optional_instant(row.resolved_at_us)?,
-        sla_due_at: optional_instant(row.sla_due_at_us)?,
-        talk_seconds: row.talk_seconds,
-        hold_seconds: row.hold_seconds,
-        after_contact_work_seconds: row.after_contact_work_seconds,
-        resolved: row.resolved,
-        first_contact_resolved: row.first_contact_resolved,
-        escalated: row.escalated,
-        transferred: row.transferred,
-        agent_error: row.agent_error,
-        complaint: row.complaint,
-    };
+    let record = interaction_from_row(&row)?;
     Ok((
         cursor,
         StoredInteraction {

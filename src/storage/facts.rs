@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sea_orm::{
     sea_query::{Alias, Expr, JoinType, Query},
@@ -23,12 +23,14 @@ use super::{
         agent_time, compliance_check, interaction, qa_evaluation, survey_response,
         training_assignment, violation,
     },
+    instant, optional_instant,
+    records::interaction_from_row,
     Database, StorageError,
 };
 use crate::domain::{
     kpi::{
-        AgentTimeFacts, ComplianceFacts, ComplianceKind, InteractionFacts, KpiSums, QaFacts,
-        SurveyFacts, SurveyKind, TrainingFacts,
+        AgentTimeFacts, ComplianceFacts, ComplianceKind, KpiSums, QaFacts, SurveyFacts, SurveyKind,
+        TrainingFacts,
     },
     period::local_date,
 };
@@ -100,15 +102,6 @@ impl DailyFacts {
     }
 }
 
-fn instant(micros: i64) -> Result<DateTime<Utc>, StorageError> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {micros} out of range")))
-}
-
-fn optional_instant(micros: Option<i64>) -> Result<Option<DateTime<Utc>>, StorageError> {
-    micros.map(instant).transpose()
-}
-
 /// Filters `agent_column` by the scope's agents (the team's members for a
 /// team scope).
 fn agent_filter<C: ColumnTrait>(agent_column: C, scope: FactScope<'_>) -> Condition {
@@ -154,22 +147,7 @@ impl Database {
             .await?;
         for row in interactions {
             facts.saw_update(&row.agent_id, row.updated_at_us);
-            let record = InteractionFacts {
-                queued_at: instant(row.queued_at_us)?,
-                first_response_at: optional_instant(row.first_response_at_us)?,
-                ended_at: instant(row.ended_at_us)?,
-                resolved_at: optional_instant(row.resolved_at_us)?,
-                sla_due_at: optional_instant(row.sla_due_at_us)?,
-                talk_seconds: row.talk_seconds,
-                hold_seconds: row.hold_seconds,
-                after_contact_work_seconds: row.after_contact_work_seconds,
-                resolved: row.resolved,
-                first_contact_resolved: row.first_contact_resolved,
-                escalated: row.escalated,
-                transferred: row.transferred,
-                agent_error: row.agent_error,
-                complaint: row.complaint,
-            };
+            let record = interaction_from_row(&row)?;
             facts
                 .day(&row.agent_id, row.ended_at_us, zone)?
                 .add_interaction(&record);
@@ -229,11 +207,8 @@ impl Database {
             .await?;
         for row in checks {
             facts.saw_update(&row.agent_id, row.updated_at_us);
-            let kind = match row.kind.as_str() {
-                "process" => ComplianceKind::Process,
-                "privacy" => ComplianceKind::Privacy,
-                other => return Err(StorageError::Corrupt(format!("compliance kind {other:?}"))),
-            };
+            let kind = ComplianceKind::parse(&row.kind)
+                .ok_or_else(|| StorageError::Corrupt(format!("compliance kind {:?}", row.kind)))?;
             let record = ComplianceFacts {
                 kind,
                 passed: row.passed,
@@ -380,10 +355,5 @@ impl Database {
 }
 
 fn survey_kind(kind: &str) -> Result<SurveyKind, StorageError> {
-    match kind {
-        "csat" => Ok(SurveyKind::Csat),
-        "nps" => Ok(SurveyKind::Nps),
-        "ces" => Ok(SurveyKind::Ces),
-        other => Err(StorageError::Corrupt(format!("survey kind {other:?}"))),
-    }
+    SurveyKind::parse(kind).ok_or_else(|| StorageError::Corrupt(format!("survey kind {kind:?}")))
 }

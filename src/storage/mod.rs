@@ -209,6 +209,19 @@ pub trait WriteWork: Sync {
     fn is_retryable(&self, error: &Self::Error) -> bool;
 }
 
+/// The instant stored as `micros` since the Unix epoch.
+pub(crate) fn instant(micros: i64) -> Result<chrono::DateTime<chrono::Utc>, StorageError> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StorageError::Corrupt(format!("timestamp {micros} out of range")))
+}
+
+/// Like [`instant`], for nullable columns.
+pub(crate) fn optional_instant(
+    micros: Option<i64>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, StorageError> {
+    micros.map(instant).transpose()
+}
+
 /// Microseconds since the Unix epoch of "now", for audit columns.
 pub(crate) fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()

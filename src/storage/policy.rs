@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::{json, Value};
 
-use super::{entities::policy_version, now_micros, Database, StorageError};
+use super::{entities::policy_version, instant, now_micros, Database, StorageError};
 use crate::domain::{
     kpi::KpiId,
     policy::{KpiRule, PolicyRules, Target},
@@ -107,8 +107,7 @@ fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
         effective_from: NaiveDate::parse_from_str(&row.effective_from, DATE_FORMAT)
             .map_err(|_| StorageError::Corrupt("policy effective_from".into()))?,
         rules: rules_from_json(&row.rules, row.bonus_threshold)?,
-        created_at: DateTime::from_timestamp_micros(row.created_at_us)
-            .ok_or_else(|| StorageError::Corrupt("policy created_at".into()))?,
+        created_at: instant(row.created_at_us)?,
         team_id: row.team_id,
     })
 }

@@ -11,10 +11,47 @@ use super::{
     },
     ingest::{IngestRecord, RowContext},
 };
+use super::{instant, optional_instant, StorageError};
 use crate::domain::records::{
-    Fingerprint, NewAgentTime, NewComplianceCheck, NewInteraction, NewQaEvaluation,
-    NewSurveyResponse, NewTrainingAssignment, NewViolation, RecordMeta, SurveySubject,
+    Channel, Fingerprint, NewAgentTime, NewComplianceCheck, NewInteraction, NewQaEvaluation,
+    NewSurveyResponse, NewTrainingAssignment, NewViolation, RecordKey, RecordMeta, SurveySubject,
 };
+
+/// An interaction read back from its row. The row's recorded team is not
+/// part of the record (`team_id` is what the sender named); callers that
+/// need it read `row.team_id`.
+pub(super) fn interaction_from_row(
+    row: &interaction::Model,
+) -> Result<NewInteraction, StorageError> {
+    Ok(NewInteraction {
+        meta: RecordMeta {
+            key: RecordKey {
+                source: row.source.clone(),
+                external_id: row.external_id.clone(),
+            },
+            revision: row.revision,
+            voided: row.voided,
+        },
+        agent_id: row.agent_id.clone(),
+        team_id: None,
+        channel: Channel::parse(&row.channel)
+            .ok_or_else(|| StorageError::Corrupt(format!("channel {:?}", row.channel)))?,
+        queued_at: instant(row.queued_at_us)?,
+        first_response_at: optional_instant(row.first_response_at_us)?,
+        ended_at: instant(row.ended_at_us)?,
+        resolved_at: optional_instant(row.resolved_at_us)?,
+        sla_due_at: optional_instant(row.sla_due_at_us)?,
+        talk_seconds: row.talk_seconds,
+        hold_seconds: row.hold_seconds,
+        after_contact_work_seconds: row.after_contact_work_seconds,
+        resolved: row.resolved,
+        first_contact_resolved: row.first_contact_resolved,
+        escalated: row.escalated,
+        transferred: row.transferred,
+        agent_error: row.agent_error,
+        complaint: row.complaint,
+    })
+}
 
 fn micros(instant: chrono::DateTime<chrono::Utc>) -> i64 {
     instant.timestamp_micros()

@@ -105,18 +105,32 @@ mod tests {
     use chrono::{DateTime, Duration, Utc};
 
     use super::*;
-    use crate::domain::kpi::sums::{
-        AgentTimeFacts, ComplianceFacts, ComplianceKind, InteractionFacts, QaFacts, SurveyFacts,
-        SurveyKind, TrainingFacts,
+    use crate::domain::{
+        kpi::sums::{
+            AgentTimeFacts, ComplianceFacts, ComplianceKind, QaFacts, SurveyFacts, SurveyKind,
+            TrainingFacts,
+        },
+        records::{Channel, NewInteraction, RecordKey, RecordMeta},
     };
 
     fn start() -> DateTime<Utc> {
         DateTime::from_timestamp(1_793_000_000, 0).unwrap_or_default()
     }
 
-    fn call(talk: i64, hold: i64, wrap_up: i64) -> InteractionFacts {
+    fn call(talk: i64, hold: i64, wrap_up: i64) -> NewInteraction {
         let queued_at = start();
-        InteractionFacts {
+        NewInteraction {
+            meta: RecordMeta {
+                key: RecordKey {
+                    source: "pbx".into(),
+                    external_id: "call".into(),
+                },
+                revision: None,
+                voided: false,
+            },
+            agent_id: "ana".into(),
+            team_id: None,
+            channel: Channel::Phone,
             queued_at,
             first_response_at: Some(queued_at + Duration::seconds(30)),
             ended_at: queued_at + Duration::seconds(600),

@@ -8,6 +8,6 @@ mod sums;
 pub use catalogue::{Direction, Indicator, KpiDefinition, KpiGroup, KpiId, KpiUnit, UnknownKpi};
 pub use formulas::{compute, compute_all, KpiValue};
 pub use sums::{
-    AgentTimeFacts, ComplianceFacts, ComplianceKind, InteractionFacts, KpiSums, QaFacts,
-    SurveyFacts, SurveyKind, TrainingFacts,
+    AgentTimeFacts, ComplianceFacts, ComplianceKind, KpiSums, QaFacts, SurveyFacts, SurveyKind,
+    TrainingFacts,
 };

@@ -11,32 +11,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-/// What the KPIs read from one interaction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InteractionFacts {
-    pub queued_at: DateTime<Utc>,
-    pub first_response_at: Option<DateTime<Utc>>,
-    pub ended_at: DateTime<Utc>,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub sla_due_at: Option<DateTime<Utc>>,
-    pub talk_seconds: i64,
-    pub hold_seconds: i64,
-    pub after_contact_work_seconds: i64,
-    pub resolved: bool,
-    pub first_contact_resolved: bool,
-    pub escalated: bool,
-    pub transferred: bool,
-    pub agent_error: bool,
-    pub complaint: bool,
-}
-
-/// The scale of a survey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SurveyKind {
-    Csat,
-    Nps,
-    Ces,
-}
+use crate::domain::records::NewInteraction;
+pub use crate::domain::records::{ComplianceKind, SurveyKind};
 
 /// One survey answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,13 +28,6 @@ pub struct QaFacts {
     pub max_score: f64,
     pub criterion_rating_total: i64,
     pub criterion_rating_count: i64,
-}
-
-/// The kind of a compliance check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ComplianceKind {
-    Process,
-    Privacy,
 }
 
 /// One compliance check.
@@ -128,7 +97,8 @@ pub struct KpiSums {
 }
 
 impl KpiSums {
-    pub fn add_interaction(&mut self, interaction: &InteractionFacts) {
+    /// Adds one (non-void) interaction.
+    pub fn add_interaction(&mut self, interaction: &NewInteraction) {
         self.contacts += 1;
         self.handle_seconds += interaction.talk_seconds
             + interaction.hold_seconds
