@@ -108,6 +108,16 @@ pub fn validate_policy(
     bonus_threshold: f64,
 ) -> Result<PolicyRules, Vec<FieldViolation>> {
     let mut violations = Violations::new();
+    if inputs.len() > KpiId::ALL.len() {
+        violations.add(
+            nested(path, "rules"),
+            format!(
+                "at most {} rules are allowed, one per KPI",
+                KpiId::ALL.len()
+            ),
+        );
+        return Err(violations.into_vec());
+    }
     let mut rules = BTreeMap::new();
     let mut seen = BTreeSet::new();
     for (index, input) in inputs.iter().enumerate() {

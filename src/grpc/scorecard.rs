@@ -23,7 +23,7 @@ use crate::{
         kpi::KpiId,
         period::{buckets, Granularity, Period},
         policy::KpiStatus,
-        records::NewInteraction,
+        records::{Channel, NewInteraction},
         violations::{indexed, Violations},
     },
     scorecard::{Scorecard, ScorecardEngine},
@@ -45,8 +45,15 @@ impl ScorecardApi {
     }
 }
 
-/// Parses KPI ids, reporting each unknown one at `kpi_ids[i]`.
+/// Parses KPI ids, reporting each unknown one at `kpi_ids[i]`. At most
+/// one entry per catalogue KPI.
 fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ApiError> {
+    if ids.len() > KpiId::ALL.len() {
+        return Err(ApiError::invalid_field(
+            "kpi_ids",
+            format!("at most {} KPI ids are allowed", KpiId::ALL.len()),
+        ));
+    }
     let mut violations = Violations::new();
     let mut kpis = Vec::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
@@ -92,13 +99,13 @@ fn by_composite(left: &(Agent, Scorecard), right: &(Agent, Scorecard)) -> Orderi
 }
 
 fn interaction_to_pb(record: NewInteraction) -> pb::Interaction {
-    let channel = match record.channel.as_str() {
-        "phone" => pb::Channel::Phone,
-        "chat" => pb::Channel::Chat,
-        "email" => pb::Channel::Email,
-        "social" => pb::Channel::Social,
-        "messaging" => pb::Channel::Messaging,
-        _ => pb::Channel::Other,
+    let channel = match record.channel {
+        Channel::Phone => pb::Channel::Phone,
+        Channel::Chat => pb::Channel::Chat,
+        Channel::Email => pb::Channel::Email,
+        Channel::Social => pb::Channel::Social,
+        Channel::Messaging => pb::Channel::Messaging,
+        Channel::Other => pb::Channel::Other,
     };
     pb::Interaction {
         source: record.meta.key.source,
