@@ -9,7 +9,12 @@ use crate::configuration::{LogFormat, TelemetrySettings};
 pub fn init(settings: &TelemetrySettings) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.log_filter.as_str()));
-    let builder = fmt().with_env_filter(filter).with_target(true);
+    // Colour codes only for a person at a terminal, not for log collectors.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_ansi(colours);
     match settings.log_format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
