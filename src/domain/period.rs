@@ -216,6 +216,72 @@ mod tests {
     }
 
     #[test]
+    fn an_ambiguous_local_midnight_starts_the_day_at_the_first_one() {
+        // Havana fell back from 01:00 CDT to 00:00 CST on 2024-11-03, so
+        // midnight happened at 04:00Z and again at 05:00Z.
+        let day = resolve(
+            PeriodSpec::Day(date("2024-11-03")),
+            chrono_tz::America::Havana,
+            1,
+        )
+        .unwrap();
+        assert_eq!(day.start, utc("2024-11-03T04:00:00Z"));
+        assert_eq!(day.end - day.start, Duration::hours(25));
+    }
+
+    #[test]
+    fn the_days_of_a_year_tile_it_in_zones_with_awkward_clock_changes() {
+        // Santiago skips midnight, Havana repeats it, Lord Howe shifts by 30
+        // minutes, Kolkata has no DST at all.
+        let zones = [
+            chrono_tz::UTC,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::Santiago,
+            chrono_tz::America::Havana,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kolkata,
+        ];
+        for zone in zones {
+            let year = Period {
+                start: start_of_day(date("2025-01-01"), zone).unwrap(),
+                end: start_of_day(date("2026-01-01"), zone).unwrap(),
+            };
+            let days = buckets(year, Granularity::Day, zone, 400).unwrap();
+            assert_eq!(days.len(), 365, "{zone}");
+            let mut expected_start = year.start;
+            for (offset, day) in days.iter().enumerate() {
+                let local_day = date("2025-01-01") + Duration::days(offset as i64);
+                assert_eq!(
+                    *day,
+                    resolve(PeriodSpec::Day(local_day), zone, 1).unwrap(),
+                    "{zone} {local_day}"
+                );
+                assert_eq!(day.start, expected_start, "{zone} {local_day}");
+                let minutes = (day.end - day.start).num_minutes();
+                assert!(
+                    (22 * 60..=25 * 60).contains(&minutes),
+                    "{zone} {local_day}: {minutes} min"
+                );
+                expected_start = day.end;
+            }
+            assert_eq!(expected_start, year.end, "{zone}");
+            assert_eq!(
+                buckets(year, Granularity::Month, zone, 12).unwrap().len(),
+                12,
+                "{zone}"
+            );
+        }
+    }
+
+    #[test]
+    fn dates_at_the_end_of_the_calendar_are_an_error_not_a_panic() {
+        assert_eq!(
+            resolve(PeriodSpec::Month(NaiveDate::MAX), chrono_tz::UTC, 31),
+            Err(PeriodError::OutOfRange)
+        );
+    }
+
+    #[test]
     fn an_iso_week_can_cross_a_year_end() {
         let week = resolve(PeriodSpec::IsoWeek(date("2025-01-01")), chrono_tz::UTC, 366).unwrap();
         assert_eq!(week.start, utc("2024-12-30T00:00:00Z"));

@@ -81,7 +81,8 @@ pub fn compute(kpi: KpiId, sums: &KpiSums) -> KpiValue {
             (numerator, denominator as f64, denominator)
         }
     };
-    // Multiply before dividing: 17 * 100 / 20 is exactly 85, 17 / 20 * 100 is not.
+    // Multiply before dividing: 29 * 100 / 50 is exactly 58, while
+    // 29 / 50 * 100 is 57.99999999999999 and would breach a target of 58.
     let value = (denominator != 0.0).then(|| numerator * scale / denominator);
     KpiValue {
         kpi,
@@ -404,6 +405,69 @@ mod tests {
         idle.add_violation();
         idle.close_day();
         assert_eq!(idle.worked_days, 0);
+    }
+
+    #[test]
+    fn values_multiply_before_dividing() {
+        let mut sums = KpiSums::default();
+        for score in [5; 29].into_iter().chain([1; 21]) {
+            sums.add_survey(&SurveyFacts {
+                kind: SurveyKind::Csat,
+                score,
+            });
+        }
+        assert_eq!(value(KpiId::Csat, &sums), Some(58.0));
+    }
+
+    /// A tiny deterministic generator, so the grouping test needs no
+    /// dependency and always checks the same cases.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, bound: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (self.0 >> 33) % bound
+        }
+    }
+
+    #[test]
+    fn sums_are_the_same_however_records_are_grouped() {
+        let mut random = Lcg(42);
+        let interactions: Vec<NewInteraction> = (0..200)
+            .map(|_| {
+                let mut interaction = call(random.below(900) as i64, random.below(120) as i64, 30);
+                interaction.resolved = random.below(2) == 0;
+                interaction.escalated = random.below(5) == 0;
+                interaction.first_response_at = (random.below(4) != 0).then(|| {
+                    interaction.queued_at + Duration::milliseconds(random.below(600_000) as i64)
+                });
+                interaction.sla_due_at =
+                    (random.below(2) == 0).then(|| interaction.queued_at + Duration::seconds(60));
+                interaction
+            })
+            .collect();
+        let mut all_at_once = KpiSums::default();
+        for interaction in &interactions {
+            all_at_once.add_interaction(interaction);
+        }
+        for _ in 0..20 {
+            // Cut the list at random points, as days or agents would, and add the groups.
+            let mut groups = Vec::new();
+            let mut current = KpiSums::default();
+            for interaction in &interactions {
+                current.add_interaction(interaction);
+                if random.below(7) == 0 {
+                    groups.push(std::mem::take(&mut current));
+                }
+            }
+            groups.push(current);
+            let regrouped: KpiSums = groups.into_iter().sum();
+            assert_eq!(regrouped, all_at_once);
+            assert_eq!(compute_all(&regrouped), compute_all(&all_at_once));
+        }
     }
 
     #[test]
