@@ -11,3 +11,4 @@ mod directory;
 mod ingest;
 mod ingest_validation;
 mod operations;
+mod policy_reads;
