@@ -12,3 +12,4 @@ mod ingest;
 mod ingest_validation;
 mod operations;
 mod policy_reads;
+mod readme_example;
