@@ -10,7 +10,8 @@ use kpi_service::{
     configuration::Settings,
     grpc::pb::{
         directory_service_client::DirectoryServiceClient,
-        ingest_service_client::IngestServiceClient,
+        ingest_service_client::IngestServiceClient, policy_service_client::PolicyServiceClient,
+        scorecard_service_client::ScorecardServiceClient,
     },
     startup::Application,
     storage::Database,
@@ -75,6 +76,14 @@ impl TestApp {
 
     pub fn directory(&self) -> DirectoryServiceClient<Channel> {
         DirectoryServiceClient::new(self.channel.clone())
+    }
+
+    pub fn scorecards(&self) -> ScorecardServiceClient<Channel> {
+        ScorecardServiceClient::new(self.channel.clone())
+    }
+
+    pub fn policies(&self) -> PolicyServiceClient<Channel> {
+        PolicyServiceClient::new(self.channel.clone())
     }
 
     /// Asks the server to shut down and returns its task.

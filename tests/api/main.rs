@@ -6,10 +6,18 @@
 
 mod fixtures;
 mod helpers;
+mod kpi_fixtures;
 
+mod bad_queries;
+mod breaches;
+mod catalogue;
 mod directory;
 mod ingest;
 mod ingest_validation;
 mod operations;
+mod policies;
 mod policy_reads;
 mod readme_example;
+mod scorecard_attribution;
+mod scorecards;
+mod trends;
