@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict, Query},
+    sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr},
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Iden,
     IntoActiveModel, Iterable, QueryFilter,
 };
@@ -347,6 +347,19 @@ async fn load_stored_rows<R: IngestRecord>(
     Ok(stored)
 }
 
+/// The database's own guard against an older revision overwriting a newer
+/// one: the batch logic already skips stale items, but two batches racing
+/// on PostgreSQL could both read the old row before either writes.
+fn newer_or_unversioned<E: EntityTrait>() -> SimpleExpr {
+    let revision = || Alias::new("revision");
+    let incoming = || Expr::col((Alias::new("excluded"), revision()));
+    let stored = || Expr::col((E::default(), revision()));
+    incoming()
+        .is_null()
+        .or(stored().is_null())
+        .or(incoming().gte(stored()))
+}
+
 /// Inserts new rows and replaces changed ones in as few statements as the
 /// bind-parameter limits allow.
 async fn upsert_rows<E: EntityTrait>(
@@ -375,10 +388,95 @@ where
             .on_conflict(
                 OnConflict::columns(natural_key.clone())
                     .update_columns(updated_columns.clone())
+                    .action_and_where(newer_or_unversioned::<E>())
                     .to_owned(),
             )
             .exec_without_returning(connection)
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use sea_orm::EntityTrait;
+
+    use super::*;
+    use crate::{
+        configuration::Settings,
+        domain::records::{Channel, NewInteraction},
+        storage::entities::interaction,
+    };
+
+    fn call(revision: i64, talk_seconds: i64) -> (NewInteraction, RowContext) {
+        let instant = DateTime::<Utc>::from_timestamp(1_793_000_000, 0).unwrap();
+        let record = NewInteraction {
+            meta: RecordMeta {
+                key: RecordKey {
+                    source: "pbx".into(),
+                    external_id: "call-1".into(),
+                },
+                revision: Some(revision),
+                voided: false,
+            },
+            agent_id: "ana".into(),
+            team_id: None,
+            channel: Channel::Phone,
+            queued_at: instant,
+            first_response_at: None,
+            ended_at: instant,
+            resolved_at: None,
+            sla_due_at: None,
+            talk_seconds,
+            hold_seconds: 0,
+            after_contact_work_seconds: 0,
+            resolved: false,
+            first_contact_resolved: false,
+            escalated: false,
+            transferred: false,
+            agent_error: false,
+            complaint: false,
+        };
+        let context = RowContext {
+            revision: Some(revision),
+            content_hash: record.fingerprint(),
+            now_us: 0,
+            team_id: None,
+        };
+        (record, context)
+    }
+
+    /// What a race between two batches looks like to the database: the
+    /// older revision's upsert arrives after the newer one was written,
+    /// without the batch logic having seen it.
+    #[tokio::test]
+    async fn the_database_refuses_an_older_revision_even_without_the_batch_logic() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        settings.max_connections = 1;
+        let database = Database::connect(&settings).await.unwrap();
+        database.migrate().await.unwrap();
+        let connection = database.connection();
+
+        let (newer, newer_row) = call(5, 300);
+        upsert_rows::<interaction::Entity>(connection, vec![newer.to_active_model(&newer_row)])
+            .await
+            .unwrap();
+        let (older, older_row) = call(3, 100);
+        upsert_rows::<interaction::Entity>(connection, vec![older.to_active_model(&older_row)])
+            .await
+            .unwrap();
+
+        let stored = interaction::Entity::find().all(connection).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(5), 300));
+
+        let (newest, newest_row) = call(6, 200);
+        upsert_rows::<interaction::Entity>(connection, vec![newest.to_active_model(&newest_row)])
+            .await
+            .unwrap();
+        let stored = interaction::Entity::find().all(connection).await.unwrap();
+        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(6), 200));
+    }
 }
