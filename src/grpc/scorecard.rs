@@ -22,11 +22,10 @@ use crate::{
         directory::Agent,
         kpi::KpiId,
         period::{buckets, Granularity, Period},
-        policy::KpiStatus,
         records::{Channel, NewInteraction},
         violations::{indexed, Violations},
     },
-    scorecard::{Scorecard, ScorecardEngine},
+    scorecard::{collect_breaches, BreachFilter, Scorecard, ScorecardEngine},
     storage::{drill_down::InteractionCursor, facts::FactScope},
 };
 
@@ -250,27 +249,20 @@ impl ScorecardApi {
             .engine
             .agent_scorecards(&agents, whole_directory, &period)
             .await?;
-        let mut breaches = Vec::new();
-        for (agent, scorecard) in &scorecards {
-            for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
-                let wanted_status = assessment.status == KpiStatus::Breached
-                    || (request.include_at_risk && assessment.status == KpiStatus::AtRisk);
-                if !wanted_status || (!kpis.is_empty() && !kpis.contains(&value.kpi)) {
-                    continue;
-                }
-                let shortfall = match assessment.status {
-                    KpiStatus::Breached => assessment.margin.map_or(0.0, |margin| -margin),
-                    _ => 0.0,
-                };
-                breaches.push(pb::ThresholdBreach {
-                    agent_id: agent.agent_id.clone(),
-                    team_id: agent.team_id.clone().unwrap_or_default(),
-                    result: Some(kpi_result(value, Some(assessment))),
-                    shortfall,
-                    policy: Some(policy_ref(&scorecard.policy)),
-                });
-            }
-        }
+        let filter = BreachFilter {
+            kpis,
+            include_at_risk: request.include_at_risk,
+        };
+        let breaches: Vec<pb::ThresholdBreach> = collect_breaches(&scorecards, &filter)
+            .into_iter()
+            .map(|breach| pb::ThresholdBreach {
+                shortfall: breach.shortfall(),
+                result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
+                policy: Some(policy_ref(&breach.policy)),
+                team_id: breach.agent.team_id.unwrap_or_default(),
+                agent_id: breach.agent.agent_id,
+            })
+            .collect();
         let (page, next_page_token) = page_of(breaches, offset, size, &fingerprint);
         Ok(pb::ListThresholdBreachesResponse {
             breaches: page,

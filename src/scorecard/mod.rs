@@ -3,8 +3,10 @@
 //! arithmetic lives in `domain`; the reading in `storage`; this module only
 //! puts them together, so the gRPC adapter stays thin.
 
+mod breaches;
 mod trend;
 
+pub use breaches::{collect_breaches, Breach, BreachFilter};
 pub use trend::TrendBucket;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
