@@ -1,32 +1,30 @@
-//! `kpi.v1.ScorecardService`: scorecards, breaches, trends, drill-downs.
+//! `kpi.v1.ScorecardService`: scorecards and breaches here; trends and
+//! drill-downs in their own files.
+
+mod drill_down;
+mod trend;
 
 use std::cmp::Ordering;
 
 use tonic::{Request, Response, Status};
 
 use super::{
-    directory::timestamp,
     error::ApiError,
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
     log_outcome,
-    pagination::{
-        decode_offset, decode_token, page_of, page_size, page_size_within, request_fingerprint,
-        trim_page,
-    },
+    pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},
     pb,
-    period::{period_to_pb, resolve_period, MAX_PERIOD_DAYS},
+    period::resolve_period,
 };
 use crate::{
     domain::{
         directory::Agent,
         kpi::KpiId,
-        period::{buckets, Granularity, Period},
-        records::{Channel, NewInteraction},
+        period::Period,
         violations::{indexed, Violations},
     },
     scorecard::{collect_breaches, BreachFilter, Scorecard, ScorecardEngine},
-    storage::{drill_down::InteractionCursor, facts::FactScope},
 };
 
 const DEFAULT_SCORECARD_PAGE: u64 = 50;
@@ -95,40 +93,6 @@ fn by_composite(left: &(Agent, Scorecard), right: &(Agent, Scorecard)) -> Orderi
         (None, None) => Ordering::Equal,
     }
     .then_with(|| left.0.agent_id.cmp(&right.0.agent_id))
-}
-
-fn interaction_to_pb(record: NewInteraction) -> pb::Interaction {
-    let channel = match record.channel {
-        Channel::Phone => pb::Channel::Phone,
-        Channel::Chat => pb::Channel::Chat,
-        Channel::Email => pb::Channel::Email,
-        Channel::Social => pb::Channel::Social,
-        Channel::Messaging => pb::Channel::Messaging,
-        Channel::Other => pb::Channel::Other,
-    };
-    pb::Interaction {
-        source: record.meta.key.source,
-        external_id: record.meta.key.external_id,
-        revision: record.meta.revision,
-        voided: record.meta.voided,
-        agent_id: record.agent_id,
-        team_id: String::new(),
-        channel: channel as i32,
-        queued_at: Some(timestamp(record.queued_at)),
-        first_response_at: record.first_response_at.map(timestamp),
-        ended_at: Some(timestamp(record.ended_at)),
-        resolved_at: record.resolved_at.map(timestamp),
-        sla_due_at: record.sla_due_at.map(timestamp),
-        talk_seconds: record.talk_seconds,
-        hold_seconds: record.hold_seconds,
-        after_contact_work_seconds: record.after_contact_work_seconds,
-        resolved: record.resolved,
-        first_contact_resolved: record.first_contact_resolved,
-        escalated: record.escalated,
-        transferred: record.transferred,
-        agent_error: record.agent_error,
-        complaint: record.complaint,
-    }
 }
 
 impl ScorecardApi {
@@ -269,131 +233,6 @@ impl ScorecardApi {
             next_page_token,
         })
     }
-
-    async fn get_kpi_trend(
-        &self,
-        request: pb::GetKpiTrendRequest,
-    ) -> Result<pb::GetKpiTrendResponse, ApiError> {
-        use pb::get_kpi_trend_request::Subject;
-        if request.kpi_ids.is_empty() || request.kpi_ids.len() > KpiId::ALL.len() {
-            return Err(ApiError::invalid_field("kpi_ids", "give 1 to 24 KPI ids"));
-        }
-        let kpis = parse_kpi_ids(&request.kpi_ids)?;
-        let granularity = match pb::TrendGranularity::try_from(request.granularity) {
-            Ok(pb::TrendGranularity::Day) => Granularity::Day,
-            Ok(pb::TrendGranularity::Week) => Granularity::Week,
-            Ok(pb::TrendGranularity::Month) => Granularity::Month,
-            _ => {
-                return Err(ApiError::invalid_field(
-                    "granularity",
-                    "granularity is required (DAY, WEEK or MONTH)",
-                ))
-            }
-        };
-        let zone = self.engine.zone();
-        let period = resolve_period("period", request.period.as_ref(), zone)?;
-        let buckets = buckets(period, granularity, zone, MAX_PERIOD_DAYS as usize + 1)
-            .map_err(|error| ApiError::invalid_field("period", error.to_string()))?;
-        let trend = match request.subject {
-            Some(Subject::AgentId(agent_id)) => {
-                let agent_id = required_request_id("agent_id", &agent_id)?;
-                let agent = self.agent(&agent_id).await?;
-                let agents = [agent.agent_id];
-                self.engine
-                    .trend(FactScope::Agents(&agents), &buckets, &kpis)
-                    .await?
-            }
-            Some(Subject::TeamId(team_id)) => {
-                let team_id = required_request_id("team_id", &team_id)?;
-                self.ensure_team(&team_id).await?;
-                let members: Vec<String> = self
-                    .engine
-                    .database()
-                    .all_agents(Some(&team_id))
-                    .await?
-                    .into_iter()
-                    .map(|agent| agent.agent_id)
-                    .collect();
-                let scope = FactScope::Team {
-                    team_id: &team_id,
-                    members: &members,
-                };
-                self.engine.trend(scope, &buckets, &kpis).await?
-            }
-            None => {
-                return Err(ApiError::invalid_field(
-                    "agent_id",
-                    "give agent_id or team_id",
-                ))
-            }
-        };
-        Ok(pb::GetKpiTrendResponse {
-            buckets: trend
-                .into_iter()
-                .map(|bucket| pb::TrendBucket {
-                    period: Some(period_to_pb(&bucket.period, zone)),
-                    values: bucket
-                        .values
-                        .iter()
-                        .map(|value| kpi_result(value, None))
-                        .collect(),
-                })
-                .collect(),
-        })
-    }
-
-    async fn list_agent_interactions(
-        &self,
-        request: pb::ListAgentInteractionsRequest,
-    ) -> Result<pb::ListAgentInteractionsResponse, ApiError> {
-        let size = page_size(request.page_size)?;
-        let agent_id = required_request_id("agent_id", &request.agent_id)?;
-        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
-        let fingerprint = request_fingerprint(&["interactions", &agent_id, &period_key(&period)]);
-        let cursor = match decode_token(&request.page_token, &fingerprint)? {
-            None => None,
-            Some(key) => Some(parse_cursor(&key)?),
-        };
-        self.agent(&agent_id).await?;
-        let mut rows = self
-            .engine
-            .database()
-            .agent_interactions(
-                &agent_id,
-                period.start.timestamp_micros(),
-                period.end.timestamp_micros(),
-                cursor,
-                size + 1,
-            )
-            .await?;
-        let next_page_token = trim_page(&mut rows, size, &fingerprint, |(cursor, _)| {
-            format!("{}:{}", cursor.ended_at_us, cursor.id)
-        });
-        Ok(pb::ListAgentInteractionsResponse {
-            interactions: rows
-                .into_iter()
-                .map(|(_, stored)| pb::StoredInteraction {
-                    interaction: Some(interaction_to_pb(stored.record)),
-                    recorded_team_id: stored.recorded_team_id.unwrap_or_default(),
-                })
-                .collect(),
-            next_page_token,
-        })
-    }
-}
-
-fn parse_cursor(key: &str) -> Result<InteractionCursor, ApiError> {
-    let invalid = || {
-        ApiError::invalid_field(
-            "page_token",
-            "page_token is not a token this service issued",
-        )
-    };
-    let (ended_at_us, id) = key.split_once(':').ok_or_else(invalid)?;
-    Ok(InteractionCursor {
-        ended_at_us: ended_at_us.parse().map_err(|_| invalid())?,
-        id: id.parse().map_err(|_| invalid())?,
-    })
 }
 
 #[tonic::async_trait]

@@ -1,0 +1,91 @@
+//! `GetKpiTrend`: chosen KPIs bucketed by day, week or month.
+
+use super::{parse_kpi_ids, ScorecardApi};
+use crate::{
+    domain::{
+        kpi::KpiId,
+        period::{buckets, Granularity},
+    },
+    grpc::{
+        error::ApiError,
+        fields::required_request_id,
+        kpi_results::kpi_result,
+        pb,
+        period::{period_to_pb, resolve_period, MAX_PERIOD_DAYS},
+    },
+    storage::facts::FactScope,
+};
+
+impl ScorecardApi {
+    pub(super) async fn get_kpi_trend(
+        &self,
+        request: pb::GetKpiTrendRequest,
+    ) -> Result<pb::GetKpiTrendResponse, ApiError> {
+        use pb::get_kpi_trend_request::Subject;
+        if request.kpi_ids.is_empty() || request.kpi_ids.len() > KpiId::ALL.len() {
+            return Err(ApiError::invalid_field("kpi_ids", "give 1 to 24 KPI ids"));
+        }
+        let kpis = parse_kpi_ids(&request.kpi_ids)?;
+        let granularity = match pb::TrendGranularity::try_from(request.granularity) {
+            Ok(pb::TrendGranularity::Day) => Granularity::Day,
+            Ok(pb::TrendGranularity::Week) => Granularity::Week,
+            Ok(pb::TrendGranularity::Month) => Granularity::Month,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "granularity",
+                    "granularity is required (DAY, WEEK or MONTH)",
+                ))
+            }
+        };
+        let zone = self.engine.zone();
+        let period = resolve_period("period", request.period.as_ref(), zone)?;
+        let buckets = buckets(period, granularity, zone, MAX_PERIOD_DAYS as usize + 1)
+            .map_err(|error| ApiError::invalid_field("period", error.to_string()))?;
+        let trend = match request.subject {
+            Some(Subject::AgentId(agent_id)) => {
+                let agent_id = required_request_id("agent_id", &agent_id)?;
+                let agent = self.agent(&agent_id).await?;
+                let agents = [agent.agent_id];
+                self.engine
+                    .trend(FactScope::Agents(&agents), &buckets, &kpis)
+                    .await?
+            }
+            Some(Subject::TeamId(team_id)) => {
+                let team_id = required_request_id("team_id", &team_id)?;
+                self.ensure_team(&team_id).await?;
+                let members: Vec<String> = self
+                    .engine
+                    .database()
+                    .all_agents(Some(&team_id))
+                    .await?
+                    .into_iter()
+                    .map(|agent| agent.agent_id)
+                    .collect();
+                let scope = FactScope::Team {
+                    team_id: &team_id,
+                    members: &members,
+                };
+                self.engine.trend(scope, &buckets, &kpis).await?
+            }
+            None => {
+                return Err(ApiError::invalid_field(
+                    "agent_id",
+                    "give agent_id or team_id",
+                ))
+            }
+        };
+        Ok(pb::GetKpiTrendResponse {
+            buckets: trend
+                .into_iter()
+                .map(|bucket| pb::TrendBucket {
+                    period: Some(period_to_pb(&bucket.period, zone)),
+                    values: bucket
+                        .values
+                        .iter()
+                        .map(|value| kpi_result(value, None))
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
