@@ -20,6 +20,7 @@ use crate::{
 on_both_backends!(
     health_reports_serving_once_the_database_is_migrated,
     reflection_lists_every_service_in_v1_and_v1alpha,
+    reflection_can_be_switched_off,
     shutdown_reports_not_serving_and_finishes_in_flight_calls,
     a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung,
 );
@@ -138,6 +139,22 @@ async fn reflection_lists_every_service_in_v1_and_v1alpha(backend: Backend) {
         ),
         "v1alpha must describe the ingest service"
     );
+}
+
+async fn reflection_can_be_switched_off(backend: Backend) {
+    use tonic_reflection::pb::v1;
+    let app = spawn_app_with(backend, |settings| settings.server.reflection = false).await;
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let status = v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone())
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
 }
 
 async fn shutdown_reports_not_serving_and_finishes_in_flight_calls(backend: Backend) {

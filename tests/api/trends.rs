@@ -11,6 +11,7 @@ use crate::{
 
 on_both_backends!(
     a_trend_buckets_values_by_week,
+    a_team_trend_counts_the_team_recorded_on_each_interaction,
     drill_down_pages_through_the_interactions_behind_a_score,
 );
 
@@ -289,4 +290,66 @@ async fn drill_down_pages_through_the_interactions_behind_a_score(backend: Backe
     // The scorecard counts the same three.
     let scorecard = agent_scorecard(&app, "ana", month("2026-11")).await;
     assert_eq!(kpi(&scorecard, "contacts_handled").value, Some(3.0));
+}
+
+async fn a_team_trend_counts_the_team_recorded_on_each_interaction(backend: Backend) {
+    let app = spawn_app(backend).await;
+    add_team(&app, "red").await;
+    add_team(&app, "blue").await;
+    put_agent(&app, "amy", "red").await;
+    put_agent(&app, "bob", "red").await;
+    // Week of Mon 2 Nov: amy 2 calls; week of Mon 9 Nov: bob 1 call, then
+    // bob moves to blue and his next call (16 Nov) counts for blue.
+    ingest_interactions(
+        &app,
+        vec![
+            call("t-1", "amy", "2026-11-03T10:00:00Z"),
+            call("t-2", "amy", "2026-11-05T10:00:00Z"),
+            call("t-3", "bob", "2026-11-10T10:00:00Z"),
+        ],
+    )
+    .await;
+    put_agent(&app, "bob", "blue").await;
+    ingest_interactions(&app, vec![call("t-4", "bob", "2026-11-16T10:00:00Z")]).await;
+
+    let buckets = app
+        .scorecards()
+        .get_kpi_trend(pb::GetKpiTrendRequest {
+            subject: Some(pb::get_kpi_trend_request::Subject::TeamId("red".into())),
+            kpi_ids: vec!["contacts_handled".into()],
+            period: Some(month("2026-11")),
+            granularity: pb::TrendGranularity::Week as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .buckets;
+    // November 2026 in ISO weeks: Sun 1 (partial), 2-8, 9-15, 16-22, 23-29, Mon 30 (partial).
+    let contacts: Vec<Option<f64>> = buckets
+        .iter()
+        .map(|bucket| bucket.values[0].value)
+        .collect();
+    assert_eq!(
+        contacts,
+        vec![
+            Some(0.0),
+            Some(2.0),
+            Some(1.0),
+            Some(0.0),
+            Some(0.0),
+            Some(0.0)
+        ]
+    );
+
+    let status = app
+        .scorecards()
+        .get_kpi_trend(pb::GetKpiTrendRequest {
+            subject: Some(pb::get_kpi_trend_request::Subject::TeamId("green".into())),
+            kpi_ids: vec!["contacts_handled".into()],
+            period: Some(month("2026-11")),
+            granularity: pb::TrendGranularity::Week as i32,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
 }
