@@ -301,13 +301,19 @@ impl Settings {
             }
             AuthMode::Jwt => {
                 if auth.jwt.jwks_file.is_none() {
-                    return Err(invalid("auth.jwt.jwks_file", "required when auth.mode = jwt"));
+                    return Err(invalid(
+                        "auth.jwt.jwks_file",
+                        "required when auth.mode = jwt",
+                    ));
                 }
                 if auth.jwt.issuer.as_deref().unwrap_or("").is_empty() {
                     return Err(invalid("auth.jwt.issuer", "required when auth.mode = jwt"));
                 }
                 if auth.jwt.audience.as_deref().unwrap_or("").is_empty() {
-                    return Err(invalid("auth.jwt.audience", "required when auth.mode = jwt"));
+                    return Err(invalid(
+                        "auth.jwt.audience",
+                        "required when auth.mode = jwt",
+                    ));
                 }
             }
             AuthMode::Mtls => {

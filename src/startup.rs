@@ -202,7 +202,8 @@ impl Application {
                     self.settings.tls.reload_interval_seconds,
                 )));
                 Box::pin(
-                    router.serve_with_incoming_shutdown(tls.incoming(self.listener), stop_accepting),
+                    router
+                        .serve_with_incoming_shutdown(tls.incoming(self.listener), stop_accepting),
                 )
             }
             None => {

@@ -96,8 +96,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(AuditEvents::Table).to_owned())
             .await?;
-        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres
-        {
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
             manager
                 .get_connection()
                 .execute_unprepared("DROP FUNCTION IF EXISTS audit_events_append_only()")

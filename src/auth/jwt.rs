@@ -136,8 +136,8 @@ impl JwtVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = self.leeway_seconds;
-        let data = decode::<Claims>(token, &key, &validation).map_err(|error| {
-            match error.kind() {
+        let data =
+            decode::<Claims>(token, &key, &validation).map_err(|error| match error.kind() {
                 ErrorKind::ExpiredSignature => "TOKEN_EXPIRED",
                 ErrorKind::ImmatureSignature => "TOKEN_NOT_YET_VALID",
                 ErrorKind::InvalidIssuer => "TOKEN_WRONG_ISSUER",
@@ -146,8 +146,7 @@ impl JwtVerifier {
                 ErrorKind::InvalidAlgorithm => "TOKEN_ALGORITHM_NOT_ALLOWED",
                 ErrorKind::MissingRequiredClaim(_) => "TOKEN_CLAIM_MISSING",
                 _ => "TOKEN_MALFORMED",
-            }
-        })?;
+            })?;
         let claims = data.claims;
         if claims.sub.is_empty() {
             return Err("TOKEN_CLAIM_MISSING");

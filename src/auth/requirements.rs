@@ -150,7 +150,12 @@ pub fn authorize_body(principal: &Principal, method: &str, body: Body<'_>) -> Re
             .map(|source| format!("{}{source}", scopes::INGEST_PREFIX)),
         (Requirement::Read, Body::Read(subject)) => missing_read_scope(principal, subject),
         (requirement, body) => {
-            tracing::error!(method, ?requirement, ?body, "body check does not fit the method");
+            tracing::error!(
+                method,
+                ?requirement,
+                ?body,
+                "body check does not fit the method"
+            );
             Some(format!("{method} body check"))
         }
     };
@@ -226,11 +231,17 @@ mod tests {
             Requirement::Open
         );
         assert_eq!(
-            requirement("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", false),
+            requirement(
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                false
+            ),
             Requirement::Authenticated
         );
         assert_eq!(
-            requirement("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", true),
+            requirement(
+                "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                true
+            ),
             Requirement::Open
         );
         let unknown = requirement("/kpi.v1.Other/Thing", false);
@@ -242,9 +253,11 @@ mod tests {
         let genesys = principal(&["kpi.ingest:genesys"]);
         let method = "/kpi.v1.IngestService/IngestInteractions";
         assert!(authorize_body(&genesys, method, Body::Sources(vec!["genesys"])).is_ok());
-        let error =
-            authorize_body(&genesys, method, Body::Sources(vec!["genesys", "zendesk"])).unwrap_err();
-        assert!(matches!(error, ApiError::PermissionDenied { scope } if scope == "kpi.ingest:zendesk"));
+        let error = authorize_body(&genesys, method, Body::Sources(vec!["genesys", "zendesk"]))
+            .unwrap_err();
+        assert!(
+            matches!(error, ApiError::PermissionDenied { scope } if scope == "kpi.ingest:zendesk")
+        );
         let any = principal(&["kpi.ingest:*"]);
         assert!(authorize_body(&any, method, Body::Sources(vec!["zendesk"])).is_ok());
     }

@@ -210,8 +210,9 @@ impl AuditApi {
             })?),
         };
         let mut events = self.database.list_audit_events(&filter, size + 1).await?;
-        let next_page_token =
-            trim_page(&mut events, size, &fingerprint, |event| event.id.to_string());
+        let next_page_token = trim_page(&mut events, size, &fingerprint, |event| {
+            event.id.to_string()
+        });
         Ok(pb::ListAuditEventsResponse {
             events: events.into_iter().map(event_to_pb).collect(),
             next_page_token,

@@ -260,7 +260,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::CreatePolicyVersionResponse>, Status> {
         log_outcome(
             "CreatePolicyVersion",
-            PolicyApi::create_policy_version(self, &Caller::of(&request), request.into_inner()).await,
+            PolicyApi::create_policy_version(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -282,7 +283,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
         log_outcome(
             "ListPolicyVersions",
-            PolicyApi::list_policy_versions(self, &Caller::of(&request), request.into_inner()).await,
+            PolicyApi::list_policy_versions(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -293,7 +295,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::GetEffectivePolicyResponse>, Status> {
         log_outcome(
             "GetEffectivePolicy",
-            PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner()).await,
+            PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }

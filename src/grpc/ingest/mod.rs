@@ -166,7 +166,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let items = request.into_inner().interactions;
         let method = "/kpi.v1.IngestService/IngestInteractions";
-        let result = self.ingest(&caller, method, items, parse::interaction).await;
+        let result = self
+            .ingest(&caller, method, items, parse::interaction)
+            .await;
         log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestInteractionsResponse {
                 results,
@@ -182,7 +184,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let items = request.into_inner().survey_responses;
         let method = "/kpi.v1.IngestService/IngestSurveyResponses";
-        let result = self.ingest(&caller, method, items, parse::survey_response).await;
+        let result = self
+            .ingest(&caller, method, items, parse::survey_response)
+            .await;
         log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestSurveyResponsesResponse {
                 results,
@@ -198,7 +202,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let items = request.into_inner().qa_evaluations;
         let method = "/kpi.v1.IngestService/IngestQaEvaluations";
-        let result = self.ingest(&caller, method, items, parse::qa_evaluation).await;
+        let result = self
+            .ingest(&caller, method, items, parse::qa_evaluation)
+            .await;
         log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestQaEvaluationsResponse {
                 results,
@@ -214,7 +220,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let items = request.into_inner().compliance_checks;
         let method = "/kpi.v1.IngestService/IngestComplianceChecks";
-        let result = self.ingest(&caller, method, items, parse::compliance_check).await;
+        let result = self
+            .ingest(&caller, method, items, parse::compliance_check)
+            .await;
         log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestComplianceChecksResponse {
                 results,
@@ -246,7 +254,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let items = request.into_inner().training_assignments;
         let method = "/kpi.v1.IngestService/IngestTrainingAssignments";
-        let result = self.ingest(&caller, method, items, parse::training_assignment).await;
+        let result = self
+            .ingest(&caller, method, items, parse::training_assignment)
+            .await;
         log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
                 results,

@@ -282,7 +282,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetAgentScorecardResponse>, Status> {
         log_outcome(
             "GetAgentScorecard",
-            ScorecardApi::get_agent_scorecard(self, &Caller::of(&request), request.into_inner()).await,
+            ScorecardApi::get_agent_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -293,7 +294,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetTeamScorecardResponse>, Status> {
         log_outcome(
             "GetTeamScorecard",
-            ScorecardApi::get_team_scorecard(self, &Caller::of(&request), request.into_inner()).await,
+            ScorecardApi::get_team_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -304,7 +306,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentScorecardsResponse>, Status> {
         log_outcome(
             "ListAgentScorecards",
-            ScorecardApi::list_agent_scorecards(self, &Caller::of(&request), request.into_inner()).await,
+            ScorecardApi::list_agent_scorecards(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -315,7 +318,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListThresholdBreachesResponse>, Status> {
         log_outcome(
             "ListThresholdBreaches",
-            ScorecardApi::list_threshold_breaches(self, &Caller::of(&request), request.into_inner()).await,
+            ScorecardApi::list_threshold_breaches(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }
@@ -337,7 +345,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentInteractionsResponse>, Status> {
         log_outcome(
             "ListAgentInteractions",
-            ScorecardApi::list_agent_interactions(self, &Caller::of(&request), request.into_inner()).await,
+            ScorecardApi::list_agent_interactions(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }

@@ -2,8 +2,8 @@
 //! Instants are microseconds since the Unix epoch, in `*_at_us` columns.
 
 pub mod agent;
-pub mod audit_event;
 pub mod agent_time;
+pub mod audit_event;
 pub mod compliance_check;
 pub mod interaction;
 pub mod policy_version;
