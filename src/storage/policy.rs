@@ -112,7 +112,7 @@ fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, Stor
     })
 }
 
-fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
+pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
     Ok(PolicyVersion {
         id: row.id,
         effective_from: NaiveDate::parse_from_str(&row.effective_from, DATE_FORMAT)
@@ -170,6 +170,7 @@ impl Database {
         actor: &AuditActor,
     ) -> Result<PolicyVersion, StorageError> {
         let id = self.write(CreatePolicyVersion { new, actor }).await?;
+        self.policy_cache.invalidate().await;
         self.get_policy_version(id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
