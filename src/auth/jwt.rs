@@ -31,10 +31,16 @@ pub struct JwtVerifier {
     issuer: String,
     audience: String,
     leeway_seconds: u64,
-    keys: RwLock<JwkSet>,
+    keys: RwLock<Vec<VerificationKey>>,
     /// (modification time, size) of the file as loaded, and when it was
     /// last looked at.
     seen: Mutex<(Option<(SystemTime, u64)>, Instant)>,
+}
+
+/// One key of the set, ready to verify with.
+struct VerificationKey {
+    kid: Option<String>,
+    key: DecodingKey,
 }
 
 #[derive(Deserialize)]
@@ -49,16 +55,23 @@ fn file_stamp(path: &PathBuf) -> Option<(SystemTime, u64)> {
     Some((metadata.modified().ok()?, metadata.len()))
 }
 
-fn read_keys(path: &PathBuf) -> anyhow::Result<JwkSet> {
+/// Reads and parses the whole set; one unusable key rejects the file.
+fn read_keys(path: &PathBuf) -> anyhow::Result<Vec<VerificationKey>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the JWK Set {}", path.display()))?;
-    let keys: JwkSet = serde_json::from_str(&text)
+    let set: JwkSet = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a JWK Set", path.display()))?;
-    for key in &keys.keys {
-        DecodingKey::from_jwk(key)
-            .with_context(|| format!("{} holds a key that cannot verify", path.display()))?;
-    }
-    Ok(keys)
+    set.keys
+        .iter()
+        .map(|jwk| {
+            let key = DecodingKey::from_jwk(jwk)
+                .with_context(|| format!("{} holds a key that cannot verify", path.display()))?;
+            Ok(VerificationKey {
+                kid: jwk.common.key_id.clone(),
+                key,
+            })
+        })
+        .collect()
 }
 
 impl JwtVerifier {
@@ -70,7 +83,7 @@ impl JwtVerifier {
             .context("auth.jwt.jwks_file is required")?;
         let stamp = file_stamp(&path);
         let keys = read_keys(&path)?;
-        tracing::info!(keys = keys.keys.len(), file = %path.display(), "JWK Set loaded");
+        tracing::info!(keys = keys.len(), file = %path.display(), "JWK Set loaded");
         Ok(Self {
             issuer: settings.issuer.clone().unwrap_or_default(),
             audience: settings.audience.clone().unwrap_or_default(),
@@ -97,7 +110,7 @@ impl JwtVerifier {
         }
         match read_keys(&self.path) {
             Ok(keys) => {
-                tracing::info!(keys = keys.keys.len(), "JWK Set changed: reloaded");
+                tracing::info!(keys = keys.len(), "JWK Set changed: reloaded");
                 if let Ok(mut current) = self.keys.write() {
                     *current = keys;
                 }
@@ -121,14 +134,13 @@ impl JwtVerifier {
         }
         let key = {
             let keys = self.keys.read().map_err(|_| "TOKEN_KEY_UNKNOWN")?;
-            let jwk = match &header.kid {
-                Some(kid) => keys.find(kid),
+            let found = match &header.kid {
+                Some(kid) => keys.iter().find(|key| key.kid.as_deref() == Some(kid)),
                 // Without a key id, only a set of one key is unambiguous.
-                None if keys.keys.len() == 1 => keys.keys.first(),
+                None if keys.len() == 1 => keys.first(),
                 None => None,
             };
-            let jwk = jwk.ok_or("TOKEN_KEY_UNKNOWN")?;
-            DecodingKey::from_jwk(jwk).map_err(|_| "TOKEN_KEY_UNKNOWN")?
+            found.ok_or("TOKEN_KEY_UNKNOWN")?.key.clone()
         };
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[self.issuer.as_str()]);

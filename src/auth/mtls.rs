@@ -60,3 +60,47 @@ fn principal_name(certificate: &[u8]) -> Result<String, Reason> {
         .map(str::to_owned)
         .ok_or("CLIENT_CERTIFICATE_NO_NAME")
 }
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{CertificateParams, KeyPair, SanType};
+
+    use super::*;
+
+    fn certificate(names: Vec<SanType>) -> Vec<u8> {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.subject_alt_names = names;
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn the_uri_san_wins_over_the_dns_san() {
+        let both = certificate(vec![
+            SanType::DnsName("payroll.internal".try_into().unwrap()),
+            SanType::URI("spiffe://example.org/payroll".try_into().unwrap()),
+        ]);
+        assert_eq!(
+            principal_name(&both).unwrap(),
+            "spiffe://example.org/payroll"
+        );
+        let dns_only = certificate(vec![SanType::DnsName("crm.internal".try_into().unwrap())]);
+        assert_eq!(principal_name(&dns_only).unwrap(), "crm.internal");
+        assert_eq!(
+            principal_name(&certificate(vec![])),
+            Err("CLIENT_CERTIFICATE_NO_NAME")
+        );
+    }
+
+    #[test]
+    fn scopes_come_from_the_settings_and_strangers_get_none() {
+        let directory = PrincipalDirectory::new(&[PrincipalSettings {
+            name: "crm.internal".into(),
+            scopes: vec!["kpi.read".into()],
+        }]);
+        let crm = certificate(vec![SanType::DnsName("crm.internal".try_into().unwrap())]);
+        assert!(directory.principal(&crm).unwrap().has("kpi.read"));
+        let stranger = certificate(vec![SanType::DnsName("other.internal".try_into().unwrap())]);
+        assert!(directory.principal(&stranger).unwrap().scopes.is_empty());
+    }
+}
