@@ -727,8 +727,47 @@ async fn the_jwk_set_is_re_read_when_it_changes(backend: Backend) {
     assert_eq!(error_info(&status).0, "TOKEN_BAD_SIGNATURE");
 }
 
+/// Lists services by reflection v1 with `token`.
+async fn reflect(channel: &Channel, token: Option<&str>) -> Result<(), Status> {
+    use tonic_reflection::pb::v1;
+    let message = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let mut replies = client
+        .server_reflection_info(request(tokio_stream::iter(vec![message]), token, None))
+        .await?
+        .into_inner();
+    use tokio_stream::StreamExt;
+    replies.next().await.expect("no reply")?;
+    Ok(())
+}
+
+async fn reflection_needs_a_credential_unless_opened(backend: Backend) {
+    let scratch = ScratchDir::new("reflection");
+    let issuer = TokenIssuer::new(&scratch);
+    let app = spawn_app_with(backend, |settings| use_jwt(settings, &issuer)).await;
+    let status = reflect(&app.channel, None).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(error_info(&status).0, "CREDENTIALS_MISSING");
+    // Any valid credential will do, even one without scopes.
+    let token = issuer.token("developer", &[]);
+    assert!(reflect(&app.channel, Some(&token)).await.is_ok());
+
+    let opened = spawn_app_with(backend, |settings| {
+        use_jwt(settings, &issuer);
+        settings.auth.open_reflection = true;
+    })
+    .await;
+    assert!(reflect(&opened.channel, None).await.is_ok());
+}
+
 on_both_backends!(
     every_rpc_answers_each_credential_with_its_documented_code,
+    reflection_needs_a_credential_unless_opened,
     a_team_reader_may_not_read_an_organisation_wide_list,
     the_jwk_set_is_re_read_when_it_changes,
 );
