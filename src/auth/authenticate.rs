@@ -5,11 +5,8 @@ use tonic::{
     transport::server::{TcpConnectInfo, TlsConnectInfo},
 };
 
-use super::{jwt::JwtVerifier, mtls::PrincipalDirectory, Principal};
+use super::{jwt::JwtVerifier, mtls::PrincipalDirectory, Principal, Reason};
 use crate::configuration::{AuthMode, Settings};
-
-/// Why a call is UNAUTHENTICATED (its ErrorInfo reason).
-pub type Reason = &'static str;
 
 enum Mode {
     None,

@@ -14,16 +14,13 @@ use jsonwebtoken::{
 };
 use serde::Deserialize;
 
-use super::Principal;
+use super::{Principal, Reason};
 use crate::configuration::JwtSettings;
 
 /// How often the JWK Set file is looked at for changes, at most.
 const RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Longest token accepted, in bytes: more is not a token of ours.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// Why a token was refused: the UNAUTHENTICATED reason, never the token.
-pub type Reason = &'static str;
 
 /// Verifies bearer tokens.
 pub struct JwtVerifier {

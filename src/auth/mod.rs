@@ -22,6 +22,9 @@ use std::{
 pub use authenticate::Authenticator;
 pub use requirements::{authorize_body, Body, ReadSubject};
 
+/// Why a call is UNAUTHENTICATED: the ErrorInfo reason, never the credential.
+pub type Reason = &'static str;
+
 /// Every scope the service knows, as granted to the anonymous principal of
 /// mode `none`.
 pub const ALL_SCOPES: &[&str] = &[

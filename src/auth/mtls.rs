@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use x509_parser::{certificate::X509Certificate, extensions::GeneralName, prelude::FromDer};
 
-use super::{jwt::Reason, Principal};
+use super::{Principal, Reason};
 use crate::configuration::PrincipalSettings;
 
 /// The scopes of each known mTLS principal.
