@@ -146,6 +146,9 @@ pub struct JwtSettings {
     /// A JWK Set (JSON) with the issuer's RS256 / ES256 public keys; re-read
     /// when it changes.
     pub jwks_file: Option<PathBuf>,
+    /// Fetching the JWK Set over HTTPS is not implemented; setting it is
+    /// refused at start rather than silently ignored.
+    pub jwks_url: Option<String>,
     /// Required `iss`.
     pub issuer: Option<String>,
     /// Required `aud` (one of the token's audiences).
@@ -309,6 +312,12 @@ impl Settings {
                 }
             }
             AuthMode::Jwt => {
+                if auth.jwt.jwks_url.is_some() {
+                    return Err(invalid(
+                        "auth.jwt.jwks_url",
+                        "not supported yet; publish the JWK Set as a file and set auth.jwt.jwks_file",
+                    ));
+                }
                 if auth.jwt.jwks_file.is_none() {
                     return Err(invalid(
                         "auth.jwt.jwks_file",
