@@ -142,9 +142,12 @@ impl Application {
         let ingest = IngestServiceServer::new(IngestApi::new(self.database.clone(), limits))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
-        let directory = DirectoryServiceServer::new(DirectoryApi::new(self.database.clone()))
-            .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+        let directory = DirectoryServiceServer::new(DirectoryApi::new(
+            self.database.clone(),
+            self.settings.reporting.time_zone(),
+        ))
+        .max_decoding_message_size(decode_limit)
+        .max_encoding_message_size(encode_limit);
         let engine =
             ScorecardEngine::new(self.database.clone(), self.settings.reporting.time_zone());
         let scorecards = ScorecardServiceServer::new(ScorecardApi::new(engine.clone()))

@@ -15,14 +15,16 @@ pub enum AuditKind {
     TeamUpserted,
     AgentUpserted,
     RecordsIngested,
+    ChangeRefused,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 4] = [
+    pub const ALL: [AuditKind; 5] = [
         AuditKind::PolicyVersionCreated,
         AuditKind::TeamUpserted,
         AuditKind::AgentUpserted,
         AuditKind::RecordsIngested,
+        AuditKind::ChangeRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +33,7 @@ impl AuditKind {
             AuditKind::TeamUpserted => "TEAM_UPSERTED",
             AuditKind::AgentUpserted => "AGENT_UPSERTED",
             AuditKind::RecordsIngested => "RECORDS_INGESTED",
+            AuditKind::ChangeRefused => "CHANGE_REFUSED",
         }
     }
 
@@ -72,6 +75,23 @@ pub enum AuditChange {
         team_id: Option<String>,
         previous_display_name: Option<String>,
         display_name: String,
+        /// The day the agent's team history changed from (`YYYY-MM-DD`);
+        /// `None` when it did not change, or for a first team that holds
+        /// since before any record.
+        #[serde(default)]
+        team_effective_from: Option<String>,
+    },
+    /// A change effective inside a closed month was refused (nothing was
+    /// written but this event).
+    ChangeRefused {
+        /// What the change was about: `agent_team`.
+        subject: String,
+        /// The agent (or other subject) id.
+        subject_id: String,
+        /// The day the change would have taken effect (`YYYY-MM-DD`).
+        effective_from: String,
+        /// The closed month it would have altered (`YYYY-MM`).
+        closed_month: String,
     },
     /// An ingest batch committed.
     RecordsIngested {
@@ -97,6 +117,7 @@ impl AuditChange {
             AuditChange::TeamUpserted { .. } => AuditKind::TeamUpserted,
             AuditChange::AgentUpserted { .. } => AuditKind::AgentUpserted,
             AuditChange::RecordsIngested { .. } => AuditKind::RecordsIngested,
+            AuditChange::ChangeRefused { .. } => AuditKind::ChangeRefused,
         }
     }
 }

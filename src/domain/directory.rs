@@ -1,6 +1,6 @@
 //! Teams and agents.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// A team of agents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub struct Team {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An agent and the team they belong to now.
+/// An agent, the team they belong to now, and their team history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
     pub agent_id: String,
@@ -19,6 +19,19 @@ pub struct Agent {
     pub team_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Every membership, oldest first (filled by reads that ask for it).
+    pub memberships: Vec<TeamMembership>,
+}
+
+/// One stretch of an agent's team history, in the reporting zone's days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMembership {
+    pub team_id: String,
+    /// First day, inclusive; `None` for "since before any record" (agents
+    /// whose team predates the history, and first teams).
+    pub effective_from: Option<NaiveDate>,
+    /// Day it ended, exclusive; `None` while it lasts.
+    pub effective_to: Option<NaiveDate>,
 }
 
 /// A team to create or rename.
@@ -34,4 +47,7 @@ pub struct AgentUpsert {
     pub agent_id: String,
     pub display_name: String,
     pub team_id: Option<String>,
+    /// The local day a team change takes effect; `None` = the default (see
+    /// `storage::memberships`).
+    pub team_effective_from: Option<NaiveDate>,
 }

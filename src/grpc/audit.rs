@@ -36,6 +36,7 @@ fn kind_to_pb(kind: AuditKind) -> pb::AuditEventKind {
         AuditKind::TeamUpserted => pb::AuditEventKind::TeamUpserted,
         AuditKind::AgentUpserted => pb::AuditEventKind::AgentUpserted,
         AuditKind::RecordsIngested => pb::AuditEventKind::RecordsIngested,
+        AuditKind::ChangeRefused => pb::AuditEventKind::ChangeRefused,
     }
 }
 
@@ -84,6 +85,7 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             team_id,
             previous_display_name,
             display_name,
+            team_effective_from,
         } => Change::AgentUpserted(pb::AgentUpserted {
             agent_id,
             created,
@@ -91,6 +93,18 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             team_id: team_id.unwrap_or_default(),
             previous_display_name: previous_display_name.unwrap_or_default(),
             display_name,
+            team_effective_from: team_effective_from.unwrap_or_default(),
+        }),
+        AuditChange::ChangeRefused {
+            subject,
+            subject_id,
+            effective_from,
+            closed_month,
+        } => Change::ChangeRefused(pb::ChangeRefused {
+            subject,
+            subject_id,
+            effective_from,
+            closed_month,
         }),
         AuditChange::RecordsIngested {
             record_kind,
@@ -169,6 +183,7 @@ fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, Api
         Ok(pb::AuditEventKind::TeamUpserted) => Some(AuditKind::TeamUpserted),
         Ok(pb::AuditEventKind::AgentUpserted) => Some(AuditKind::AgentUpserted),
         Ok(pb::AuditEventKind::RecordsIngested) => Some(AuditKind::RecordsIngested),
+        Ok(pb::AuditEventKind::ChangeRefused) => Some(AuditKind::ChangeRefused),
         Err(_) => {
             violations.add("kind", "kind must be an AuditEventKind value");
             None

@@ -1,6 +1,7 @@
 //! `kpi.v1.DirectoryService`: teams and agents.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -15,7 +16,8 @@ use crate::{
     audit::AuditActor,
     auth::{Caller, ReadSubject},
     domain::{
-        directory::{Agent, AgentUpsert, Team, TeamUpsert},
+        directory::{Agent, AgentUpsert, Team, TeamMembership, TeamUpsert},
+        period::local_date,
         violations::Violations,
     },
     storage::Database,
@@ -28,15 +30,20 @@ const UPSERT_AGENT: &str = "/kpi.v1.DirectoryService/UpsertAgent";
 const GET_AGENT: &str = "/kpi.v1.DirectoryService/GetAgent";
 const LIST_AGENTS: &str = "/kpi.v1.DirectoryService/ListAgents";
 
+/// Earliest `team_effective_from` accepted (year, month, day).
+const EARLIEST_TEAM_CHANGE: (i32, u32, u32) = (1970, 1, 1);
+
 /// The directory service.
 #[derive(Clone)]
 pub struct DirectoryApi {
     database: Database,
+    /// The reporting zone: team histories are in its days.
+    zone: Tz,
 }
 
 impl DirectoryApi {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, zone: Tz) -> Self {
+        Self { database, zone }
     }
 }
 
@@ -56,6 +63,19 @@ fn team_to_pb(team: Team) -> pb::Team {
     }
 }
 
+fn date_to_pb(date: Option<NaiveDate>) -> String {
+    date.map(|date| date.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn membership_to_pb(membership: TeamMembership) -> pb::TeamMembership {
+    pb::TeamMembership {
+        team_id: membership.team_id,
+        effective_from: date_to_pb(membership.effective_from),
+        effective_to: date_to_pb(membership.effective_to),
+    }
+}
+
 fn agent_to_pb(agent: Agent) -> pb::Agent {
     pb::Agent {
         agent_id: agent.agent_id,
@@ -63,7 +83,47 @@ fn agent_to_pb(agent: Agent) -> pb::Agent {
         team_id: agent.team_id.unwrap_or_default(),
         create_time: Some(timestamp(agent.created_at)),
         update_time: Some(timestamp(agent.updated_at)),
+        memberships: agent
+            .memberships
+            .into_iter()
+            .map(membership_to_pb)
+            .collect(),
     }
+}
+
+/// `team_effective_from`: empty, or a day from 1970-01-01 to `today`.
+fn parse_team_effective_from(
+    text: &str,
+    today: NaiveDate,
+    violations: &mut Violations,
+) -> Option<NaiveDate> {
+    const FIELD: &str = "team_effective_from";
+    if text.is_empty() {
+        return None;
+    }
+    let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") else {
+        violations.add(
+            FIELD,
+            format!("{FIELD} must be a date written YYYY-MM-DD, got {text:?}"),
+        );
+        return None;
+    };
+    let (year, month, day) = EARLIEST_TEAM_CHANGE;
+    let earliest = NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN);
+    if date < earliest {
+        violations.add(FIELD, format!("{FIELD} must be {earliest} or later"));
+        return None;
+    }
+    // The current team (`agents.team_id`) is today's: a future change would
+    // need something to apply it when its day comes, so it is refused.
+    if date > today {
+        violations.add(
+            FIELD,
+            format!("{FIELD} may not be after today ({today}) in the reporting zone"),
+        );
+        return None;
+    }
+    Some(date)
 }
 
 fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
@@ -81,16 +141,22 @@ fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
         .map_err(ApiError::invalid_fields)
 }
 
-fn parse_agent(request: pb::UpsertAgentRequest) -> Result<AgentUpsert, ApiError> {
+fn parse_agent(request: pb::UpsertAgentRequest, today: NaiveDate) -> Result<AgentUpsert, ApiError> {
     let mut violations = Violations::new();
     let Some(agent) = request.agent else {
         return Err(ApiError::invalid_field("agent", "agent is required"));
     };
     let mut parser = FieldParser::new("agent", &mut violations);
+    let agent_id = parser.required_id("agent_id", &agent.agent_id, MAX_ID_LEN);
+    let display_name = parser.text("display_name", &agent.display_name, MAX_NAME_LEN);
+    let team_id = parser.optional_id("team_id", &agent.team_id, MAX_ID_LEN);
+    let team_effective_from =
+        parse_team_effective_from(&request.team_effective_from, today, &mut violations);
     let upsert = AgentUpsert {
-        agent_id: parser.required_id("agent_id", &agent.agent_id, MAX_ID_LEN),
-        display_name: parser.text("display_name", &agent.display_name, MAX_NAME_LEN),
-        team_id: parser.optional_id("team_id", &agent.team_id, MAX_ID_LEN),
+        agent_id,
+        display_name,
+        team_id,
+        team_effective_from,
     };
     violations
         .into_result(upsert)
@@ -153,9 +219,13 @@ impl DirectoryApi {
         caller: &Caller,
         request: pb::UpsertAgentRequest,
     ) -> Result<pb::UpsertAgentResponse, ApiError> {
-        let upsert = parse_agent(request)?;
+        let today = local_date(Utc::now(), self.zone);
+        let upsert = parse_agent(request, today)?;
         let actor = AuditActor::new(caller, UPSERT_AGENT);
-        let (agent, created) = self.database.upsert_agent(&upsert, &actor).await?;
+        let (agent, created) = self
+            .database
+            .upsert_agent(&upsert, &actor, self.zone, today)
+            .await?;
         Ok(pb::UpsertAgentResponse {
             agent: Some(agent_to_pb(agent)),
             created,

@@ -9,6 +9,7 @@
 //! | UNAUTHENTICATED  | CREDENTIALS_MISSING, TOKEN_EXPIRED, ...  |                |
 //! | PERMISSION_DENIED| SCOPE_MISSING (metadata `scope`)         |                |
 //! | NOT_FOUND        | TEAM_NOT_FOUND, AGENT_NOT_FOUND, ...     | ResourceInfo   |
+//! | FAILED_PRECONDITION | PERIOD_CLOSED (metadata `month`)      |                |
 //! | UNAVAILABLE      | DATABASE_UNAVAILABLE                     | RetryInfo      |
 //! | ABORTED          | WRITE_CONFLICT                           |                |
 //! | INTERNAL         | INTERNAL                                 |                |
@@ -48,6 +49,9 @@ pub enum ApiError {
         resource_type: &'static str,
         name: String,
     },
+    /// A change would take effect inside a closed month (`YYYY-MM`), whose
+    /// numbers payroll has been paid on.
+    PeriodClosed { month: String },
     /// The database cannot be reached; retry later.
     Unavailable,
     /// A concurrent write won; retry the call.
@@ -144,6 +148,19 @@ impl From<ApiError> for Status {
                     details,
                 )
             }
+            ApiError::PeriodClosed { month } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    "PERIOD_CLOSED",
+                    ERROR_DOMAIN,
+                    HashMap::from([("month".to_owned(), month.clone())]),
+                );
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("the month {month} is closed; a change may take effect only after it"),
+                    details,
+                )
+            }
             ApiError::Unavailable => {
                 let mut details = error_info("DATABASE_UNAVAILABLE");
                 details.set_retry_info(Some(RETRY_DELAY));
@@ -212,6 +229,7 @@ impl From<AgentUpsertError> for ApiError {
                 "agent.team_id",
                 format!("team {team_id:?} is not in the directory; create it first"),
             ),
+            AgentUpsertError::PeriodClosed { month, .. } => ApiError::PeriodClosed { month },
             AgentUpsertError::Storage(storage) => storage.into(),
         }
     }

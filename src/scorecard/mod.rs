@@ -25,6 +25,7 @@ use crate::{
     },
     storage::{
         facts::FactScope,
+        memberships::MembershipHistory,
         policy::PolicyVersion,
         rollups::{
             contribution::day_number,
@@ -64,6 +65,10 @@ pub struct Scorecard {
     pub values: Vec<KpiValue>,
     pub verdict: Verdict,
     pub policy: AppliedPolicy,
+    /// The team whose policy judged it: a team's own; for an agent, the
+    /// team the agent belonged to at the period's start (or the first one
+    /// joined within it), `None` for no team.
+    pub team_id: Option<String>,
     /// When the newest counted record was stored or corrected (µs).
     pub data_updated_us: Option<i64>,
     pub computed_at: DateTime<Utc>,
@@ -72,6 +77,7 @@ pub struct Scorecard {
 fn judge(
     sums: &KpiSums,
     policy: AppliedPolicy,
+    team_id: Option<String>,
     period: Period,
     data_updated_us: Option<i64>,
 ) -> Scorecard {
@@ -82,6 +88,7 @@ fn judge(
         values,
         verdict,
         policy,
+        team_id,
         data_updated_us,
         computed_at: Utc::now(),
     }
@@ -122,7 +129,26 @@ impl ScorecardEngine {
         Ok(AppliedPolicy::from_version(version))
     }
 
-    /// One agent's scorecard, judged by the policy of the agent's team.
+    /// The local days `[first, end)` a period touches.
+    fn period_days(&self, period: &Period) -> (i32, i32) {
+        let first_day = day_number(local_date(period.start, self.zone));
+        let last_instant = period.end - chrono::Duration::microseconds(1);
+        let end_day = day_number(local_date(last_instant.max(period.start), self.zone)) + 1;
+        (first_day, end_day)
+    }
+
+    /// The team whose policy judges an agent's period (catalogue, Team
+    /// membership): the team at the period's start, else the first team
+    /// joined within it.
+    fn judging_team(&self, history: Option<&MembershipHistory>, period: &Period) -> Option<String> {
+        let (first_day, end_day) = self.period_days(period);
+        history
+            .and_then(|history| history.team_for_period(first_day, end_day))
+            .map(str::to_owned)
+    }
+
+    /// One agent's scorecard, judged by the policy of the agent's team at
+    /// the period's start.
     pub async fn agent_scorecard(
         &self,
         agent: &Agent,
@@ -133,8 +159,19 @@ impl ScorecardEngine {
             .sums(FactScope::Agents(&agents), period, Grouping::Agent)
             .await?;
         let total = total(sums.into_values());
-        let policy = self.policy_for(agent.team_id.as_deref(), period).await?;
-        Ok(judge(&total.sums, policy, *period, total.updated_at_us))
+        let histories = self
+            .database
+            .team_histories(Some(&[agent.agent_id.as_str()]))
+            .await?;
+        let team_id = self.judging_team(histories.get(&agent.agent_id), period);
+        let policy = self.policy_for(team_id.as_deref(), period).await?;
+        Ok(judge(
+            &total.sums,
+            policy,
+            team_id,
+            *period,
+            total.updated_at_us,
+        ))
     }
 
     /// A team's pooled scorecard and the agents whose records count in it
@@ -160,7 +197,13 @@ impl ScorecardEngine {
         }));
         let total = total(per_agent.into_values());
         let policy = self.policy_for(Some(team_id), period).await?;
-        let scorecard = judge(&total.sums, policy, *period, total.updated_at_us);
+        let scorecard = judge(
+            &total.sums,
+            policy,
+            Some(team_id.to_owned()),
+            *period,
+            total.updated_at_us,
+        );
         Ok((scorecard, members.into_iter().collect()))
     }
 
@@ -180,14 +223,21 @@ impl ScorecardEngine {
             FactScope::Agents(&ids)
         };
         let mut per_agent = self.sums(scope, period, Grouping::Agent).await?;
+        let histories = if whole_directory {
+            self.database.team_histories(None).await?
+        } else {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            self.database.team_histories(Some(&ids)).await?
+        };
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {
-            let policy = match policies.get(&agent.team_id) {
+            let team_id = self.judging_team(histories.get(&agent.agent_id), period);
+            let policy = match policies.get(&team_id) {
                 Some(policy) => policy.clone(),
                 None => {
-                    let policy = self.policy_for(agent.team_id.as_deref(), period).await?;
-                    policies.insert(agent.team_id.clone(), policy.clone());
+                    let policy = self.policy_for(team_id.as_deref(), period).await?;
+                    policies.insert(team_id.clone(), policy.clone());
                     policy
                 }
             };
@@ -196,7 +246,7 @@ impl ScorecardEngine {
                 .unwrap_or_default();
             scorecards.push((
                 agent.clone(),
-                judge(&sums.sums, policy, *period, sums.updated_at_us),
+                judge(&sums.sums, policy, team_id, *period, sums.updated_at_us),
             ));
         }
         Ok(scorecards)

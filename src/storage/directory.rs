@@ -1,5 +1,7 @@
 //! The directory of teams and agents.
 
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use sea_orm::{
     sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -8,7 +10,15 @@ use sea_orm::{
 use super::{
     audit,
     entities::{agent, team},
-    instant, now_micros, Database, StorageError, WriteWork,
+    instant,
+    memberships::{
+        date_of, first_closed_month_from, load_histories, lock_memberships_exclusive,
+        reattribute_from, store_history, MembershipHistory, OPEN_START_DAY,
+    },
+    now_micros,
+    periods::closed_through,
+    rollups::contribution::day_number,
+    Database, StorageError, WriteWork,
 };
 use crate::{
     audit::{AuditActor, AuditChange},
@@ -20,6 +30,12 @@ use crate::{
 pub enum AgentUpsertError {
     #[error("team {0:?} is not in the directory")]
     UnknownTeam(String),
+    /// The team change would take effect inside a closed month.
+    #[error("the team change from {effective_from} falls in the closed month {month}")]
+    PeriodClosed {
+        month: String,
+        effective_from: NaiveDate,
+    },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -40,7 +56,23 @@ fn agent_from_row(row: agent::Model) -> Result<Agent, StorageError> {
         team_id: row.team_id,
         created_at: instant(row.created_at_us)?,
         updated_at: instant(row.updated_at_us)?,
+        memberships: Vec::new(),
     })
+}
+
+/// Fills each agent's team history, with one query per lookup chunk.
+async fn with_histories(
+    connection: &impl ConnectionTrait,
+    mut agents: Vec<Agent>,
+) -> Result<Vec<Agent>, StorageError> {
+    let ids: Vec<&str> = agents.iter().map(|agent| agent.agent_id.as_str()).collect();
+    let histories = load_histories(connection, &ids).await?;
+    for agent in &mut agents {
+        if let Some(history) = histories.get(&agent.agent_id) {
+            agent.memberships = history.to_domain();
+        }
+    }
+    Ok(agents)
 }
 
 struct UpsertTeam<'a> {
@@ -90,6 +122,63 @@ impl WriteWork for UpsertTeam<'_> {
 struct UpsertAgent<'a> {
     upsert: &'a AgentUpsert,
     actor: &'a AuditActor,
+    zone: Tz,
+    today: NaiveDate,
+}
+
+impl UpsertAgent<'_> {
+    /// The day a team change takes effect: the one asked for; else, for an
+    /// agent's first team, the first open day (since before any record when
+    /// no month is closed), so the records already stored for the agent
+    /// count for it; else today.
+    async fn effective_day(
+        &self,
+        connection: &impl ConnectionTrait,
+        history: &MembershipHistory,
+    ) -> Result<i32, StorageError> {
+        if let Some(date) = self.upsert.team_effective_from {
+            return Ok(day_number(date));
+        }
+        if !history.spans.is_empty() {
+            return Ok(day_number(self.today));
+        }
+        Ok(closed_through(connection)
+            .await?
+            .map_or(OPEN_START_DAY, day_number))
+    }
+
+    /// Rewrites the agent's history (and what was attributed by it) when
+    /// the upsert changes it; returns the change's effective day then.
+    async fn apply_team_change(
+        &self,
+        connection: &DatabaseTransaction,
+    ) -> Result<Option<i32>, AgentUpsertError> {
+        let agent_id = self.upsert.agent_id.as_str();
+        let team = self.upsert.team_id.as_deref();
+        let history = load_histories(connection, &[agent_id])
+            .await?
+            .remove(agent_id)
+            .unwrap_or_default();
+        let from_day = self.effective_day(connection, &history).await?;
+        let changed = history.with_change(team, from_day);
+        if changed == history {
+            return Ok(None);
+        }
+        if let Some(open_from) = closed_through(connection).await? {
+            if from_day < day_number(open_from) {
+                let month = first_closed_month_from(connection, from_day)
+                    .await?
+                    .unwrap_or_else(|| open_from.format("%Y-%m").to_string());
+                return Err(AgentUpsertError::PeriodClosed {
+                    month,
+                    effective_from: date_of(from_day),
+                });
+            }
+        }
+        store_history(connection, agent_id, &changed).await?;
+        reattribute_from(connection, agent_id, team, from_day, self.zone).await?;
+        Ok(Some(from_day))
+    }
 }
 
 impl WriteWork for UpsertAgent<'_> {
@@ -106,6 +195,9 @@ impl WriteWork for UpsertAgent<'_> {
                 return Err(AgentUpsertError::UnknownTeam(team_id.clone()));
             }
         }
+        // Before anything is read: no ingest batch may attribute by the
+        // history this change rewrites (see storage::memberships).
+        lock_memberships_exclusive(connection).await?;
         let previous = find_agent(connection, &upsert.agent_id).await?;
         let now_us = now_micros();
         agent::Entity::insert(agent::ActiveModel {
@@ -127,8 +219,13 @@ impl WriteWork for UpsertAgent<'_> {
         .exec_without_returning(connection)
         .await
         .map_err(StorageError::from)?;
+        let effective_day = self.apply_team_change(connection).await?;
         let stored = find_agent(connection, &upsert.agent_id)
             .await?
+            .ok_or_else(|| StorageError::Corrupt("agent vanished after upsert".into()))?;
+        let stored = with_histories(connection, vec![stored])
+            .await?
+            .pop()
             .ok_or_else(|| StorageError::Corrupt("agent vanished after upsert".into()))?;
         let change = AuditChange::AgentUpserted {
             agent_id: stored.agent_id.clone(),
@@ -137,6 +234,9 @@ impl WriteWork for UpsertAgent<'_> {
             team_id: stored.team_id.clone(),
             previous_display_name: previous.as_ref().map(|agent| agent.display_name.clone()),
             display_name: stored.display_name.clone(),
+            team_effective_from: effective_day
+                .filter(|day| *day != OPEN_START_DAY)
+                .map(|day| date_of(day).to_string()),
         };
         audit::append(connection, self.actor, &change).await?;
         Ok((stored, previous.is_none()))
@@ -182,13 +282,39 @@ impl Database {
     }
 
     /// Creates or changes an agent, with its audit event in the same
-    /// transaction; returns it and whether it was new.
+    /// transaction; returns it (with its team history) and whether it was
+    /// new. A team change rewrites the history from its effective day (see
+    /// `storage::memberships`); one effective inside a closed month is
+    /// refused, and the refusal is audited on its own.
     pub async fn upsert_agent(
         &self,
         upsert: &AgentUpsert,
         actor: &AuditActor,
+        zone: Tz,
+        today: NaiveDate,
     ) -> Result<(Agent, bool), AgentUpsertError> {
-        self.write(UpsertAgent { upsert, actor }).await
+        let outcome = self
+            .write(UpsertAgent {
+                upsert,
+                actor,
+                zone,
+                today,
+            })
+            .await;
+        if let Err(AgentUpsertError::PeriodClosed {
+            month,
+            effective_from,
+        }) = &outcome
+        {
+            let refusal = AuditChange::ChangeRefused {
+                subject: "agent_team".to_owned(),
+                subject_id: upsert.agent_id.clone(),
+                effective_from: effective_from.to_string(),
+                closed_month: month.clone(),
+            };
+            self.append_audit_event(actor, &refusal).await?;
+        }
+        outcome
     }
 
     /// Every agent, by id, optionally only the current members of a team.
@@ -205,11 +331,16 @@ impl Database {
             .collect()
     }
 
+    /// One agent with its team history.
     pub async fn get_agent(&self, agent_id: &str) -> Result<Option<Agent>, StorageError> {
-        find_agent(self.connection(), agent_id).await
+        let Some(agent) = find_agent(self.connection(), agent_id).await? else {
+            return Ok(None);
+        };
+        Ok(with_histories(self.connection(), vec![agent]).await?.pop())
     }
 
-    /// Up to `limit` agents with ids after `after`, by id, optionally of one team.
+    /// Up to `limit` agents with ids after `after`, by id, optionally of one
+    /// team, with their team histories.
     pub async fn list_agents(
         &self,
         team_id: Option<&str>,
@@ -223,13 +354,14 @@ impl Database {
         if let Some(after) = after {
             query = query.filter(agent::Column::AgentId.gt(after));
         }
-        query
+        let agents = query
             .limit(limit)
             .all(self.connection())
             .await?
             .into_iter()
             .map(agent_from_row)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        with_histories(self.connection(), agents).await
     }
 }
 

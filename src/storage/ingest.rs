@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     sea_query::{Alias, Expr, OnConflict, SimpleExpr},
@@ -20,9 +21,10 @@ use sea_orm::{
 
 use super::{
     entities::{agent, interaction, qa_evaluation, survey_response, team},
+    memberships::{load_histories, lock_memberships_shared, MembershipHistory},
     now_micros,
     rollups::{
-        contribution::{Contribution, InteractionPlace, StoredRecord},
+        contribution::{local_day_number, Contribution, InteractionPlace, StoredRecord},
         maintain::{lock_record_keys, upsert_additive, RollupDeltas},
     },
     Database, StorageError, WriteWork,
@@ -66,6 +68,9 @@ pub trait IngestRecord: Send + Sync {
     fn linked_interaction(&self) -> Option<&RecordKey> {
         None
     }
+    /// The instant whose local day decides the record's team (interactions:
+    /// `ended_at`; others their own timestamp).
+    fn counted_at(&self) -> DateTime<Utc>;
     /// The row to write.
     fn to_active_model(&self, row: &RowContext) -> <Self::Entity as EntityTrait>::ActiveModel;
 }
@@ -167,8 +172,13 @@ where
         + Send
         + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
 {
+    // First, before the memberships are read: a team change of any agent
+    // waits for this batch, and this batch for one in flight.
+    lock_memberships_shared(transaction).await?;
     check_explicit_teams(transaction, records).await?;
     let directory_teams = load_agent_teams(transaction, records).await?;
+    let named_agents: Vec<&str> = directory_teams.keys().map(String::as_str).collect();
+    let memberships = load_histories(transaction, &named_agents).await?;
     let registered_agent_ids = register_new_agents(
         transaction,
         records,
@@ -237,7 +247,7 @@ where
             revision: decision.revision_to_store,
             content_hash,
             now_us,
-            team_id: team_to_record(record, stored_row, &directory_teams),
+            team_id: team_to_record(record, &memberships, options.zone)?,
         };
         rows.push((meta.key.clone(), record.to_active_model(&context)));
     }
@@ -379,25 +389,27 @@ async fn linked_record_deltas<M: StoredRecord>(
     Ok(deltas)
 }
 
-/// The team a record counts for: the one the sender named, else the one
-/// already recorded for it (so a correction never moves history), else
-/// the agent's team in the directory now.
-fn team_to_record<R: IngestRecord, M: StoredRecord>(
+/// The team a record counts for (catalogue, Conventions: Team): the one
+/// the sender named, else the team of the agent's membership in force on
+/// the local day of the record's own instant (an interaction's `ended_at`).
+/// A correction is re-derived the same way, from its possibly new instant.
+/// A linked survey response names no agent and follows its interaction.
+fn team_to_record<R: IngestRecord>(
     record: &R,
-    stored: Option<&M>,
-    directory_teams: &HashMap<String, Option<String>>,
-) -> Option<String> {
+    memberships: &HashMap<String, MembershipHistory>,
+    zone: Tz,
+) -> Result<Option<String>, StorageError> {
     if let Some(team) = record.explicit_team() {
-        return Some(team.to_owned());
+        return Ok(Some(team.to_owned()));
     }
-    let agent = record.named_agent()?;
-    if let Some(stored) = stored {
-        let (stored_agent, stored_team) = stored.agent_and_team();
-        if stored_agent == Some(agent) {
-            return stored_team.map(str::to_owned);
-        }
-    }
-    directory_teams.get(agent).cloned().flatten()
+    let Some(agent) = record.named_agent() else {
+        return Ok(None);
+    };
+    let Some(history) = memberships.get(agent) else {
+        return Ok(None);
+    };
+    let day = local_day_number(record.counted_at().timestamp_micros(), zone)?;
+    Ok(history.team_on(day).map(str::to_owned))
 }
 
 async fn check_explicit_teams<R: IngestRecord>(
@@ -436,7 +448,8 @@ async fn check_explicit_teams<R: IngestRecord>(
     }
 }
 
-/// The directory's current team of every agent the batch names that exists.
+/// The directory's current team of every agent the batch names that exists
+/// (which agents are known; teams are taken from the memberships).
 async fn load_agent_teams<R: IngestRecord>(
     connection: &impl ConnectionTrait,
     records: &[R],

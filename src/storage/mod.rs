@@ -8,6 +8,7 @@ pub mod drill_down;
 pub mod entities;
 pub mod facts;
 pub mod ingest;
+pub mod memberships;
 pub mod periods;
 pub mod policy;
 mod policy_cache;

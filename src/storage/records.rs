@@ -66,6 +66,10 @@ impl IngestRecord for NewInteraction {
     const FIELD: &'static str = "interactions";
     const IS_INTERACTION: bool = true;
 
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.ended_at
+    }
+
     fn meta(&self) -> &RecordMeta {
         &self.meta
     }
@@ -130,6 +134,7 @@ impl IngestRecord for NewInteraction {
             transferred: Set(self.transferred),
             agent_error: Set(self.agent_error),
             complaint: Set(self.complaint),
+            team_named: Set(self.team_id.is_some()),
         }
     }
 }
@@ -137,6 +142,10 @@ impl IngestRecord for NewInteraction {
 impl IngestRecord for NewSurveyResponse {
     type Entity = survey_response::Entity;
     const FIELD: &'static str = "survey_responses";
+
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.responded_at
+    }
 
     fn meta(&self) -> &RecordMeta {
         &self.meta
@@ -216,6 +225,10 @@ impl IngestRecord for NewQaEvaluation {
         self.interaction.as_ref()
     }
 
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.evaluated_at
+    }
+
     fn meta(&self) -> &RecordMeta {
         &self.meta
     }
@@ -286,6 +299,10 @@ impl IngestRecord for NewComplianceCheck {
     type Entity = compliance_check::Entity;
     const FIELD: &'static str = "compliance_checks";
 
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.checked_at
+    }
+
     fn meta(&self) -> &RecordMeta {
         &self.meta
     }
@@ -326,6 +343,10 @@ impl IngestRecord for NewViolation {
     type Entity = violation::Entity;
     const FIELD: &'static str = "violations";
 
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.occurred_at
+    }
+
     fn meta(&self) -> &RecordMeta {
         &self.meta
     }
@@ -363,6 +384,10 @@ impl IngestRecord for NewViolation {
 impl IngestRecord for NewTrainingAssignment {
     type Entity = training_assignment::Entity;
     const FIELD: &'static str = "training_assignments";
+
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.due_at
+    }
 
     fn meta(&self) -> &RecordMeta {
         &self.meta
@@ -403,6 +428,10 @@ impl IngestRecord for NewTrainingAssignment {
 impl IngestRecord for NewAgentTime {
     type Entity = agent_time::Entity;
     const FIELD: &'static str = "agent_time";
+
+    fn counted_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.starts_at
+    }
 
     fn meta(&self) -> &RecordMeta {
         &self.meta

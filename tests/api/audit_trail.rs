@@ -65,6 +65,7 @@ async fn changes_are_audited_with_principal_and_request_id(backend: Backend) {
                         team_id: team.into(),
                         ..Default::default()
                     }),
+                    ..Default::default()
                 },
                 Some(&directory_admin),
                 Some(request_id),

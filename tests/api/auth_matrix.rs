@@ -242,6 +242,7 @@ async fn invoke(
                         team_id: team,
                         ..Default::default()
                     }),
+                    ..Default::default()
                 },
                 token,
             )

@@ -33,6 +33,7 @@ fn agent(agent_id: &str, team_id: &str) -> pb::UpsertAgentRequest {
             team_id: team_id.into(),
             ..Default::default()
         }),
+        ..Default::default()
     }
 }
 

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::{
     fixtures::*,
-    helpers::{micros, spawn_app, Backend},
+    helpers::{at, micros, spawn_app, Backend},
     on_both_backends,
 };
 
@@ -19,7 +19,7 @@ on_both_backends!(
     a_voided_record_is_kept_but_marked_void_and_can_be_restored,
     a_survey_for_an_interaction_not_yet_received_is_kept,
     an_unknown_agent_is_registered_on_first_sight_without_a_team,
-    an_interaction_keeps_the_team_the_agent_had_at_ingest,
+    an_interaction_counts_for_the_team_in_force_when_it_ended,
     a_batch_of_a_thousand_commits_in_one_call,
 );
 
@@ -380,7 +380,7 @@ async fn an_unknown_agent_is_registered_on_first_sight_without_a_team(backend: B
     );
 }
 
-async fn an_interaction_keeps_the_team_the_agent_had_at_ingest(backend: Backend) {
+async fn an_interaction_counts_for_the_team_in_force_when_it_ended(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut directory = app.directory();
     for team_id in ["red", "blue"] {
@@ -394,24 +394,37 @@ async fn an_interaction_keeps_the_team_the_agent_had_at_ingest(backend: Backend)
             .await
             .unwrap();
     }
-    let move_ana = |team: &str| pb::UpsertAgentRequest {
+    // The catalogue (Conventions, Team): "An interaction counts for the team
+    // the agent belonged to when the interaction ended" -- no longer the team
+    // at ingest. Ana is red, then blue from 2026-11-03 on.
+    let move_ana = |team: &str, from: &str| pb::UpsertAgentRequest {
         agent: Some(pb::Agent {
             agent_id: "ana".into(),
             team_id: team.into(),
             ..Default::default()
         }),
+        team_effective_from: from.into(),
     };
-    directory.upsert_agent(move_ana("red")).await.unwrap();
+    directory.upsert_agent(move_ana("red", "")).await.unwrap();
     app.ingest()
         .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
         .await
         .unwrap();
 
-    directory.upsert_agent(move_ana("blue")).await.unwrap();
+    directory
+        .upsert_agent(move_ana("blue", "2026-11-03"))
+        .await
+        .unwrap();
     let mut corrected = interaction("call-1", "ana");
     corrected.hold_seconds = 0;
+    let mut next_day = interaction("call-4", "ana");
+    next_day.ended_at = Some(at("2026-11-03T09:05:00Z"));
     app.ingest()
-        .ingest_interactions(interactions(vec![corrected, interaction("call-2", "ana")]))
+        .ingest_interactions(interactions(vec![
+            corrected,
+            interaction("call-2", "ana"),
+            next_day,
+        ]))
         .await
         .unwrap();
 
@@ -431,7 +444,12 @@ async fn an_interaction_keeps_the_team_the_agent_had_at_ingest(backend: Backend)
         Some("red"),
         "a correction does not move history"
     );
-    assert_eq!(team_of("call-2").as_deref(), Some("blue"));
+    assert_eq!(
+        team_of("call-2").as_deref(),
+        Some("red"),
+        "ingested after the move, but ended while ana was red"
+    );
+    assert_eq!(team_of("call-4").as_deref(), Some("blue"));
 
     let mut explicit = interaction("call-3", "ana");
     explicit.team_id = "red".into();

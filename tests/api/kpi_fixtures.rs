@@ -230,6 +230,22 @@ pub async fn add_team(app: &TestApp, team_id: &str) {
         .expect("upserting a team failed");
 }
 
+/// Moves an agent to `team_id` (empty = no team) from the local day
+/// `effective_from` ("YYYY-MM-DD") on.
+pub async fn move_agent(app: &TestApp, agent_id: &str, team_id: &str, effective_from: &str) {
+    app.directory()
+        .upsert_agent(pb::UpsertAgentRequest {
+            agent: Some(pb::Agent {
+                agent_id: agent_id.into(),
+                team_id: team_id.into(),
+                ..Default::default()
+            }),
+            team_effective_from: effective_from.into(),
+        })
+        .await
+        .unwrap_or_else(|status| panic!("moving {agent_id} to {team_id:?} failed: {status:?}"));
+}
+
 /// Creates or moves an agent; `team_id` empty = no team.
 pub async fn put_agent(app: &TestApp, agent_id: &str, team_id: &str) {
     app.directory()
@@ -239,6 +255,7 @@ pub async fn put_agent(app: &TestApp, agent_id: &str, team_id: &str) {
                 team_id: team_id.into(),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .expect("upserting an agent failed");

@@ -234,9 +234,13 @@ async fn a_team_scorecard_pools_numerators_not_averages(backend: Backend) {
         ],
     )
     .await;
-    // Ben moves to blue: his red interactions (and their surveys) stay red's,
-    // but records counted by current team (QA) now go to blue.
-    put_agent(&app, "ben", "blue").await;
+    // Ben moves to blue from Nov 4: his red interactions (and their surveys)
+    // stay red's, but his QA of Nov 5 goes to blue. The move is dated (it was
+    // "today" when the team was taken at ingest): the catalogue (Conventions,
+    // Team) counts "other records for the team the agent belonged to at the
+    // record's own timestamp", so a move dated today would leave the Nov 5
+    // evaluation with red.
+    move_agent(&app, "ben", "blue", "2026-11-04").await;
     let evaluation = |id: &str, agent: &str, score: f64| pb::QaEvaluation {
         source: "qa-tool".into(),
         external_id: id.into(),

@@ -91,7 +91,7 @@ fn agent_scorecard_to_pb(
 ) -> pb::AgentScorecard {
     pb::AgentScorecard {
         agent_id: agent.agent_id.clone(),
-        team_id: agent.team_id.clone().unwrap_or_default(),
+        team_id: scorecard.team_id.clone().unwrap_or_default(),
         scorecard: Some(scorecard_to_pb(scorecard, engine.zone())),
     }
 }
@@ -155,7 +155,7 @@ impl ScorecardApi {
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
         Ok(pb::GetAgentScorecardResponse {
             agent_id: agent.agent_id,
-            team_id: agent.team_id.unwrap_or_default(),
+            team_id: scorecard.team_id.clone().unwrap_or_default(),
             scorecard: Some(scorecard_to_pb(&scorecard, self.engine.zone())),
         })
     }

@@ -29,6 +29,9 @@ pub struct Model {
     pub transferred: bool,
     pub agent_error: bool,
     pub complaint: bool,
+    /// Whether the sender named `team_id` explicitly (then no membership
+    /// change re-attributes it).
+    pub team_named: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,5 +10,6 @@ pub mod policy_version;
 pub mod qa_evaluation;
 pub mod survey_response;
 pub mod team;
+pub mod team_membership;
 pub mod training_assignment;
 pub mod violation;
