@@ -16,6 +16,7 @@ mod directory;
 mod ingest;
 mod ingest_concurrency;
 mod ingest_validation;
+mod memberships;
 mod operations;
 mod policies;
 mod policy_reads;
