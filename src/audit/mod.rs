@@ -15,15 +15,19 @@ pub enum AuditKind {
     TeamUpserted,
     AgentUpserted,
     RecordsIngested,
+    PeriodClosed,
+    PeriodRestated,
     ChangeRefused,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 5] = [
+    pub const ALL: [AuditKind; 7] = [
         AuditKind::PolicyVersionCreated,
         AuditKind::TeamUpserted,
         AuditKind::AgentUpserted,
         AuditKind::RecordsIngested,
+        AuditKind::PeriodClosed,
+        AuditKind::PeriodRestated,
         AuditKind::ChangeRefused,
     ];
 
@@ -33,6 +37,8 @@ impl AuditKind {
             AuditKind::TeamUpserted => "TEAM_UPSERTED",
             AuditKind::AgentUpserted => "AGENT_UPSERTED",
             AuditKind::RecordsIngested => "RECORDS_INGESTED",
+            AuditKind::PeriodClosed => "PERIOD_CLOSED",
+            AuditKind::PeriodRestated => "PERIOD_RESTATED",
             AuditKind::ChangeRefused => "CHANGE_REFUSED",
         }
     }
@@ -81,18 +87,6 @@ pub enum AuditChange {
         #[serde(default)]
         team_effective_from: Option<String>,
     },
-    /// A change effective inside a closed month was refused (nothing was
-    /// written but this event).
-    ChangeRefused {
-        /// What the change was about: `agent_team`.
-        subject: String,
-        /// The agent (or other subject) id.
-        subject_id: String,
-        /// The day the change would have taken effect (`YYYY-MM-DD`).
-        effective_from: String,
-        /// The closed month it would have altered (`YYYY-MM`).
-        closed_month: String,
-    },
     /// An ingest batch committed.
     RecordsIngested {
         /// `interactions`, `survey_responses`, ...
@@ -108,6 +102,28 @@ pub enum AuditChange {
         voided_keys: Vec<AuditedKey>,
         registered_agent_ids: Vec<String>,
     },
+    /// A month was closed.
+    PeriodClosed {
+        month: String,
+        version: i32,
+        agent_scorecards: u32,
+        team_scorecards: u32,
+    },
+    /// A closed month was restated.
+    PeriodRestated {
+        month: String,
+        version: i32,
+        reason: String,
+    },
+    /// A change effective inside a closed month was refused.
+    ChangeRefused {
+        /// `policy_version` or `team_move`.
+        what: String,
+        /// The team or agent concerned (empty: the organisation).
+        subject: String,
+        effective_from: String,
+        closed_month: String,
+    },
 }
 
 impl AuditChange {
@@ -117,6 +133,8 @@ impl AuditChange {
             AuditChange::TeamUpserted { .. } => AuditKind::TeamUpserted,
             AuditChange::AgentUpserted { .. } => AuditKind::AgentUpserted,
             AuditChange::RecordsIngested { .. } => AuditKind::RecordsIngested,
+            AuditChange::PeriodClosed { .. } => AuditKind::PeriodClosed,
+            AuditChange::PeriodRestated { .. } => AuditKind::PeriodRestated,
             AuditChange::ChangeRefused { .. } => AuditKind::ChangeRefused,
         }
     }

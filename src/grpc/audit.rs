@@ -36,6 +36,8 @@ fn kind_to_pb(kind: AuditKind) -> pb::AuditEventKind {
         AuditKind::TeamUpserted => pb::AuditEventKind::TeamUpserted,
         AuditKind::AgentUpserted => pb::AuditEventKind::AgentUpserted,
         AuditKind::RecordsIngested => pb::AuditEventKind::RecordsIngested,
+        AuditKind::PeriodClosed => pb::AuditEventKind::PeriodClosed,
+        AuditKind::PeriodRestated => pb::AuditEventKind::PeriodRestated,
         AuditKind::ChangeRefused => pb::AuditEventKind::ChangeRefused,
     }
 }
@@ -95,17 +97,6 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             display_name,
             team_effective_from: team_effective_from.unwrap_or_default(),
         }),
-        AuditChange::ChangeRefused {
-            subject,
-            subject_id,
-            effective_from,
-            closed_month,
-        } => Change::ChangeRefused(pb::ChangeRefused {
-            subject,
-            subject_id,
-            effective_from,
-            closed_month,
-        }),
         AuditChange::RecordsIngested {
             record_kind,
             created,
@@ -126,6 +117,37 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             updated_keys: keys_to_pb(updated_keys),
             voided_keys: keys_to_pb(voided_keys),
             registered_agent_ids,
+        }),
+        AuditChange::PeriodClosed {
+            month,
+            version,
+            agent_scorecards,
+            team_scorecards,
+        } => Change::PeriodClosed(pb::PeriodClosed {
+            month,
+            version,
+            agent_scorecards: count(agent_scorecards),
+            team_scorecards: count(team_scorecards),
+        }),
+        AuditChange::PeriodRestated {
+            month,
+            version,
+            reason,
+        } => Change::PeriodRestated(pb::PeriodRestated {
+            month,
+            version,
+            reason,
+        }),
+        AuditChange::ChangeRefused {
+            what,
+            subject,
+            effective_from,
+            closed_month,
+        } => Change::ChangeRefused(pb::ChangeRefused {
+            change: what,
+            subject,
+            effective_from,
+            closed_month,
         }),
     }
 }
@@ -183,6 +205,8 @@ fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, Api
         Ok(pb::AuditEventKind::TeamUpserted) => Some(AuditKind::TeamUpserted),
         Ok(pb::AuditEventKind::AgentUpserted) => Some(AuditKind::AgentUpserted),
         Ok(pb::AuditEventKind::RecordsIngested) => Some(AuditKind::RecordsIngested),
+        Ok(pb::AuditEventKind::PeriodClosed) => Some(AuditKind::PeriodClosed),
+        Ok(pb::AuditEventKind::PeriodRestated) => Some(AuditKind::PeriodRestated),
         Ok(pb::AuditEventKind::ChangeRefused) => Some(AuditKind::ChangeRefused),
         Err(_) => {
             violations.add("kind", "kind must be an AuditEventKind value");

@@ -307,8 +307,8 @@ impl Database {
         }) = &outcome
         {
             let refusal = AuditChange::ChangeRefused {
-                subject: "agent_team".to_owned(),
-                subject_id: upsert.agent_id.clone(),
+                what: "team_move".to_owned(),
+                subject: upsert.agent_id.clone(),
                 effective_from: effective_from.to_string(),
                 closed_month: month.clone(),
             };

@@ -294,6 +294,7 @@ async fn invoke(
                 pb::GetAgentScorecardRequest {
                     agent_id: agent.into(),
                     period: Some(month("2026-11")),
+                    ..Default::default()
                 },
                 token,
             )
@@ -306,6 +307,7 @@ async fn invoke(
                 pb::GetTeamScorecardRequest {
                     team_id: team,
                     period: Some(month("2026-11")),
+                    ..Default::default()
                 },
                 token,
             )

@@ -352,6 +352,7 @@ pub async fn agent_scorecard(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: agent_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetAgentScorecard({agent_id}) failed: {status:?}"))
@@ -370,6 +371,7 @@ pub async fn team_scorecard(
         .get_team_scorecard(pb::GetTeamScorecardRequest {
             team_id: team_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetTeamScorecard({team_id}) failed: {status:?}"))

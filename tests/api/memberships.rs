@@ -201,6 +201,7 @@ async fn an_agents_month_is_judged_by_the_team_at_its_start_or_the_first_joined(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "cai".into(),
             period: Some(month("2026-10")),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -216,6 +217,7 @@ async fn an_agents_month_is_judged_by_the_team_at_its_start_or_the_first_joined(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "cai".into(),
             period: Some(month("2026-11")),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -458,8 +460,8 @@ async fn a_back_dated_move_into_a_closed_month_is_refused_and_audited(backend: B
         .unwrap();
     let refused: Vec<AuditChange> = refusals.into_iter().map(|event| event.change).collect();
     let refusal = |effective_from: &str| AuditChange::ChangeRefused {
-        subject: "agent_team".into(),
-        subject_id: "gus".into(),
+        what: "team_move".into(),
+        subject: "gus".into(),
         effective_from: effective_from.into(),
         closed_month: "2026-09".into(),
     };
