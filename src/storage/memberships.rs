@@ -14,7 +14,10 @@
 //! constant key rather than one per agent: team changes are rare directory
 //! operations, while a batch may name thousands of agents, and both sides
 //! take this key first, before any record lock, so they cannot deadlock.
-//! SQLite has a single writer already.
+//! SQLite has a single writer already. Closing a month should take the
+//! exclusive key as well: a team change checks `closed_periods` and then
+//! writes, so a close committing in between would snapshot numbers the
+//! change is about to alter.
 
 use std::collections::HashMap;
 

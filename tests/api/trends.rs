@@ -309,7 +309,10 @@ async fn a_team_trend_counts_the_team_recorded_on_each_interaction(backend: Back
         ],
     )
     .await;
-    put_agent(&app, "bob", "blue").await;
+    // The move is dated: the catalogue (Conventions, Team) counts an
+    // interaction "for the team the agent belonged to when the interaction
+    // ended", so a move dated today would leave the Nov 16 call with red.
+    move_agent(&app, "bob", "blue", "2026-11-16").await;
     ingest_interactions(&app, vec![call("t-4", "bob", "2026-11-16T10:00:00Z")]).await;
 
     let buckets = app
