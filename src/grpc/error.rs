@@ -9,7 +9,6 @@
 //! | UNAUTHENTICATED  | CREDENTIALS_MISSING, TOKEN_EXPIRED, ...  |                |
 //! | PERMISSION_DENIED| SCOPE_MISSING (metadata `scope`)         |                |
 //! | NOT_FOUND        | TEAM_NOT_FOUND, AGENT_NOT_FOUND, ...     | ResourceInfo   |
-//! | FAILED_PRECONDITION | PERIOD_CLOSED (metadata `month`)      |                |
 //! | UNAVAILABLE      | DATABASE_UNAVAILABLE                     | RetryInfo      |
 //! | ABORTED          | WRITE_CONFLICT                           |                |
 //! | INTERNAL         | INTERNAL                                 |                |
@@ -23,6 +22,22 @@ use crate::{
     domain::violations::FieldViolation,
     storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
 };
+
+impl ApiError {
+    /// FAILED_PRECONDITION (PERIOD_CLOSED): a change effective on `day`
+    /// would alter the closed month `month`.
+    pub fn period_closed(what: &str, day: chrono::NaiveDate, month: &str) -> Self {
+        ApiError::FailedPrecondition {
+            reason: "PERIOD_CLOSED",
+            message: format!(
+                "{what} effective {day} would change the closed month {month}; closed months \
+                 never change silently: make it effective after the latest closed month, or \
+                 restate the month"
+            ),
+            month: month.to_owned(),
+        }
+    }
+}
 
 /// The error domain of every ErrorInfo.
 pub const ERROR_DOMAIN: &str = "kpi.v1";
@@ -49,9 +64,13 @@ pub enum ApiError {
         resource_type: &'static str,
         name: String,
     },
-    /// A change would take effect inside a closed month (`YYYY-MM`), whose
-    /// numbers payroll has been paid on.
-    PeriodClosed { month: String },
+    /// Refused because of a month's state (closed, or not over yet); the
+    /// ErrorInfo metadata names the month.
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        month: String,
+    },
     /// The database cannot be reached; retry later.
     Unavailable,
     /// A concurrent write won; retry the call.
@@ -148,18 +167,18 @@ impl From<ApiError> for Status {
                     details,
                 )
             }
-            ApiError::PeriodClosed { month } => {
+            ApiError::FailedPrecondition {
+                reason,
+                message,
+                month,
+            } => {
                 let mut details = ErrorDetails::new();
                 details.set_error_info(
-                    "PERIOD_CLOSED",
+                    reason,
                     ERROR_DOMAIN,
-                    HashMap::from([("month".to_owned(), month.clone())]),
+                    HashMap::from([("month".to_owned(), month)]),
                 );
-                Status::with_error_details(
-                    Code::FailedPrecondition,
-                    format!("the month {month} is closed; a change may take effect only after it"),
-                    details,
-                )
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::Unavailable => {
                 let mut details = error_info("DATABASE_UNAVAILABLE");
@@ -229,7 +248,10 @@ impl From<AgentUpsertError> for ApiError {
                 "agent.team_id",
                 format!("team {team_id:?} is not in the directory; create it first"),
             ),
-            AgentUpsertError::PeriodClosed { month, .. } => ApiError::PeriodClosed { month },
+            AgentUpsertError::PeriodClosed {
+                month,
+                effective_from,
+            } => ApiError::period_closed("a team move", effective_from, &month),
             AgentUpsertError::Storage(storage) => storage.into(),
         }
     }

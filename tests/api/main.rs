@@ -18,6 +18,7 @@ mod ingest_concurrency;
 mod ingest_validation;
 mod memberships;
 mod operations;
+mod periods;
 mod policies;
 mod policy_reads;
 mod readme_example;
