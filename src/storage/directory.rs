@@ -12,11 +12,11 @@ use super::{
     entities::{agent, team},
     instant,
     memberships::{
-        date_of, first_closed_month_from, load_histories, lock_memberships_exclusive,
-        reattribute_from, store_history, MembershipHistory, OPEN_START_DAY,
+        date_of, load_histories, lock_memberships_exclusive, reattribute_from, store_history,
+        MembershipHistory, OPEN_START_DAY,
     },
     now_micros,
-    periods::closed_through,
+    periods::{closed_through, first_closed_month_ending_after},
     rollups::contribution::day_number,
     Database, StorageError, WriteWork,
 };
@@ -166,7 +166,7 @@ impl UpsertAgent<'_> {
         }
         if let Some(open_from) = closed_through(connection).await? {
             if from_day < day_number(open_from) {
-                let month = first_closed_month_from(connection, from_day)
+                let month = first_closed_month_ending_after(connection, from_day)
                     .await?
                     .unwrap_or_else(|| open_from.format("%Y-%m").to_string());
                 return Err(AgentUpsertError::PeriodClosed {

@@ -231,26 +231,6 @@ async fn advisory_lock(
     Ok(())
 }
 
-/// The first closed month a change effective on `from_day` would alter
-/// (`YYYY-MM`), if any.
-pub async fn first_closed_month_from(
-    connection: &impl ConnectionTrait,
-    from_day: i32,
-) -> Result<Option<String>, StorageError> {
-    let backend = connection.get_database_backend();
-    let row = connection
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT month FROM closed_periods WHERE end_day > {} ORDER BY first_day LIMIT 1",
-                placeholder(backend, 1)
-            ),
-            [Value::from(from_day)],
-        ))
-        .await?;
-    Ok(row.and_then(|row| row.try_get::<String>("", "month").ok()))
-}
-
 /// Replaces an agent's stored history by `history`.
 pub async fn store_history(
     connection: &impl ConnectionTrait,
