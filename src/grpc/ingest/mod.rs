@@ -14,6 +14,7 @@ use crate::{
         ingest::{BatchReport, IngestRecord},
         Database,
     },
+    telemetry::metrics::Metrics,
 };
 use parse::{parse_batch, ItemContext};
 
@@ -29,11 +30,14 @@ impl IngestApi {
         Self { database, limits }
     }
 
-    /// Parses a batch, writes it atomically and reports each item.
+    /// Parses a batch, writes it atomically and reports each item. The
+    /// items' outcomes are counted in `metrics` (put into the request's
+    /// extensions by the call-observing layer when metrics are on).
     async fn ingest<P, R>(
         &self,
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
+        metrics: Option<Metrics>,
     ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError>
     where
         R: IngestRecord,
@@ -41,13 +45,29 @@ impl IngestApi {
         <R::Entity as EntityTrait>::Model:
             Sync + sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
     {
-        let records = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
+        let item_count = items.len();
+        let parsed = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key
-        })?;
+        });
+        let records = match parsed {
+            Ok(records) => records,
+            Err(error) => {
+                if let Some(metrics) = &metrics {
+                    metrics.ingest_batch(R::FIELD, std::iter::repeat_n("rejected", item_count));
+                }
+                return Err(error);
+            }
+        };
         let BatchReport {
             outcomes,
             registered_agent_ids,
         } = self.database.ingest(&records).await?;
+        if let Some(metrics) = &metrics {
+            metrics.ingest_batch(
+                R::FIELD,
+                outcomes.iter().map(|outcome| outcome_label(*outcome)),
+            );
+        }
         let results = records
             .iter()
             .zip(outcomes)
@@ -69,6 +89,17 @@ impl IngestApi {
     }
 }
 
+/// The `outcome` label of `kpi_ingest_items_total`.
+fn outcome_label(outcome: IngestOutcome) -> &'static str {
+    match outcome {
+        IngestOutcome::Created => "created",
+        IngestOutcome::Updated => "updated",
+        IngestOutcome::Unchanged => "unchanged",
+        IngestOutcome::Stale => "stale",
+        IngestOutcome::Voided => "voided",
+    }
+}
+
 fn outcome_to_pb(outcome: IngestOutcome) -> pb::IngestOutcome {
     match outcome {
         IngestOutcome::Created => pb::IngestOutcome::Created,
@@ -85,8 +116,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestInteractionsRequest>,
     ) -> Result<Response<pb::IngestInteractionsResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().interactions;
-        let result = self.ingest(items, parse::interaction).await;
+        let result = self.ingest(items, parse::interaction, metrics).await;
         log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestInteractionsResponse {
                 results,
@@ -99,8 +131,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestSurveyResponsesRequest>,
     ) -> Result<Response<pb::IngestSurveyResponsesResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().survey_responses;
-        let result = self.ingest(items, parse::survey_response).await;
+        let result = self.ingest(items, parse::survey_response, metrics).await;
         log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestSurveyResponsesResponse {
                 results,
@@ -113,8 +146,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestQaEvaluationsRequest>,
     ) -> Result<Response<pb::IngestQaEvaluationsResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().qa_evaluations;
-        let result = self.ingest(items, parse::qa_evaluation).await;
+        let result = self.ingest(items, parse::qa_evaluation, metrics).await;
         log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestQaEvaluationsResponse {
                 results,
@@ -127,8 +161,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestComplianceChecksRequest>,
     ) -> Result<Response<pb::IngestComplianceChecksResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().compliance_checks;
-        let result = self.ingest(items, parse::compliance_check).await;
+        let result = self.ingest(items, parse::compliance_check, metrics).await;
         log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestComplianceChecksResponse {
                 results,
@@ -141,8 +176,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestViolationsRequest>,
     ) -> Result<Response<pb::IngestViolationsResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().violations;
-        let result = self.ingest(items, parse::violation).await;
+        let result = self.ingest(items, parse::violation, metrics).await;
         log_outcome("IngestViolations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestViolationsResponse {
                 results,
@@ -155,8 +191,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestTrainingAssignmentsRequest>,
     ) -> Result<Response<pb::IngestTrainingAssignmentsResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().training_assignments;
-        let result = self.ingest(items, parse::training_assignment).await;
+        let result = self
+            .ingest(items, parse::training_assignment, metrics)
+            .await;
         log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
                 results,
@@ -169,8 +208,9 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestAgentTimeRequest>,
     ) -> Result<Response<pb::IngestAgentTimeResponse>, Status> {
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().agent_time;
-        let result = self.ingest(items, parse::agent_time).await;
+        let result = self.ingest(items, parse::agent_time, metrics).await;
         log_outcome("IngestAgentTime", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestAgentTimeResponse {
                 results,
