@@ -57,6 +57,8 @@ macro_rules! on_both_backends {
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub channel: Channel,
+    /// The Prometheus listener, when `telemetry.metrics_addr` was set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// The application's own pool, for reading back what was stored.
     pub database: Database,
     shutdown: Option<oneshot::Sender<()>>,
@@ -246,6 +248,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .expect("the application failed to build");
     let address = format!("http://{}", application.local_addr());
     let database = application.database().clone();
+    let metrics_addr = application.metrics_addr();
     let (shutdown, shutdown_received) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = shutdown_received.await;
@@ -258,6 +261,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .expect("cannot connect to the test server");
     TestApp {
         channel,
+        metrics_addr,
         database,
         shutdown: Some(shutdown),
         server: Some(server),

@@ -14,6 +14,7 @@ mod catalogue;
 mod directory;
 mod ingest;
 mod ingest_validation;
+mod observability;
 mod operations;
 mod policies;
 mod policy_reads;
