@@ -11,6 +11,7 @@ mod kpi_fixtures;
 mod bad_queries;
 mod breaches;
 mod catalogue;
+mod client_kit;
 mod directory;
 mod ingest;
 mod ingest_validation;
