@@ -3,6 +3,7 @@
 //! to `tonic::Status` in exactly one place (`error.rs`). Generated protobuf
 //! types never leave this module.
 
+pub mod demo_data;
 pub mod directory;
 pub mod error;
 mod fields;

@@ -30,11 +30,8 @@ fn contract_methods() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_service_config_retries_every_idempotent_rpc_and_no_create() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/service_config.json"
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/service_config.json"))
+        .unwrap();
     let config: serde_json::Value = serde_json::from_str(&text).unwrap();
     let method_configs = config["methodConfig"].as_array().unwrap();
 
