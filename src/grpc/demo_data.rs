@@ -256,13 +256,13 @@ fn ana_calls() -> Vec<pb::Interaction> {
 /// The README's 20 CSAT responses, one per call, 17 scoring 4 or 5.
 fn ana_csat() -> Vec<pb::SurveyResponse> {
     (0..20)
-        .map(|n| {
-            csat(&format!("csat-ana-{n:02}"), &format!("ana-call-{n:02}"), {
-                match n {
-                    0..=16 => 4 + (n % 2) as i32,
-                    _ => 2,
-                }
-            })
+        .map(|n: i32| {
+            let score = if n < 17 { 4 + n % 2 } else { 2 };
+            csat(
+                &format!("csat-ana-{n:02}"),
+                &format!("ana-call-{n:02}"),
+                score,
+            )
         })
         .collect()
 }
