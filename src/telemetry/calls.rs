@@ -167,9 +167,7 @@ where
         let trace_id = traceparent
             .as_ref()
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split('-').nth(1))
-            .unwrap_or_default()
-            .to_owned();
+            .and_then(|value| value.split('-').nth(1));
         let peer = request
             .extensions()
             .get::<TcpConnectInfo>()
@@ -178,8 +176,11 @@ where
             "call",
             rpc = %path,
             request_id = %request_id.to_str().unwrap_or_default(),
-            trace_id = %trace_id,
+            trace_id = tracing::field::Empty,
         );
+        if let Some(trace_id) = trace_id {
+            span.record("trace_id", trace_id);
+        }
         if let Some(metrics) = &self.metrics {
             request.extensions_mut().insert(metrics.clone());
         }
@@ -448,5 +449,40 @@ mod tests {
         assert!(metrics.render().contains(
             "kpi_grpc_requests_total{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\",code=\"NOT_FOUND\"} 1"
         ));
+    }
+
+    #[tokio::test]
+    async fn a_call_refused_by_an_inner_layer_is_answered_and_counted_as_shed() {
+        use tower::ServiceExt;
+
+        let methods =
+            KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap();
+        let metrics = Metrics::new().unwrap();
+        // What a load-shedding layer behind this one does: fail the call
+        // with an error instead of a response.
+        let shedding = tower::service_fn(|_request: http::Request<()>| async {
+            Err::<http::Response<Body>, BoxError>(Box::new(Status::resource_exhausted(
+                "too many calls",
+            )))
+        });
+        let service = ObserveCallsLayer::new(Some(metrics.clone()), methods).layer(shedding);
+        let response = service
+            .oneshot(
+                http::Request::builder()
+                    .uri("/kpi.v1.IngestService/IngestInteractions")
+                    .body(())
+                    .unwrap(),
+            )
+            .await
+            .expect("errors become gRPC responses");
+        assert_eq!(grpc_status(response.headers()), Some(8));
+        assert!(response.headers().contains_key(REQUEST_ID));
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "kpi_grpc_shed_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"} 1"
+            ),
+            "{text}"
+        );
     }
 }

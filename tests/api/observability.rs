@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use kpi_service::grpc::pb;
 use prost::Message;
+use sea_orm::TransactionTrait;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
 use tonic::{codec::CompressionEncoding, metadata::MetadataValue, Code, Request};
@@ -25,6 +26,7 @@ on_both_backends!(
     every_call_echoes_its_request_id_and_trace_context,
     gzip_requests_are_accepted_and_replies_compressed,
     reflection_describes_the_google_rpc_error_details,
+    a_call_the_server_times_out_is_counted_as_cancelled,
 );
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -365,5 +367,44 @@ async fn reflection_describes_the_google_rpc_error_details(backend: Backend) {
     assert!(
         files.iter().any(|name| name == "google/rpc/status.proto"),
         "{files:?}"
+    );
+}
+
+/// tonic ends a call that outlives `server.request_timeout_seconds` with
+/// CANCELLED; the call never finishes in the handler, yet it is counted.
+async fn a_call_the_server_times_out_is_counted_as_cancelled(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.telemetry.metrics_addr = "127.0.0.1:0".into();
+        settings.server.request_timeout_seconds = 1;
+        settings.database.max_connections = 1;
+        settings.database.min_connections = 1;
+        settings.database.acquire_timeout_seconds = 10;
+    })
+    .await;
+    // Hold the only connection so that the call waits past its timeout.
+    let blocker = app.database.connection().begin().await.unwrap();
+    let status = app
+        .ingest()
+        .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    drop(blocker);
+
+    let (_, body) = scrape(&app).await;
+    assert_eq!(
+        sample(
+            &body,
+            "kpi_grpc_requests_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\",code=\"CANCELLED\"}"
+        ),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        sample(
+            &body,
+            "kpi_grpc_requests_in_flight{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"}"
+        ),
+        Some(0.0)
     );
 }
