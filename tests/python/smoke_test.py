@@ -141,7 +141,12 @@ def main(address):
     passed = failed = 0
     with tempfile.TemporaryDirectory() as generated_dir:
         generated = generate_client(pathlib.Path(generated_dir))
-        with grpc.insecure_channel(address) as channel:
+        # The repository's retry policy, as the README tells clients to use it.
+        options = [
+            ("grpc.service_config", (REPOSITORY / "service_config.json").read_text()),
+            ("grpc.enable_retries", 1),
+        ]
+        with grpc.insecure_channel(address, options=options) as channel:
             for check in checks:
                 name = check.__name__.removeprefix("check_")
                 try:
