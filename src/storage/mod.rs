@@ -8,7 +8,9 @@ pub mod entities;
 pub mod facts;
 pub mod ingest;
 pub mod policy;
+mod policy_cache;
 mod records;
+pub mod rollups;
 
 use std::{sync::Arc, time::Duration};
 
@@ -94,6 +96,8 @@ pub struct Database {
     /// SQLite has a single writer: serialising writers in-process turns
     /// "database is locked" into a short wait. Unused on PostgreSQL.
     sqlite_write_lock: Arc<Mutex<()>>,
+    /// Policy versions read by scorecards (see `policy_cache`).
+    policy_cache: Arc<policy_cache::PolicyCache>,
 }
 
 /// How many times a write transaction is retried after a conflict.
@@ -129,6 +133,7 @@ impl Database {
         Ok(Self {
             connection,
             sqlite_write_lock: Arc::new(Mutex::new(())),
+            policy_cache: Arc::default(),
         })
     }
 
