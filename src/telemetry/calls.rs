@@ -15,11 +15,11 @@
 //! that the limits behind it refuse.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     future::Future,
     net::SocketAddr,
     pin::Pin,
-    sync::Arc,
+    sync::{Arc, Mutex, OnceLock, PoisonError},
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -29,7 +29,7 @@ use http::{HeaderMap, HeaderValue};
 use http_body::Frame;
 use prost::Message;
 use tonic::{body::Body, transport::server::TcpConnectInfo, Status};
-use tower::{Layer, Service};
+use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument;
 
 use super::{codes::canonical_name, metrics::Metrics};
@@ -67,12 +67,9 @@ impl KnownMethods {
                         true => service.name().to_owned(),
                         false => format!("{package}.{}", service.name()),
                     };
-                    // Leaked once at start-up: a bounded set of names that
-                    // live as long as the process, usable as metric labels.
-                    let service_name: &'static str = Box::leak(service_name.into_boxed_str());
+                    let service_name = intern(service_name);
                     for method in service.method {
-                        let method_name: &'static str =
-                            Box::leak(method.name().to_owned().into_boxed_str());
+                        let method_name = intern(method.name().to_owned());
                         paths.insert(
                             format!("/{service_name}/{method_name}"),
                             (service_name, method_name),
@@ -92,6 +89,23 @@ impl KnownMethods {
             .copied()
             .unwrap_or(("unknown", "unknown"))
     }
+}
+
+/// A `'static` copy of `name`, made once per process, so that metric labels
+/// need no allocation per call. The names come from the compiled-in
+/// descriptors, so the set is bounded.
+fn intern(name: String) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = names.get(name.as_str()) {
+        return known;
+    }
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(name);
+    name
 }
 
 /// Observes every call: request id, trace context, log line, metrics.
@@ -147,14 +161,16 @@ where
     type Error = BoxError;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
-    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(context).map_err(Into::into)
+    /// Always ready: the inner services' readiness (a concurrency limit's
+    /// queue) is awaited inside the call, so that a queued call is already
+    /// in flight, its wait counts in its latency, and a call that times out
+    /// while queued is still logged and counted.
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
-        // The clone is not necessarily ready; the one that was polled is.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = self.inner.clone();
 
         let path = request.uri().path().to_owned();
         let (service, method) = self.methods.labels(&path);
@@ -202,7 +218,7 @@ where
         Box::pin(
             async move {
                 let mut record = record;
-                let mut response = match inner.call(request).await {
+                let mut response = match inner.oneshot(request).await {
                     Ok(response) => response.map(Body::new),
                     Err(error) => Status::from_error(error.into()).into_http(),
                 };

@@ -27,6 +27,7 @@ on_both_backends!(
     gzip_requests_are_accepted_and_replies_compressed,
     reflection_describes_the_google_rpc_error_details,
     a_call_the_server_times_out_is_counted_as_cancelled,
+    a_call_queued_at_the_concurrency_limit_is_already_in_flight,
 );
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -407,4 +408,45 @@ async fn a_call_the_server_times_out_is_counted_as_cancelled(backend: Backend) {
         ),
         Some(0.0)
     );
+}
+
+/// A call waiting for a slot under `server.max_concurrent_requests` is
+/// counted in flight and its wait is part of its latency.
+async fn a_call_queued_at_the_concurrency_limit_is_already_in_flight(backend: Backend) {
+    let app = spawn_app_with(backend, |settings| {
+        settings.telemetry.metrics_addr = "127.0.0.1:0".into();
+        settings.server.max_concurrent_requests = 1;
+        settings.server.request_timeout_seconds = 2;
+        settings.database.max_connections = 1;
+        settings.database.min_connections = 1;
+        settings.database.acquire_timeout_seconds = 10;
+    })
+    .await;
+    // The first call takes the only slot and waits for the only database
+    // connection; the second waits for the slot.
+    let blocker = app.database.connection().begin().await.unwrap();
+    let calls: Vec<_> = ["call-1", "call-2"]
+        .into_iter()
+        .map(|id| {
+            let mut client = app.ingest();
+            let batch = interactions(vec![interaction(id, "ana")]);
+            tokio::spawn(async move { client.ingest_interactions(batch).await })
+        })
+        .collect();
+    let in_flight = "kpi_grpc_requests_in_flight{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"}";
+    let mut seen = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        seen = sample(&scrape(&app).await.1, in_flight);
+        if seen == Some(2.0) {
+            break;
+        }
+    }
+    assert_eq!(seen, Some(2.0), "both calls are in flight");
+    drop(blocker);
+    for call in calls {
+        let _ = call.await.unwrap();
+    }
+    let (_, body) = scrape(&app).await;
+    assert_eq!(sample(&body, in_flight), Some(0.0), "{body}");
 }
