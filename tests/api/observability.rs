@@ -26,8 +26,8 @@ on_both_backends!(
     every_call_echoes_its_request_id_and_trace_context,
     gzip_requests_are_accepted_and_replies_compressed,
     reflection_describes_the_google_rpc_error_details,
-    a_call_the_server_times_out_is_counted_as_cancelled,
-    a_call_queued_at_the_concurrency_limit_is_already_in_flight,
+    a_call_the_server_times_out_is_counted_under_the_code_sent,
+    a_call_held_back_by_the_concurrency_limit_is_observed,
 );
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -371,9 +371,10 @@ async fn reflection_describes_the_google_rpc_error_details(backend: Backend) {
     );
 }
 
-/// tonic ends a call that outlives `server.request_timeout_seconds` with
-/// CANCELLED; the call never finishes in the handler, yet it is counted.
-async fn a_call_the_server_times_out_is_counted_as_cancelled(backend: Backend) {
+/// A call that outlives `server.request_timeout_seconds` never finishes in
+/// the handler, yet it is counted under the code the client got (tonic's
+/// own time limit answers CANCELLED, a limit of ours DEADLINE_EXCEEDED).
+async fn a_call_the_server_times_out_is_counted_under_the_code_sent(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.telemetry.metrics_addr = "127.0.0.1:0".into();
         settings.server.request_timeout_seconds = 1;
@@ -389,14 +390,20 @@ async fn a_call_the_server_times_out_is_counted_as_cancelled(backend: Backend) {
         .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    let code = match status.code() {
+        Code::Cancelled => "CANCELLED",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        other => panic!("a timed-out call answered {other:?}"),
+    };
     drop(blocker);
 
     let (_, body) = scrape(&app).await;
     assert_eq!(
         sample(
             &body,
-            "kpi_grpc_requests_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\",code=\"CANCELLED\"}"
+            &format!(
+                "kpi_grpc_requests_total{{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\",code=\"{code}\"}}"
+            )
         ),
         Some(1.0),
         "{body}"
@@ -410,9 +417,11 @@ async fn a_call_the_server_times_out_is_counted_as_cancelled(backend: Backend) {
     );
 }
 
-/// A call waiting for a slot under `server.max_concurrent_requests` is
-/// counted in flight and its wait is part of its latency.
-async fn a_call_queued_at_the_concurrency_limit_is_already_in_flight(backend: Backend) {
+/// A call beyond `server.max_concurrent_requests` is observed whatever
+/// the limit does with it: if it waits for a slot, it is already in flight
+/// (its wait is part of its latency); if it is shed, it is counted as
+/// RESOURCE_EXHAUSTED in `kpi_grpc_shed_total`.
+async fn a_call_held_back_by_the_concurrency_limit_is_observed(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.telemetry.metrics_addr = "127.0.0.1:0".into();
         settings.server.max_concurrent_requests = 1;
@@ -423,29 +432,54 @@ async fn a_call_queued_at_the_concurrency_limit_is_already_in_flight(backend: Ba
     })
     .await;
     // The first call takes the only slot and waits for the only database
-    // connection; the second waits for the slot.
+    // connection; the second is held back by the limit.
     let blocker = app.database.connection().begin().await.unwrap();
-    let calls: Vec<_> = ["call-1", "call-2"]
-        .into_iter()
-        .map(|id| {
-            let mut client = app.ingest();
-            let batch = interactions(vec![interaction(id, "ana")]);
-            tokio::spawn(async move { client.ingest_interactions(batch).await })
-        })
-        .collect();
+    let first = {
+        let mut client = app.ingest();
+        let batch = interactions(vec![interaction("call-1", "ana")]);
+        tokio::spawn(async move { client.ingest_interactions(batch).await })
+    };
     let in_flight = "kpi_grpc_requests_in_flight{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"}";
-    let mut seen = None;
+    let shed =
+        "kpi_grpc_shed_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"}";
+    let mut observed = None;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(25)).await;
-        seen = sample(&scrape(&app).await.1, in_flight);
-        if seen == Some(2.0) {
+        observed = sample(&scrape(&app).await.1, in_flight);
+        if observed == Some(1.0) {
             break;
         }
     }
-    assert_eq!(seen, Some(2.0), "both calls are in flight");
+    assert_eq!(observed, Some(1.0), "the first call is in flight");
+    let second = {
+        let mut client = app.ingest();
+        let batch = interactions(vec![interaction("call-2", "ana")]);
+        tokio::spawn(async move { client.ingest_interactions(batch).await })
+    };
+    let mut seen = (None, None);
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let body = scrape(&app).await.1;
+        seen = (sample(&body, in_flight), sample(&body, shed));
+        if matches!(seen, (Some(2.0), _) | (Some(1.0), Some(1.0))) {
+            break;
+        }
+    }
+    assert!(
+        matches!(seen, (Some(2.0), _) | (Some(1.0), Some(1.0))),
+        "the held-back call is neither in flight nor counted as shed: {seen:?}"
+    );
     drop(blocker);
-    for call in calls {
-        let _ = call.await.unwrap();
+    let _ = first.await.unwrap();
+    let second = second.await.unwrap();
+    if let Err(status) = second {
+        assert!(
+            matches!(
+                status.code(),
+                Code::ResourceExhausted | Code::Cancelled | Code::DeadlineExceeded
+            ),
+            "{status:?}"
+        );
     }
     let (_, body) = scrape(&app).await;
     assert_eq!(sample(&body, in_flight), Some(0.0), "{body}");
