@@ -28,7 +28,11 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use http_body::Frame;
 use prost::Message;
-use tonic::{body::Body, transport::server::TcpConnectInfo, Status};
+use tonic::{
+    body::Body,
+    transport::server::{TcpConnectInfo, TlsConnectInfo},
+    Status,
+};
 use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument;
 
@@ -184,9 +188,14 @@ where
             .as_ref()
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.split('-').nth(1));
-        let peer = request
-            .extensions()
+        let extensions = request.extensions();
+        let peer = extensions
             .get::<TcpConnectInfo>()
+            .or_else(|| {
+                extensions
+                    .get::<TlsConnectInfo<TcpConnectInfo>>()
+                    .map(TlsConnectInfo::get_ref)
+            })
             .and_then(TcpConnectInfo::remote_addr);
         let span = tracing::info_span!(
             "call",
