@@ -513,6 +513,15 @@ mod tests {
         let error = result.unwrap_err().to_string();
         assert!(error.contains("databse"), "{error}");
 
+        let typo_in_a_nested_section = config::Map::from([(
+            "KPI__AUTH__JWT__ISSUR".to_owned(),
+            "https://login.example.com/".to_owned(),
+        )]);
+        let error = Settings::load_with_environment(None, Some(typo_in_a_nested_section))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("issur"), "{error}");
+
         assert!(
             Settings::load_with_environment(None, Some(config::Map::new())).is_ok(),
             "the defaults alone are valid"
