@@ -22,9 +22,11 @@ use crate::{
         pb::{
             self, audit_service_server::AuditServiceServer,
             directory_service_server::DirectoryServiceServer,
-            ingest_service_server::IngestServiceServer, policy_service_server::PolicyServiceServer,
+            ingest_service_server::IngestServiceServer, period_service_server::PeriodServiceServer,
+            policy_service_server::PolicyServiceServer,
             scorecard_service_server::ScorecardServiceServer,
         },
+        periods::PeriodApi,
         policy::PolicyApi,
         scorecard::ScorecardApi,
     },
@@ -44,6 +46,7 @@ const SERVICE_NAMES: &[&str] = &[
     "kpi.v1.ScorecardService",
     "kpi.v1.PolicyService",
     "kpi.v1.AuditService",
+    "kpi.v1.PeriodService",
 ];
 
 /// A built application, bound to its port, not yet serving.
@@ -179,6 +182,11 @@ impl Application {
             .max_encoding_message_size(encode_limit)
             .accept_compressed(gzip)
             .send_compressed(gzip);
+        let periods = PeriodServiceServer::new(PeriodApi::new(engine.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let policies = PolicyServiceServer::new(PolicyApi::new(engine))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit)
@@ -247,6 +255,7 @@ impl Application {
             .add_service(directory)
             .add_service(scorecards)
             .add_service(policies)
+            .add_service(periods)
             .add_service(audit);
 
         let mut reloader = None;

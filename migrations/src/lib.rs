@@ -20,6 +20,7 @@ mod m20261125_000006_create_policy_versions;
 mod m20261126_000007_create_rollups;
 mod m20261126_000020_create_audit_events;
 mod m20261126_000021_add_policy_created_by;
+mod m20261126_000030_create_closed_periods;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_rollups::Migration),
             Box::new(m20261126_000020_create_audit_events::Migration),
             Box::new(m20261126_000021_add_policy_created_by::Migration),
+            Box::new(m20261126_000030_create_closed_periods::Migration),
         ]
     }
 }

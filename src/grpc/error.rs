@@ -23,6 +23,22 @@ use crate::{
     storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
 };
 
+impl ApiError {
+    /// FAILED_PRECONDITION (PERIOD_CLOSED): a change effective on `day`
+    /// would alter the closed month `month`.
+    pub fn period_closed(what: &str, day: chrono::NaiveDate, month: &str) -> Self {
+        ApiError::FailedPrecondition {
+            reason: "PERIOD_CLOSED",
+            message: format!(
+                "{what} effective {day} would change the closed month {month}; closed months \
+                 never change silently: make it effective after the latest closed month, or \
+                 restate the month"
+            ),
+            month: month.to_owned(),
+        }
+    }
+}
+
 /// The error domain of every ErrorInfo.
 pub const ERROR_DOMAIN: &str = "kpi.v1";
 /// How long a client should wait before retrying an UNAVAILABLE call.
@@ -47,6 +63,13 @@ pub enum ApiError {
         reason: &'static str,
         resource_type: &'static str,
         name: String,
+    },
+    /// Refused because of a month's state (closed, or not over yet); the
+    /// ErrorInfo metadata names the month.
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        month: String,
     },
     /// The database cannot be reached; retry later.
     Unavailable,
@@ -143,6 +166,19 @@ impl From<ApiError> for Status {
                     format!("{resource_type} {name:?} was not found"),
                     details,
                 )
+            }
+            ApiError::FailedPrecondition {
+                reason,
+                message,
+                month,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    HashMap::from([("month".to_owned(), month)]),
+                );
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::Unavailable => {
                 let mut details = error_info("DATABASE_UNAVAILABLE");

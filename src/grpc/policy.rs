@@ -13,14 +13,17 @@ use super::{
     pb,
 };
 use crate::{
-    audit::AuditActor,
+    audit::{AuditActor, AuditChange},
     auth::{Caller, ReadSubject},
     domain::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
     },
     scorecard::ScorecardEngine,
-    storage::policy::NewPolicyVersion,
+    storage::{
+        periods::first_closed_month_ending_after, policy::NewPolicyVersion,
+        rollups::contribution::day_number,
+    },
 };
 
 const CREATE_POLICY_VERSION: &str = "/kpi.v1.PolicyService/CreatePolicyVersion";
@@ -115,6 +118,8 @@ impl PolicyApi {
             .into_result(())
             .map_err(ApiError::invalid_fields)?;
         self.ensure_team(team_id.as_deref()).await?;
+        self.refuse_if_closed(caller, team_id.as_deref(), effective_from)
+            .await?;
         let stored = self
             .engine
             .database()
@@ -131,6 +136,44 @@ impl PolicyApi {
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
         })
+    }
+
+    /// A version effective before the end of the latest closed month could
+    /// judge that month: refused (FAILED_PRECONDITION naming the month), and
+    /// the attempt audited.
+    async fn refuse_if_closed(
+        &self,
+        caller: &Caller,
+        team_id: Option<&str>,
+        effective_from: NaiveDate,
+    ) -> Result<(), ApiError> {
+        let database = self.engine.database();
+        let Some(open_from) = database.closed_through().await? else {
+            return Ok(());
+        };
+        if effective_from >= open_from {
+            return Ok(());
+        }
+        let day = day_number(effective_from);
+        let month = first_closed_month_ending_after(database.connection(), day)
+            .await?
+            .unwrap_or_default();
+        database
+            .append_audit_event(
+                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                &AuditChange::ChangeRefused {
+                    what: "policy_version".into(),
+                    subject: team_id.unwrap_or_default().to_owned(),
+                    effective_from: effective_from.format("%Y-%m-%d").to_string(),
+                    closed_month: month.clone(),
+                },
+            )
+            .await?;
+        Err(ApiError::period_closed(
+            "a policy version",
+            effective_from,
+            &month,
+        ))
     }
 
     async fn get_policy_version(

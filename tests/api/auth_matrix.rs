@@ -293,6 +293,7 @@ async fn invoke(
                 pb::GetAgentScorecardRequest {
                     agent_id: agent.into(),
                     period: Some(month("2026-11")),
+                    ..Default::default()
                 },
                 token,
             )
@@ -305,6 +306,7 @@ async fn invoke(
                 pb::GetTeamScorecardRequest {
                     team_id: team,
                     period: Some(month("2026-11")),
+                    ..Default::default()
                 },
                 token,
             )

@@ -1,13 +1,18 @@
 //! The client kit stays true to the contract: `service_config.json` retries
-//! every idempotent RPC and never a create that is not idempotent.
+//! every idempotent RPC and never a write that is not idempotent.
 
 use std::collections::BTreeSet;
 
 use kpi_service::grpc::pb;
 use prost::Message;
 
-/// RPCs that must not be retried: each call stores something new.
-const NOT_IDEMPOTENT: &[&str] = &["kpi.v1.PolicyService/CreatePolicyVersion"];
+/// RPCs that must not be retried automatically: each call stores something
+/// new (RestatePeriod is safe to repeat only with the same `request_id`,
+/// which a generic retry policy cannot know was set).
+const NOT_IDEMPOTENT: &[&str] = &[
+    "kpi.v1.PolicyService/CreatePolicyVersion",
+    "kpi.v1.PeriodService/RestatePeriod",
+];
 
 /// Every `package.Service/Method` of the kpi.v1 contract.
 fn contract_methods() -> BTreeSet<(String, String)> {

@@ -19,6 +19,7 @@ mod ingest_concurrency;
 mod ingest_validation;
 mod observability;
 mod operations;
+mod periods;
 mod policies;
 mod policy_reads;
 mod readme_example;

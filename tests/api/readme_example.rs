@@ -45,6 +45,7 @@ async fn the_readme_worked_example_is_what_the_service_answers(backend: Backend)
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "ana".into(),
             period: november(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 //! drill-downs in their own files.
 
 mod drill_down;
+mod snapshot;
 mod trend;
 
 use std::cmp::Ordering;
@@ -84,7 +85,7 @@ fn period_key(period: &Period) -> String {
     )
 }
 
-fn agent_scorecard_to_pb(
+pub(crate) fn agent_scorecard_to_pb(
     agent: &Agent,
     scorecard: &Scorecard,
     engine: &ScorecardEngine,
@@ -152,6 +153,18 @@ impl ScorecardApi {
             .await?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let agent = self.agent(&agent_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_agent(snapshot, &agent_id).await? {
+                return Ok(stored);
+            }
+        }
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
         Ok(pb::GetAgentScorecardResponse {
             agent_id: agent.agent_id,
@@ -169,6 +182,18 @@ impl ScorecardApi {
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         self.ensure_team(&team_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_team(snapshot, &team_id).await? {
+                return Ok(stored);
+            }
+        }
         let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
         Ok(pb::GetTeamScorecardResponse {
             team_id,
@@ -193,13 +218,35 @@ impl ScorecardApi {
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
             ApiError::invalid_field("order", "order must be a ScorecardOrder value")
         })?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let fingerprint = request_fingerprint(&[
             "agent_scorecards",
             team_id.as_deref().unwrap_or(""),
             &period_key(&period),
             order.as_str_name(),
+            &snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ]);
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        if let Some(snapshot) = &snapshot {
+            // A closed month pages its snapshot, which never changes between
+            // pages.
+            let by_composite_score = order == pb::ScorecardOrder::CompositeScoreDesc;
+            let stored = self
+                .snapshot_agents(snapshot, team_id.as_deref(), by_composite_score)
+                .await?;
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let (scorecards, next_page_token) = page_of(stored, offset, size, &fingerprint);
+            return Ok(pb::ListAgentScorecardsResponse {
+                scorecards,
+                next_page_token,
+            });
+        }
         let (page, next_page_token) = if order == pb::ScorecardOrder::CompositeScoreDesc {
             // The order depends on every agent's score: compute them all
             // (one grouped query over the rollups), then page by offset.
@@ -250,16 +297,42 @@ impl ScorecardApi {
         authorize_list(caller, LIST_THRESHOLD_BREACHES, team_id.as_deref())?;
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let mut fingerprint_parts = vec![
             "breaches".to_owned(),
             team_id.clone().unwrap_or_default(),
             period_key(&period),
             request.include_at_risk.to_string(),
+            snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ];
         fingerprint_parts.extend(request.kpi_ids.iter().cloned());
         let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
         let fingerprint = request_fingerprint(&parts);
         let offset = decode_offset(&request.page_token, &fingerprint)?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(team_id) = &team_id {
+                self.ensure_team(team_id).await?;
+            }
+            let breaches: Vec<pb::ThresholdBreach> = self
+                .snapshot_agents(snapshot, team_id.as_deref(), false)
+                .await?
+                .iter()
+                .flat_map(|answer| {
+                    snapshot::snapshot_breaches(answer, &request.kpi_ids, request.include_at_risk)
+                })
+                .collect();
+            let (breaches, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+            return Ok(pb::ListThresholdBreachesResponse {
+                breaches,
+                next_page_token,
+            });
+        }
 
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
         let scorecards = self
