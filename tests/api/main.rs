@@ -17,6 +17,7 @@ mod ingest;
 mod ingest_concurrency;
 mod ingest_validation;
 mod operations;
+mod payroll_pages;
 mod periods;
 mod policies;
 mod policy_reads;
