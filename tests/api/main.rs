@@ -19,6 +19,7 @@ mod ingest_concurrency;
 mod ingest_validation;
 mod observability;
 mod operations;
+mod payroll_pages;
 mod periods;
 mod policies;
 mod policy_reads;
