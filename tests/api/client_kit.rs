@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use kpi_service::grpc::pb;
 use prost::Message;
 
-/// RPCs that must not be retried automatically: each call stores something
-/// new (RestatePeriod is safe to repeat only with the same `request_id`,
-/// which a generic retry policy cannot know was set).
+/// RPCs that must not be retried automatically: each call stores a new
+/// version unless it carries the same optional `request_id`, which a
+/// generic retry policy cannot know was set.
 const NOT_IDEMPOTENT: &[&str] = &[
     "kpi.v1.PolicyService/CreatePolicyVersion",
     "kpi.v1.PeriodService/RestatePeriod",
