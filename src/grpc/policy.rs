@@ -10,6 +10,7 @@ use super::{
     log_outcome,
     pagination::{decode_token, page_size, request_fingerprint, trim_page},
     pb,
+    period::date_in_calendar,
 };
 use crate::{
     domain::{
@@ -32,11 +33,13 @@ impl PolicyApi {
     }
 }
 
+/// A policy date: `YYYY-MM-DD` within the supported calendar, so that it is
+/// stored and compared as a real date on every backend.
 fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    match date_in_calendar(field, text) {
         Ok(date) => Some(date),
-        Err(_) => {
-            violations.add(field, format!("{field} must be a date written YYYY-MM-DD"));
+        Err(description) => {
+            violations.add(field, description);
             None
         }
     }
