@@ -7,6 +7,7 @@
 pub mod configuration;
 pub mod domain;
 pub mod grpc;
+pub mod resilience;
 pub mod scorecard;
 pub mod startup;
 pub mod storage;

@@ -7,7 +7,7 @@ use std::{future::Future, net::SocketAddr, time::Duration};
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
 use tonic::transport::{server::TcpIncoming, Server};
-use tonic_health::{server::HealthReporter, ServingStatus};
+use tonic_health::{pb::health_server::HealthServer, ServingStatus};
 
 use crate::{
     configuration::Settings,
@@ -22,17 +22,13 @@ use crate::{
         policy::PolicyApi,
         scorecard::ScorecardApi,
     },
+    resilience::{
+        guard::{CallGuardLayer, GuardLimits},
+        health::{set_health, watch_database_health, DrainingHealth},
+    },
     scorecard::ScorecardEngine,
-    storage::Database,
+    storage::{probe_timeout, Database},
 };
-
-/// The gRPC services whose health is reported, besides the overall "".
-const SERVICE_NAMES: &[&str] = &[
-    "kpi.v1.IngestService",
-    "kpi.v1.DirectoryService",
-    "kpi.v1.ScorecardService",
-    "kpi.v1.PolicyService",
-];
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -54,6 +50,12 @@ impl Application {
                 .migrate()
                 .await
                 .context("could not apply the database migrations")?;
+        } else if !database
+            .check_schema()
+            .await
+            .context("could not read the database's migrations")?
+        {
+            tracing::warn!("migrations are pending: NOT_SERVING until `kpi-service migrate` ran");
         }
         let listener = TcpListener::bind(settings.server.listen_addr())
             .await
@@ -76,22 +78,28 @@ impl Application {
         &self.database
     }
 
-    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops
-    /// accepting calls and lets in-flight calls finish (at most the
-    /// configured grace period).
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, ends
+    /// open health Watch streams, stops accepting calls and lets in-flight
+    /// calls finish (at most the configured grace period), then closes the
+    /// database connections.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let server_settings = &self.settings.server;
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let (health_reporter, _) = tonic_health::server::health_reporter();
         set_health(&health_reporter, ServingStatus::NotServing).await;
 
         let (draining_sender, draining) = watch::channel(false);
+        let health_service = HealthServer::new(DrainingHealth::new(
+            health_reporter.clone(),
+            draining.clone(),
+        ));
         let health_task = tokio::spawn(watch_database_health(
             self.database.clone(),
             health_reporter.clone(),
             Duration::from_secs(self.settings.database.health_check_interval_seconds.max(1)),
+            probe_timeout(&self.settings.database),
             draining.clone(),
         ));
 
@@ -135,20 +143,32 @@ impl Application {
 
         let stop_accepting = {
             let health_reporter = health_reporter.clone();
+            let health_checks = health_task.abort_handle();
             async move {
                 shutdown.await;
                 tracing::info!("shutdown requested: reporting NOT_SERVING and draining");
+                // No probe may report SERVING again; then Watch streams send
+                // NOT_SERVING and end, so that only unary calls are awaited.
+                health_checks.abort();
                 let _ = draining_sender.send(true);
                 set_health(&health_reporter, ServingStatus::NotServing).await;
             }
         };
 
         let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
+        let guard = CallGuardLayer::new(
+            GuardLimits {
+                max_concurrent_requests: server_settings.max_concurrent_requests,
+                max_concurrent_heavy_requests: server_settings.max_concurrent_heavy_requests,
+                request_timeout: server_settings.request_timeout(),
+                max_decode_message_bytes: decode_limit,
+            },
+            self.database.clone(),
+        );
+        // No `Server::timeout`: the guard enforces the time limit and answers
+        // DEADLINE_EXCEEDED (tonic's own would answer CANCELLED).
         let router = Server::builder()
-            .timeout(server_settings.request_timeout())
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                server_settings.max_concurrent_requests,
-            ))
+            .layer(guard)
             .trace_fn(|request| tracing::info_span!("grpc", rpc = %request.uri().path()))
             .add_service(health_service)
             .add_optional_service(reflection_v1)
@@ -173,45 +193,8 @@ impl Application {
             }
         };
         health_task.abort();
+        self.database.close().await;
         tracing::info!("stopped");
         outcome
-    }
-}
-
-async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
-    reporter.set_service_status("", status).await;
-    for service in SERVICE_NAMES {
-        reporter.set_service_status(*service, status).await;
-    }
-}
-
-/// Reports SERVING while the database answers and its schema is current,
-/// NOT_SERVING otherwise, until draining starts.
-async fn watch_database_health(
-    database: Database,
-    reporter: HealthReporter,
-    interval: Duration,
-    draining: watch::Receiver<bool>,
-) {
-    let mut last = None;
-    loop {
-        if *draining.borrow() {
-            return;
-        }
-        let ready = database.is_ready().await;
-        if *draining.borrow() {
-            return;
-        }
-        if last != Some(ready) {
-            let status = if ready {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
-            tracing::info!(ready, "database health changed");
-            set_health(&reporter, status).await;
-            last = Some(ready);
-        }
-        tokio::time::sleep(interval).await;
     }
 }

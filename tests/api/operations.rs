@@ -22,7 +22,7 @@ on_both_backends!(
     reflection_lists_every_service_in_v1_and_v1alpha,
     reflection_can_be_switched_off,
     shutdown_reports_not_serving_and_finishes_in_flight_calls,
-    a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung,
+    a_call_that_cannot_get_a_database_connection_is_busy_not_hung,
 );
 
 async fn wait_for_status(
@@ -209,10 +209,13 @@ async fn shutdown_reports_not_serving_and_finishes_in_flight_calls(backend: Back
         .expect("the server did not stop")
         .unwrap()
         .expect("the server failed");
+    // Shutdown closed the application's pool.
+    assert!(app.database.connection().ping().await.is_err());
+    app.reopen_database().await;
     assert_eq!(app.count_rows("interactions").await, 200);
 }
 
-async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(backend: Backend) {
+async fn a_call_that_cannot_get_a_database_connection_is_busy_not_hung(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.database.max_connections = 1;
         settings.database.min_connections = 1;
@@ -232,14 +235,20 @@ async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(ba
         started.elapsed() < Duration::from_secs(10),
         "the call must not hang"
     );
-    assert_eq!(status.code(), Code::Unavailable);
-    assert_eq!(
-        error_reason(&status).as_deref(),
-        Some("DATABASE_UNAVAILABLE")
-    );
+    // The database is up, the pool merely exhausted: that is not an outage.
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(error_reason(&status).as_deref(), Some("DATABASE_BUSY"));
     assert!(
         status.get_details_retry_info().is_some(),
-        "UNAVAILABLE carries RetryInfo"
+        "a busy pool carries RetryInfo"
+    );
+    assert_eq!(
+        status
+            .metadata()
+            .get("grpc-retry-pushback-ms")
+            .and_then(|value| value.to_str().ok()),
+        Some("1000"),
+        "RetryInfo is mirrored for gRPC retry policies"
     );
     let message = status.message().to_lowercase();
     for internal in ["sql", "pool", "timed out", "select", "insert"] {
@@ -257,7 +266,7 @@ async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(ba
 
 /// PostgreSQL only: an embedded SQLite file cannot become unreachable the
 /// way a database server can; the SQLite side of "no connection" is covered
-/// by `a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung`.
+/// by `a_call_that_cannot_get_a_database_connection_is_busy_not_hung`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
     use sea_orm::ConnectionTrait;
