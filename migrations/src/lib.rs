@@ -17,6 +17,7 @@ mod m20261125_000003_create_feedback;
 mod m20261125_000004_create_compliance_and_training;
 mod m20261125_000005_create_agent_time;
 mod m20261125_000006_create_policy_versions;
+mod m20261125_000008_policy_effective_dates;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_compliance_and_training::Migration),
             Box::new(m20261125_000005_create_agent_time::Migration),
             Box::new(m20261125_000006_create_policy_versions::Migration),
+            Box::new(m20261125_000008_policy_effective_dates::Migration),
         ]
     }
 }

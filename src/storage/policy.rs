@@ -36,8 +36,6 @@ pub struct NewPolicyVersion {
     pub rules: PolicyRules,
 }
 
-const DATE_FORMAT: &str = "%Y-%m-%d";
-
 fn rules_to_json(rules: &PolicyRules) -> String {
     let items: Vec<Value> = rules
         .rules
@@ -104,8 +102,7 @@ fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, Stor
 fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
     Ok(PolicyVersion {
         id: row.id,
-        effective_from: NaiveDate::parse_from_str(&row.effective_from, DATE_FORMAT)
-            .map_err(|_| StorageError::Corrupt("policy effective_from".into()))?,
+        effective_from: row.effective_from,
         rules: rules_from_json(&row.rules, row.bonus_threshold)?,
         created_at: instant(row.created_at_us)?,
         team_id: row.team_id,
@@ -121,7 +118,7 @@ impl Database {
         let result = policy_version::Entity::insert(policy_version::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             team_id: Set(new.team_id.clone()),
-            effective_from: Set(new.effective_from.format(DATE_FORMAT).to_string()),
+            effective_from: Set(new.effective_from),
             bonus_threshold: Set(new.rules.bonus_threshold),
             rules: Set(rules_to_json(&new.rules)),
             created_at_us: Set(now_micros()),
@@ -187,7 +184,7 @@ impl Database {
         date: NaiveDate,
     ) -> Result<Option<PolicyVersion>, StorageError> {
         let mut query = policy_version::Entity::find()
-            .filter(policy_version::Column::EffectiveFrom.lte(date.format(DATE_FORMAT).to_string()))
+            .filter(policy_version::Column::EffectiveFrom.lte(date))
             .order_by_desc(policy_version::Column::EffectiveFrom)
             .order_by_desc(policy_version::Column::Id);
         query = match team_id {

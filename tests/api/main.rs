@@ -16,6 +16,7 @@ mod ingest;
 mod ingest_validation;
 mod operations;
 mod policies;
+mod policy_dates;
 mod policy_reads;
 mod readme_example;
 mod scorecard_attribution;
