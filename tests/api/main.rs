@@ -12,6 +12,7 @@ mod bad_queries;
 mod breaches;
 mod catalogue;
 mod directory;
+mod hostile_input;
 mod ingest;
 mod ingest_validation;
 mod operations;
