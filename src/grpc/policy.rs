@@ -45,6 +45,57 @@ fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<Na
     }
 }
 
+/// Parses and validates a new policy version: every problem is a field
+/// violation below `policy`.
+pub(crate) fn parse_new_policy_version(
+    request: pb::CreatePolicyVersionRequest,
+) -> Result<NewPolicyVersion, ApiError> {
+    let policy = request
+        .policy
+        .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
+    let mut violations = Violations::new();
+    let team_id = FieldParser::new("policy", &mut violations).optional_id(
+        "team_id",
+        &policy.team_id,
+        MAX_ID_LEN,
+    );
+    let effective_from = parse_date(
+        "policy.effective_from",
+        &policy.effective_from,
+        &mut violations,
+    );
+    let inputs: Vec<RuleInput> = policy.rules.iter().map(rule_input_from_pb).collect();
+    for (index, rule) in policy.rules.iter().enumerate() {
+        if rule
+            .target
+            .as_ref()
+            .is_some_and(|target| target.bound.is_none())
+        {
+            violations.add(
+                format!("policy.rules[{index}].target"),
+                "a target needs at_least, at_most or between",
+            );
+        }
+    }
+    let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
+        Ok(rules) => Some(rules),
+        Err(rule_violations) => {
+            violations.extend(rule_violations);
+            None
+        }
+    };
+    let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
+        return Err(ApiError::invalid_fields(violations.into_vec()));
+    };
+    violations
+        .into_result(NewPolicyVersion {
+            team_id,
+            effective_from,
+            rules,
+        })
+        .map_err(ApiError::invalid_fields)
+}
+
 impl PolicyApi {
     async fn ensure_team(&self, team_id: Option<&str>) -> Result<(), ApiError> {
         let Some(team_id) = team_id else {
@@ -60,55 +111,12 @@ impl PolicyApi {
         &self,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
-        let policy = request
-            .policy
-            .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
-        let mut violations = Violations::new();
-        let team_id = FieldParser::new("policy", &mut violations).optional_id(
-            "team_id",
-            &policy.team_id,
-            MAX_ID_LEN,
-        );
-        let effective_from = parse_date(
-            "policy.effective_from",
-            &policy.effective_from,
-            &mut violations,
-        );
-        let inputs: Vec<RuleInput> = policy.rules.iter().map(rule_input_from_pb).collect();
-        for (index, rule) in policy.rules.iter().enumerate() {
-            if rule
-                .target
-                .as_ref()
-                .is_some_and(|target| target.bound.is_none())
-            {
-                violations.add(
-                    format!("policy.rules[{index}].target"),
-                    "a target needs at_least, at_most or between",
-                );
-            }
-        }
-        let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
-            Ok(rules) => Some(rules),
-            Err(rule_violations) => {
-                violations.extend(rule_violations);
-                None
-            }
-        };
-        let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
-            return Err(ApiError::invalid_fields(violations.into_vec()));
-        };
-        violations
-            .into_result(())
-            .map_err(ApiError::invalid_fields)?;
-        self.ensure_team(team_id.as_deref()).await?;
+        let new_version = parse_new_policy_version(request)?;
+        self.ensure_team(new_version.team_id.as_deref()).await?;
         let stored = self
             .engine
             .database()
-            .create_policy_version(&NewPolicyVersion {
-                team_id,
-                effective_from,
-                rules,
-            })
+            .create_policy_version(&new_version)
             .await?;
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
