@@ -20,6 +20,7 @@ mod policies;
 mod policy_dates;
 mod policy_reads;
 mod readme_example;
+mod request_properties;
 mod scorecard_attribution;
 mod scorecards;
 mod trends;
