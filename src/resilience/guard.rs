@@ -245,7 +245,97 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
+    use tonic_types::StatusExt;
+
     use super::*;
+    use crate::configuration::Settings;
+
+    async fn guard<S>(inner: S, limits: GuardLimits) -> CallGuard<S> {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings).await.unwrap();
+        CallGuardLayer::new(limits, database).layer(inner)
+    }
+
+    fn limits(request_timeout: Duration) -> GuardLimits {
+        GuardLimits {
+            max_concurrent_requests: 4,
+            max_concurrent_heavy_requests: 1,
+            request_timeout,
+            max_decode_message_bytes: 1024,
+        }
+    }
+
+    fn request(path: &str) -> http::Request<Body> {
+        http::Request::builder()
+            .uri(format!("http://localhost{path}"))
+            .body(Body::default())
+            .unwrap()
+    }
+
+    async fn answer<S>(guard: &mut CallGuard<S>, path: &str) -> Status
+    where
+        S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+            + Clone
+            + Send
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let response = guard.call(request(path)).await.unwrap();
+        Status::from_header_map(response.headers()).expect("a gRPC status in the headers")
+    }
+
+    #[tokio::test]
+    async fn a_handler_panic_becomes_internal_with_error_info() {
+        let panicking = tower::service_fn(|_: http::Request<Body>| async {
+            if true {
+                panic!("NaiveDate + TimeDelta overflowed");
+            }
+            Ok::<_, Infallible>(http::Response::new(Body::default()))
+        });
+        let mut guard = guard(panicking, limits(Duration::from_secs(5))).await;
+        let status = answer(&mut guard, "/kpi.v1.ScorecardService/GetAgentScorecard").await;
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.get_details_error_info().unwrap().reason, "INTERNAL");
+        assert!(!status.message().contains("NaiveDate"), "{status:?}");
+        // The permit was given back: the guard still admits calls.
+        let status = answer(&mut guard, "/kpi.v1.ScorecardService/GetAgentScorecard").await;
+        assert_eq!(status.code(), Code::Internal);
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_time_limit_is_deadline_exceeded() {
+        let slow = tower::service_fn(|_: http::Request<Body>| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<_, Infallible>(http::Response::new(Body::default()))
+        });
+        let mut guard = guard(slow, limits(Duration::from_millis(50))).await;
+        let status = answer(&mut guard, "/kpi.v1.IngestService/IngestInteractions").await;
+        assert_eq!(status.code(), Code::DeadlineExceeded);
+        assert_eq!(
+            status.get_details_error_info().unwrap().reason,
+            "REQUEST_TIMEOUT"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_the_codec_found_too_large_is_resource_exhausted() {
+        let codec_refusal = tower::service_fn(|_: http::Request<Body>| async {
+            Ok::<_, Infallible>(
+                Status::out_of_range("Error, decoded message length too large").into_http(),
+            )
+        });
+        let mut guard = guard(codec_refusal, limits(Duration::from_secs(5))).await;
+        let status = answer(&mut guard, "/kpi.v1.IngestService/IngestInteractions").await;
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(
+            status.get_details_error_info().unwrap().reason,
+            "MESSAGE_TOO_LARGE"
+        );
+        assert!(status.message().contains("1024 bytes"), "{status:?}");
+    }
 
     #[test]
     fn health_and_reflection_are_unguarded_and_org_wide_lists_are_heavy() {

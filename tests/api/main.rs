@@ -16,6 +16,7 @@ mod hostile_input;
 mod ingest;
 mod ingest_validation;
 mod operations;
+mod overload;
 mod policies;
 mod policy_dates;
 mod policy_reads;

@@ -23,6 +23,7 @@ on_both_backends!(
     reflection_can_be_switched_off,
     shutdown_reports_not_serving_and_finishes_in_flight_calls,
     a_call_that_cannot_get_a_database_connection_is_busy_not_hung,
+    an_open_health_watch_does_not_hold_shutdown,
 );
 
 async fn wait_for_status(
@@ -323,4 +324,57 @@ async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
         .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
         .await
         .expect("the service recovers when the database is back");
+}
+
+async fn an_open_health_watch_does_not_hold_shutdown(backend: Backend) {
+    // A grace period far longer than the test may take: shutdown must not
+    // wait for it.
+    let mut app = spawn_app_with(backend, |settings| {
+        settings.server.shutdown_grace_seconds = 60;
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel.clone());
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+    // What Envoy and gRPC client-side health checking keep open.
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.next().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+
+    let started = std::time::Instant::now();
+    let server = app.begin_shutdown();
+    let last = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("no health update after shutdown")
+        .expect("the stream ended without NOT_SERVING")
+        .unwrap();
+    assert_eq!(last.status, ServingStatus::NotServing as i32);
+    let end = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("the Watch stream stayed open");
+    assert!(
+        !matches!(end, Some(Ok(_))),
+        "nothing follows NOT_SERVING: {end:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server waited for the grace period")
+        .unwrap()
+        .expect("the server failed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        app.database.connection().ping().await.is_err(),
+        "the database connections are closed"
+    );
 }
