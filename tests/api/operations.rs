@@ -314,6 +314,34 @@ async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
         Some("DATABASE_UNAVAILABLE")
     );
     wait_for_status(&mut health, "", ServingStatus::NotServing).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "NOT_SERVING within about one check interval (1 s here), not after {:?}",
+        started.elapsed()
+    );
+
+    // Health has seen the outage: calls fail fast instead of each waiting
+    // for the pool's acquire timeout.
+    let started = std::time::Instant::now();
+    let status = app
+        .directory()
+        .get_agent(pb::GetAgentRequest {
+            agent_id: "ana".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a call waited {:?} during a known outage",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        error_reason(&status).as_deref(),
+        Some("DATABASE_UNAVAILABLE")
+    );
+    assert!(status.get_details_retry_info().is_some());
+    assert!(status.metadata().get("grpc-retry-pushback-ms").is_some());
 
     admin
         .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
