@@ -315,7 +315,7 @@ async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
     );
     wait_for_status(&mut health, "", ServingStatus::NotServing).await;
     assert!(
-        started.elapsed() < Duration::from_secs(4),
+        started.elapsed() < Duration::from_secs(6),
         "NOT_SERVING within about one check interval (1 s here), not after {:?}",
         started.elapsed()
     );
