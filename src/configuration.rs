@@ -65,6 +65,8 @@ pub struct DatabaseSettings {
 pub struct IngestSettings {
     /// Most items in one ingest batch.
     pub max_batch_size: usize,
+    /// Most agents one batch may add to the directory on first sight.
+    pub max_new_agents_per_batch: usize,
     /// How far in the future a record's timestamps may lie (clock skew).
     pub future_tolerance_seconds: i64,
 }
@@ -120,6 +122,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.migrate_on_start", "true"),
     ("database.health_check_interval_seconds", "5"),
     ("ingest.max_batch_size", "1000"),
+    ("ingest.max_new_agents_per_batch", "100"),
     ("ingest.future_tolerance_seconds", "300"),
     ("reporting.time_zone", "UTC"),
     ("telemetry.log_format", "text"),
@@ -174,6 +177,12 @@ impl Settings {
         }
         if self.ingest.max_batch_size == 0 || self.ingest.max_batch_size > 10_000 {
             return Err(invalid("ingest.max_batch_size", "must be 1-10000"));
+        }
+        if self.ingest.max_new_agents_per_batch > 10_000 {
+            return Err(invalid(
+                "ingest.max_new_agents_per_batch",
+                "must be 0-10000",
+            ));
         }
         if self.ingest.future_tolerance_seconds < 0 {
             return Err(invalid("ingest.future_tolerance_seconds", "must be >= 0"));

@@ -23,6 +23,19 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Operate the daily rollups.
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Recompute every rollup from the stored records in the configured
+    /// reporting.time_zone (after changing it), in one transaction.
+    Rebuild,
+    /// Recompute every rollup from the stored records and compare; exits 1
+    /// on any difference.
+    Verify,
 }
 
 #[tokio::main]
@@ -42,6 +55,57 @@ async fn main() -> anyhow::Result<()> {
                 .context("could not connect to the database")?;
             database.migrate().await.context("migration failed")?;
             tracing::info!("database migrated");
+            Ok(())
+        }
+        Command::Rollups(command) => run_rollups(command, &settings).await,
+    }
+}
+
+async fn run_rollups(command: RollupsCommand, settings: &Settings) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database)
+        .await
+        .context("could not connect to the database")?;
+    let zone = settings.reporting.time_zone();
+    match command {
+        RollupsCommand::Rebuild => {
+            let days = database
+                .rebuild_rollups(zone)
+                .await
+                .context("rebuilding the rollups failed")?;
+            tracing::info!(days, zone = zone.name(), "rollups rebuilt");
+            Ok(())
+        }
+        RollupsCommand::Verify => {
+            if let Some(built_for) = database.rollup_zone().await? {
+                if built_for != zone.name() {
+                    anyhow::bail!(
+                        "the rollups were built for {built_for}, not {}; run `kpi-service rollups rebuild`",
+                        zone.name()
+                    );
+                }
+            }
+            let report = database
+                .verify_rollups(zone)
+                .await
+                .context("verifying the rollups failed")?;
+            for difference in &report.differences {
+                tracing::error!(
+                    agent_id = %difference.key.agent_id,
+                    team_id = %difference.key.team_id,
+                    day = difference.key.day,
+                    columns = ?difference.columns(),
+                    "rollup differs from the raw records"
+                );
+            }
+            tracing::info!(
+                days = report.days_checked,
+                keys = report.keys_checked,
+                differences = report.differences.len(),
+                "rollups verified"
+            );
+            if !report.differences.is_empty() {
+                std::process::exit(1);
+            }
             Ok(())
         }
     }

@@ -57,6 +57,10 @@ impl Application {
         {
             tracing::warn!("migrations are pending: NOT_SERVING until `kpi-service migrate` ran");
         }
+        database
+            .prepare_rollups(settings.reporting.time_zone())
+            .await
+            .context("the daily rollups cannot be served")?;
         let listener = TcpListener::bind(settings.server.listen_addr())
             .await
             .with_context(|| format!("could not listen on {}", settings.server.listen_addr))?;
@@ -105,6 +109,7 @@ impl Application {
 
         let limits = IngestLimits {
             max_batch_size: self.settings.ingest.max_batch_size,
+            max_new_agents_per_batch: self.settings.ingest.max_new_agents_per_batch,
             future_tolerance: chrono::Duration::seconds(
                 self.settings.ingest.future_tolerance_seconds,
             ),

@@ -17,7 +17,8 @@ mod m20261125_000003_create_feedback;
 mod m20261125_000004_create_compliance_and_training;
 mod m20261125_000005_create_agent_time;
 mod m20261125_000006_create_policy_versions;
-mod m20261125_000008_policy_effective_dates;
+mod m20261126_000007_create_rollups;
+mod m20261126_000008_policy_effective_dates;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -33,7 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_compliance_and_training::Migration),
             Box::new(m20261125_000005_create_agent_time::Migration),
             Box::new(m20261125_000006_create_policy_versions::Migration),
-            Box::new(m20261125_000008_policy_effective_dates::Migration),
+            Box::new(m20261126_000007_create_rollups::Migration),
+            Box::new(m20261126_000008_policy_effective_dates::Migration),
         ]
     }
 }

@@ -145,6 +145,7 @@ fn rule() -> impl Strategy<Value = pb::KpiRule> {
 fn limits() -> IngestLimits {
     IngestLimits {
         max_batch_size: 3,
+        max_new_agents_per_batch: 100,
         future_tolerance: Duration::seconds(300),
         time_zone: chrono_tz::Europe::Berlin,
     }

@@ -1,5 +1,7 @@
 //! The use cases behind `ScorecardService`: choose the policy in force, read
-//! the facts of a scope and period, compute every KPI and judge it. The
+//! the sums of a scope and period (daily rollups for whole days, raw rows
+//! only for the partial days of a custom range), compute every KPI and
+//! judge it. The
 //! arithmetic lives in `domain`; the reading in `storage`; this module only
 //! puts them together, so the gRPC adapter stays thin.
 
@@ -18,12 +20,16 @@ use crate::{
     domain::{
         directory::Agent,
         kpi::{compute_all, KpiSums, KpiValue},
-        period::{local_date, Period},
+        period::{local_date, start_of_day, Period, PeriodError},
         policy::{evaluate, PolicyRules, Verdict},
     },
     storage::{
-        facts::{DailyFacts, FactScope},
+        facts::FactScope,
         policy::PolicyVersion,
+        rollups::{
+            contribution::day_number,
+            read::{grouped_sums, GroupKey, GroupSums, Grouping},
+        },
         Database, StorageError,
     },
 };
@@ -109,23 +115,11 @@ impl ScorecardEngine {
         period: &Period,
     ) -> Result<AppliedPolicy, StorageError> {
         let first_day = local_date(period.start, self.zone);
-        let version = self.database.effective_policy(team_id, first_day).await?;
+        let version = self
+            .database
+            .effective_policy_cached(team_id, first_day)
+            .await?;
         Ok(AppliedPolicy::from_version(version))
-    }
-
-    async fn facts(
-        &self,
-        scope: FactScope<'_>,
-        period: &Period,
-    ) -> Result<DailyFacts, StorageError> {
-        self.database
-            .load_daily_facts(
-                scope,
-                period.start.timestamp_micros(),
-                period.end.timestamp_micros(),
-                self.zone,
-            )
-            .await
     }
 
     /// One agent's scorecard, judged by the policy of the agent's team.
@@ -135,48 +129,44 @@ impl ScorecardEngine {
         period: &Period,
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
-        let facts = self.facts(FactScope::Agents(&agents), period).await?;
+        let sums = self
+            .sums(FactScope::Agents(&agents), period, Grouping::Agent)
+            .await?;
+        let total = total(sums.into_values());
         let policy = self.policy_for(agent.team_id.as_deref(), period).await?;
-        Ok(judge(
-            &facts.total(),
-            policy,
-            *period,
-            facts.latest_update_us,
-        ))
+        Ok(judge(&total.sums, policy, *period, total.updated_at_us))
     }
 
-    /// A team's pooled scorecard and the agents whose records count in it.
+    /// A team's pooled scorecard and the agents whose records count in it
+    /// or who are its members now.
     pub async fn team_scorecard(
         &self,
         team_id: &str,
         period: &Period,
     ) -> Result<(Scorecard, Vec<String>), StorageError> {
-        let current_members: Vec<String> = self
+        let per_agent = self
+            .sums(FactScope::Team(team_id), period, Grouping::Agent)
+            .await?;
+        let mut members: BTreeSet<String> = self
             .database
             .all_agents(Some(team_id))
             .await?
             .into_iter()
             .map(|agent| agent.agent_id)
             .collect();
-        let scope = FactScope::Team {
-            team_id,
-            members: &current_members,
-        };
-        let facts = self.facts(scope, period).await?;
-        let mut members: BTreeSet<String> = current_members.iter().cloned().collect();
-        members.extend(
-            facts
-                .by_agent_day
-                .keys()
-                .map(|(agent_id, _)| agent_id.clone()),
-        );
+        members.extend(per_agent.keys().filter_map(|key| match key {
+            GroupKey::Agent(agent_id) => Some(agent_id.clone()),
+            GroupKey::Day(_) => None,
+        }));
+        let total = total(per_agent.into_values());
         let policy = self.policy_for(Some(team_id), period).await?;
-        let scorecard = judge(&facts.total(), policy, *period, facts.latest_update_us);
+        let scorecard = judge(&total.sums, policy, *period, total.updated_at_us);
         Ok((scorecard, members.into_iter().collect()))
     }
 
     /// Scorecards of `agents` (all of the directory when `whole_directory`),
-    /// reading the period's facts once. Returned in the order of `agents`.
+    /// read from the rollups in one grouped query. Returned in the order of
+    /// `agents`.
     pub async fn agent_scorecards(
         &self,
         agents: &[Agent],
@@ -189,8 +179,7 @@ impl ScorecardEngine {
         } else {
             FactScope::Agents(&ids)
         };
-        let facts = self.facts(scope, period).await?;
-        let mut per_agent: BTreeMap<String, KpiSums> = facts.per_agent();
+        let mut per_agent = self.sums(scope, period, Grouping::Agent).await?;
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {
@@ -202,10 +191,163 @@ impl ScorecardEngine {
                     policy
                 }
             };
-            let sums = per_agent.remove(&agent.agent_id).unwrap_or_default();
-            let updated = facts.latest_update_by_agent.get(&agent.agent_id).copied();
-            scorecards.push((agent.clone(), judge(&sums, policy, *period, updated)));
+            let sums = per_agent
+                .remove(&GroupKey::Agent(agent.agent_id.clone()))
+                .unwrap_or_default();
+            scorecards.push((
+                agent.clone(),
+                judge(&sums.sums, policy, *period, sums.updated_at_us),
+            ));
         }
         Ok(scorecards)
+    }
+
+    /// The sums of `scope` over `period`, grouped: whole local days from
+    /// the rollups, the partial days at the edges of a custom period from
+    /// raw rows.
+    async fn sums(
+        &self,
+        scope: FactScope<'_>,
+        period: &Period,
+        grouping: Grouping,
+    ) -> Result<BTreeMap<GroupKey, GroupSums>, StorageError> {
+        let split = split_into_days(period, self.zone)
+            .map_err(|error| StorageError::Corrupt(error.to_string()))?;
+        let mut groups = match split.whole_days {
+            Some((first_day, end_day)) => {
+                grouped_sums(
+                    self.database.connection(),
+                    scope,
+                    first_day,
+                    end_day,
+                    grouping,
+                )
+                .await?
+            }
+            None => BTreeMap::new(),
+        };
+        for edge in split.edges {
+            let raw = self
+                .database
+                .load_raw_facts(
+                    scope,
+                    edge.start.timestamp_micros(),
+                    edge.end.timestamp_micros(),
+                    self.zone,
+                )
+                .await?;
+            for (key, sums) in raw.grouped(grouping) {
+                groups.entry(key).or_default().absorb(sums);
+            }
+        }
+        Ok(groups)
+    }
+}
+
+fn total(groups: impl Iterator<Item = GroupSums>) -> GroupSums {
+    let mut total = GroupSums::default();
+    for group in groups {
+        total.absorb(group);
+    }
+    total
+}
+
+/// A period cut into whole local days (read from rollups) and the partial
+/// days at its edges (read from raw rows).
+#[derive(Debug, Clone, PartialEq)]
+struct DaySplit {
+    /// `[first, end)` as day numbers, when there is at least one whole day.
+    whole_days: Option<(i32, i32)>,
+    edges: Vec<Period>,
+}
+
+fn split_into_days(period: &Period, zone: Tz) -> Result<DaySplit, PeriodError> {
+    let start_date = local_date(period.start, zone);
+    let first_whole = if start_of_day(start_date, zone)? == period.start {
+        start_date
+    } else {
+        start_date.succ_opt().ok_or(PeriodError::OutOfRange)?
+    };
+    let end_whole = local_date(period.end, zone);
+    if first_whole >= end_whole {
+        return Ok(DaySplit {
+            whole_days: None,
+            edges: vec![*period],
+        });
+    }
+    let whole_start = start_of_day(first_whole, zone)?;
+    let whole_end = start_of_day(end_whole, zone)?;
+    let mut edges = Vec::new();
+    if period.start < whole_start {
+        edges.push(Period {
+            start: period.start,
+            end: whole_start,
+        });
+    }
+    if whole_end < period.end {
+        edges.push(Period {
+            start: whole_end,
+            end: period.end,
+        });
+    }
+    Ok(DaySplit {
+        whole_days: Some((day_number(first_whole), day_number(end_whole))),
+        edges,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn a_calendar_month_is_whole_days_only() {
+        let zone: Tz = "Europe/Berlin".parse().unwrap();
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 10, 31, 23, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap(),
+        };
+        let split = split_into_days(&period, zone).unwrap();
+        assert!(split.edges.is_empty());
+        let (first, end) = split.whole_days.unwrap();
+        assert_eq!(end - first, 30);
+    }
+
+    #[test]
+    fn a_custom_range_reads_its_partial_days_raw() {
+        let zone: Tz = "UTC".parse().unwrap();
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 11, 2, 12, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 5, 6, 0, 0).unwrap(),
+        };
+        let split = split_into_days(&period, zone).unwrap();
+        assert_eq!(split.whole_days.map(|(a, b)| b - a), Some(2));
+        assert_eq!(
+            split.edges,
+            vec![
+                Period {
+                    start: period.start,
+                    end: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+                },
+                Period {
+                    start: Utc.with_ymd_and_hms(2026, 11, 5, 0, 0, 0).unwrap(),
+                    end: period.end,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_range_inside_one_day_is_read_raw() {
+        let zone: Tz = "UTC".parse().unwrap();
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 2, 17, 0, 0).unwrap(),
+        };
+        let split = split_into_days(&period, zone).unwrap();
+        assert_eq!(split.whole_days, None);
+        assert_eq!(split.edges, vec![period]);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 
 use super::ScorecardEngine;
 use crate::{
@@ -10,7 +10,14 @@ use crate::{
         kpi::{compute, KpiId, KpiSums, KpiValue},
         period::{local_date, Period},
     },
-    storage::{facts::FactScope, StorageError},
+    storage::{
+        facts::FactScope,
+        rollups::{
+            contribution::day_number,
+            read::{GroupKey, Grouping},
+        },
+        StorageError,
+    },
 };
 
 /// One bucket of a trend: its period and the requested KPIs' values.
@@ -21,8 +28,9 @@ pub struct TrendBucket {
 }
 
 impl ScorecardEngine {
-    /// Values of `kpis` per bucket. The facts are read once, per day, and
-    /// each day is added to the bucket that contains it.
+    /// Values of `kpis` per bucket. The sums are read once, per day (one
+    /// grouped query over the rollups), and each day is added to the bucket
+    /// that contains it.
     pub async fn trend(
         &self,
         scope: FactScope<'_>,
@@ -36,17 +44,21 @@ impl ScorecardEngine {
             start: first.start,
             end: last.end,
         };
-        let facts = self.facts(scope, &range).await?;
-        let mut per_day: BTreeMap<NaiveDate, KpiSums> = BTreeMap::new();
-        for ((_, day), sums) in &facts.by_agent_day {
-            *per_day.entry(*day).or_default() += sums.clone();
-        }
+        let per_day: BTreeMap<i32, KpiSums> = self
+            .sums(scope, &range, Grouping::Day)
+            .await?
+            .into_iter()
+            .filter_map(|(key, group)| match key {
+                GroupKey::Day(day) => Some((day, group.sums)),
+                GroupKey::Agent(_) => None,
+            })
+            .collect();
         let zone = self.zone();
         Ok(buckets
             .iter()
             .map(|bucket| {
-                let first_day = local_date(bucket.start, zone);
-                let last_day = local_date(bucket.end - Duration::microseconds(1), zone);
+                let first_day = day_number(local_date(bucket.start, zone));
+                let last_day = day_number(local_date(bucket.end - Duration::microseconds(1), zone));
                 let sums: KpiSums = per_day
                     .range(first_day..=last_day)
                     .map(|(_, sums)| sums.clone())

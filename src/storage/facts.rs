@@ -1,21 +1,16 @@
-//! Reading the records behind KPIs and folding them into additive sums per
-//! (agent, reporting-zone day). Attribution follows the catalogue: an
-//! interaction counts on the day of its `ended_at`; a linked survey response
-//! with its interaction (agent and day), however late it arrived; an
-//! unlinked one on the day of `responded_at`; QA, compliance checks and
-//! violations on their own timestamp's day; training on `due_at`'s day;
-//! agent time on its interval's start day. Void records count nowhere.
-//!
-//! The per-day sums are what a future daily rollup table will hold, so the
-//! callers above this module do not change when it arrives.
+//! The raw path: reading the records of a period and folding them into
+//! additive sums per rollup key (agent, team, reporting-zone day), by the
+//! same attribution as the rollups (see `rollups::contribution`). It is the
+//! oracle the rollups are proven against (`kpi-service rollups verify`, the
+//! property tests), the source of a rebuild, and the reader of the partial
+//! days at the edges of a custom period.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sea_orm::{
     sea_query::{Alias, Expr, JoinType, Query},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
 };
 
 use super::{
@@ -23,337 +18,352 @@ use super::{
         agent_time, compliance_check, interaction, qa_evaluation, survey_response,
         training_assignment, violation,
     },
-    instant, optional_instant,
-    records::interaction_from_row,
+    rollups::{
+        columns::SumColumns,
+        contribution::{local_day_number, survey_sums, RollupKey, StoredRecord},
+        read::{GroupKey, GroupSums, Grouping},
+    },
     Database, StorageError,
 };
-use crate::domain::{
-    kpi::{
-        AgentTimeFacts, ComplianceFacts, ComplianceKind, KpiSums, QaFacts, SurveyFacts, SurveyKind,
-        TrainingFacts,
-    },
-    period::local_date,
-};
+use crate::domain::kpi::KpiSums;
 
 /// Whose records to read.
 #[derive(Debug, Clone, Copy)]
 pub enum FactScope<'a> {
     /// Every record of these agents (agent scorecards).
     Agents(&'a [String]),
-    /// A team's pooled numbers: interactions (and their survey responses)
-    /// that recorded the team at ingest, and the other records of its
-    /// current members.
-    Team {
-        team_id: &'a str,
-        members: &'a [String],
-    },
+    /// A team's pooled numbers: the records that count for the team (the
+    /// team recorded on each record; a linked survey response, its
+    /// interaction's).
+    Team(&'a str),
     /// Every agent.
     Organisation,
 }
 
-/// Sums per (agent, day), each day closed (see `KpiSums::close_day`).
-#[derive(Debug, Default)]
-pub struct DailyFacts {
-    pub by_agent_day: BTreeMap<(String, NaiveDate), KpiSums>,
-    /// When the newest counted record was stored or corrected (µs).
-    pub latest_update_us: Option<i64>,
-    /// The same, per agent.
-    pub latest_update_by_agent: HashMap<String, i64>,
+/// Sums per rollup key, not yet closed into worked days, with the newest
+/// `updated_at_us` of the records behind each key.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RawFacts {
+    pub by_key: BTreeMap<RollupKey, (KpiSums, i64)>,
 }
 
-impl DailyFacts {
-    fn day(
-        &mut self,
-        agent_id: &str,
-        instant_us: i64,
-        zone: Tz,
-    ) -> Result<&mut KpiSums, StorageError> {
-        let day = local_date(instant(instant_us)?, zone);
-        Ok(self
-            .by_agent_day
-            .entry((agent_id.to_owned(), day))
-            .or_default())
+impl RawFacts {
+    fn add(&mut self, key: RollupKey, sums: &KpiSums, updated_at_us: i64) {
+        let entry = self.by_key.entry(key).or_default();
+        entry.0 += sums.clone();
+        entry.1 = entry.1.max(updated_at_us);
     }
 
-    fn saw_update(&mut self, agent_id: &str, updated_at_us: i64) {
-        self.latest_update_us = Some(
-            self.latest_update_us
-                .map_or(updated_at_us, |latest| latest.max(updated_at_us)),
-        );
-        let latest = self
-            .latest_update_by_agent
-            .entry(agent_id.to_owned())
-            .or_insert(updated_at_us);
-        *latest = (*latest).max(updated_at_us);
-    }
-
-    /// The sum over every agent and day.
-    pub fn total(&self) -> KpiSums {
-        self.by_agent_day.values().cloned().sum()
-    }
-
-    /// The sum per agent over every day.
-    pub fn per_agent(&self) -> BTreeMap<String, KpiSums> {
-        let mut per_agent: BTreeMap<String, KpiSums> = BTreeMap::new();
-        for ((agent_id, _), sums) in &self.by_agent_day {
-            *per_agent.entry(agent_id.clone()).or_default() += sums.clone();
+    /// The sums grouped like [`crate::storage::rollups::read::grouped_sums`]
+    /// groups rollups, with worked days counted per agent-day.
+    pub fn grouped(&self, grouping: Grouping) -> BTreeMap<GroupKey, GroupSums> {
+        let mut agent_days: BTreeMap<(&str, i32), GroupSums> = BTreeMap::new();
+        for (key, (sums, updated)) in &self.by_key {
+            agent_days
+                .entry((key.agent_id.as_str(), key.day))
+                .or_default()
+                .absorb(GroupSums {
+                    sums: sums.clone(),
+                    updated_at_us: Some(*updated),
+                });
         }
-        per_agent
+        let mut groups: BTreeMap<GroupKey, GroupSums> = BTreeMap::new();
+        for ((agent_id, day), mut day_sums) in agent_days {
+            day_sums.sums.close_day();
+            let key = match grouping {
+                Grouping::Agent => GroupKey::Agent(agent_id.to_owned()),
+                Grouping::Day => GroupKey::Day(day),
+            };
+            groups.entry(key).or_default().absorb(day_sums);
+        }
+        groups
+    }
+
+    /// The keys' sums as rollup rows, in key order, stamped with the newest
+    /// record behind each.
+    pub fn rows(&self) -> Vec<(RollupKey, SumColumns, i64)> {
+        self.by_key
+            .iter()
+            .map(|(key, (sums, updated))| (key.clone(), SumColumns::of(sums), *updated))
+            .collect()
+    }
+
+    /// The keys' sums as rollup columns (what the rollup table must hold).
+    pub fn columns(&self) -> BTreeMap<RollupKey, SumColumns> {
+        self.by_key
+            .iter()
+            .map(|(key, (sums, _))| (key.clone(), SumColumns::of(sums)))
+            .collect()
     }
 }
 
-/// Filters `agent_column` by the scope's agents (the team's members for a
-/// team scope).
-fn agent_filter<C: ColumnTrait>(agent_column: C, scope: FactScope<'_>) -> Condition {
+fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'_>) -> Condition {
     match scope {
-        FactScope::Agents(agents) => {
-            Condition::all().add(agent_column.is_in(agents.iter().cloned()))
-        }
-        FactScope::Team { members, .. } => {
-            Condition::all().add(agent_column.is_in(members.iter().cloned()))
-        }
+        FactScope::Agents(agents) => Condition::all().add(agent.is_in(agents.iter().cloned())),
+        FactScope::Team(team_id) => Condition::all().add(team.eq(team_id)),
         FactScope::Organisation => Condition::all(),
     }
 }
 
-/// Filters interactions by the scope (the recorded team for a team scope).
-fn interaction_filter(scope: FactScope<'_>) -> Condition {
-    match scope {
-        FactScope::Team { team_id, .. } => {
-            Condition::all().add(interaction::Column::TeamId.eq(team_id))
+/// Reads rows of one entity whose `at` column lies in `[start_us, end_us)`
+/// within `scope`, and adds their contributions on their own keys.
+macro_rules! add_own_rows {
+    ($facts:expr, $connection:expr, $zone:expr, $module:ident, $at:ident, $scope:expr, $start:expr, $end:expr) => {{
+        let rows = $module::Entity::find()
+            .filter($module::Column::Voided.eq(false))
+            .filter($module::Column::$at.gte($start))
+            .filter($module::Column::$at.lt($end))
+            .filter(agent_filter(
+                $module::Column::AgentId,
+                $module::Column::TeamId,
+                $scope,
+            ))
+            .all($connection)
+            .await?;
+        for row in rows {
+            if let Some(contribution) = row.contribution()? {
+                if let super::rollups::contribution::Placement::Own {
+                    agent_id,
+                    team_id,
+                    at_us,
+                } = &contribution.placement
+                {
+                    let key = RollupKey {
+                        agent_id: agent_id.clone(),
+                        team_id: team_id.clone().unwrap_or_default(),
+                        day: local_day_number(*at_us, $zone)?,
+                    };
+                    $facts.add(key, &contribution.sums, row.updated_at_us);
+                }
+            }
         }
-        other => agent_filter(interaction::Column::AgentId, other),
-    }
+    }};
 }
 
 impl Database {
-    /// Reads every counted record of `scope` in `[start_us, end_us)`.
-    pub async fn load_daily_facts(
+    /// Reads every counted record of `scope` in `[start_us, end_us)` from
+    /// the raw tables.
+    pub async fn load_raw_facts(
         &self,
         scope: FactScope<'_>,
         start_us: i64,
         end_us: i64,
         zone: Tz,
-    ) -> Result<DailyFacts, StorageError> {
-        let connection = self.connection();
-        let mut facts = DailyFacts::default();
-
-        let interactions = interaction::Entity::find()
-            .filter(interaction::Column::Voided.eq(false))
-            .filter(interaction::Column::EndedAtUs.gte(start_us))
-            .filter(interaction::Column::EndedAtUs.lt(end_us))
-            .filter(interaction_filter(scope))
-            .all(connection)
-            .await?;
-        for row in interactions {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            let record = interaction_from_row(&row)?;
-            facts
-                .day(&row.agent_id, row.ended_at_us, zone)?
-                .add_interaction(&record);
-        }
-
-        self.add_linked_surveys(&mut facts, scope, start_us, end_us, zone)
-            .await?;
-
-        let unlinked_surveys = survey_response::Entity::find()
-            .filter(survey_response::Column::Voided.eq(false))
-            .filter(survey_response::Column::InteractionSource.is_null())
-            .filter(survey_response::Column::RespondedAtUs.gte(start_us))
-            .filter(survey_response::Column::RespondedAtUs.lt(end_us))
-            .filter(agent_filter(survey_response::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in unlinked_surveys {
-            let Some(agent_id) = row.agent_id.as_deref() else {
-                continue;
-            };
-            facts.saw_update(agent_id, row.updated_at_us);
-            let record = SurveyFacts {
-                kind: survey_kind(&row.kind)?,
-                score: row.score,
-            };
-            facts
-                .day(agent_id, row.responded_at_us, zone)?
-                .add_survey(&record);
-        }
-
-        let evaluations = qa_evaluation::Entity::find()
-            .filter(qa_evaluation::Column::Voided.eq(false))
-            .filter(qa_evaluation::Column::EvaluatedAtUs.gte(start_us))
-            .filter(qa_evaluation::Column::EvaluatedAtUs.lt(end_us))
-            .filter(agent_filter(qa_evaluation::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in evaluations {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            let record = QaFacts {
-                score: row.score,
-                max_score: row.max_score,
-                criterion_rating_total: row.rating_total,
-                criterion_rating_count: row.rating_count,
-            };
-            facts
-                .day(&row.agent_id, row.evaluated_at_us, zone)?
-                .add_qa(&record);
-        }
-
-        let checks = compliance_check::Entity::find()
-            .filter(compliance_check::Column::Voided.eq(false))
-            .filter(compliance_check::Column::CheckedAtUs.gte(start_us))
-            .filter(compliance_check::Column::CheckedAtUs.lt(end_us))
-            .filter(agent_filter(compliance_check::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in checks {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            let kind = ComplianceKind::parse(&row.kind)
-                .ok_or_else(|| StorageError::Corrupt(format!("compliance kind {:?}", row.kind)))?;
-            let record = ComplianceFacts {
-                kind,
-                passed: row.passed,
-            };
-            facts
-                .day(&row.agent_id, row.checked_at_us, zone)?
-                .add_compliance(&record);
-        }
-
-        let violations = violation::Entity::find()
-            .filter(violation::Column::Voided.eq(false))
-            .filter(violation::Column::OccurredAtUs.gte(start_us))
-            .filter(violation::Column::OccurredAtUs.lt(end_us))
-            .filter(agent_filter(violation::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in violations {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            facts
-                .day(&row.agent_id, row.occurred_at_us, zone)?
-                .add_violation();
-        }
-
-        let assignments = training_assignment::Entity::find()
-            .filter(training_assignment::Column::Voided.eq(false))
-            .filter(training_assignment::Column::DueAtUs.gte(start_us))
-            .filter(training_assignment::Column::DueAtUs.lt(end_us))
-            .filter(agent_filter(training_assignment::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in assignments {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            let record = TrainingFacts {
-                due_at: instant(row.due_at_us)?,
-                completed_at: optional_instant(row.completed_at_us)?,
-            };
-            facts
-                .day(&row.agent_id, row.due_at_us, zone)?
-                .add_training(&record);
-        }
-
-        let time = agent_time::Entity::find()
-            .filter(agent_time::Column::Voided.eq(false))
-            .filter(agent_time::Column::StartsAtUs.gte(start_us))
-            .filter(agent_time::Column::StartsAtUs.lt(end_us))
-            .filter(agent_filter(agent_time::Column::AgentId, scope))
-            .all(connection)
-            .await?;
-        for row in time {
-            facts.saw_update(&row.agent_id, row.updated_at_us);
-            let record = AgentTimeFacts {
-                scheduled_seconds: row.scheduled_seconds,
-                logged_in_seconds: row.logged_in_seconds,
-                handling_seconds: row.handling_seconds,
-            };
-            facts
-                .day(&row.agent_id, row.starts_at_us, zone)?
-                .add_agent_time(&record);
-        }
-
-        for sums in facts.by_agent_day.values_mut() {
-            sums.close_day();
-        }
-        Ok(facts)
-    }
-
-    /// Survey responses linked to a counted interaction: they take the
-    /// interaction's agent and day. A response whose interaction has not
-    /// arrived (or is void) is simply not joined yet.
-    async fn add_linked_surveys(
-        &self,
-        facts: &mut DailyFacts,
-        scope: FactScope<'_>,
-        start_us: i64,
-        end_us: i64,
-        zone: Tz,
-    ) -> Result<(), StorageError> {
-        let survey = Alias::new("s");
-        let call = Alias::new("i");
-        let mut query = Query::select();
-        query
-            .expr_as(
-                Expr::col((survey.clone(), Alias::new("kind"))),
-                Alias::new("kind"),
-            )
-            .expr_as(
-                Expr::col((survey.clone(), Alias::new("score"))),
-                Alias::new("score"),
-            )
-            .expr_as(
-                Expr::col((survey.clone(), Alias::new("updated_at_us"))),
-                Alias::new("updated_at_us"),
-            )
-            .expr_as(
-                Expr::col((call.clone(), Alias::new("agent_id"))),
-                Alias::new("agent_id"),
-            )
-            .expr_as(
-                Expr::col((call.clone(), Alias::new("ended_at_us"))),
-                Alias::new("ended_at_us"),
-            )
-            .from_as(survey_response::Entity, survey.clone())
-            .join_as(
-                JoinType::InnerJoin,
-                interaction::Entity,
-                call.clone(),
-                Expr::col((call.clone(), Alias::new("source")))
-                    .equals((survey.clone(), Alias::new("interaction_source")))
-                    .and(
-                        Expr::col((call.clone(), Alias::new("external_id")))
-                            .equals((survey.clone(), Alias::new("interaction_external_id"))),
-                    ),
-            )
-            .and_where(Expr::col((survey.clone(), Alias::new("voided"))).eq(false))
-            .and_where(Expr::col((call.clone(), Alias::new("voided"))).eq(false))
-            .and_where(Expr::col((call.clone(), Alias::new("ended_at_us"))).gte(start_us))
-            .and_where(Expr::col((call.clone(), Alias::new("ended_at_us"))).lt(end_us));
-        match scope {
-            FactScope::Agents(agents) => {
-                query.and_where(
-                    Expr::col((call.clone(), Alias::new("agent_id"))).is_in(agents.iter().cloned()),
-                );
-            }
-            FactScope::Team { team_id, .. } => {
-                query.and_where(Expr::col((call.clone(), Alias::new("team_id"))).eq(team_id));
-            }
-            FactScope::Organisation => {}
-        }
-        let connection = self.connection();
-        let statement = connection.get_database_backend().build(&query);
-        for row in connection.query_all(statement).await? {
-            let agent_id: String = row.try_get("", "agent_id")?;
-            let kind: String = row.try_get("", "kind")?;
-            let record = SurveyFacts {
-                kind: survey_kind(&kind)?,
-                score: row.try_get("", "score")?,
-            };
-            facts.saw_update(&agent_id, row.try_get("", "updated_at_us")?);
-            let ended_at_us: i64 = row.try_get("", "ended_at_us")?;
-            facts.day(&agent_id, ended_at_us, zone)?.add_survey(&record);
-        }
-        Ok(())
+    ) -> Result<RawFacts, StorageError> {
+        load_raw_facts(self.connection(), scope, start_us, end_us, zone).await
     }
 }
 
-fn survey_kind(kind: &str) -> Result<SurveyKind, StorageError> {
-    SurveyKind::parse(kind).ok_or_else(|| StorageError::Corrupt(format!("survey kind {kind:?}")))
+/// See [`Database::load_raw_facts`]; on any connection or transaction.
+pub async fn load_raw_facts(
+    connection: &impl ConnectionTrait,
+    scope: FactScope<'_>,
+    start_us: i64,
+    end_us: i64,
+    zone: Tz,
+) -> Result<RawFacts, StorageError> {
+    let mut facts = RawFacts::default();
+    add_own_rows!(
+        facts,
+        connection,
+        zone,
+        interaction,
+        EndedAtUs,
+        scope,
+        start_us,
+        end_us
+    );
+    add_linked_surveys(connection, &mut facts, scope, start_us, end_us, zone).await?;
+
+    let unlinked = survey_response::Entity::find()
+        .filter(survey_response::Column::Voided.eq(false))
+        .filter(survey_response::Column::InteractionSource.is_null())
+        .filter(survey_response::Column::RespondedAtUs.gte(start_us))
+        .filter(survey_response::Column::RespondedAtUs.lt(end_us))
+        .filter(agent_filter(
+            survey_response::Column::AgentId,
+            survey_response::Column::TeamId,
+            scope,
+        ))
+        .all(connection)
+        .await?;
+    for row in unlinked {
+        let (Some(agent_id), Some(contribution)) = (row.agent_id.clone(), row.contribution()?)
+        else {
+            continue;
+        };
+        let key = RollupKey {
+            agent_id,
+            team_id: row.team_id.clone().unwrap_or_default(),
+            day: local_day_number(row.responded_at_us, zone)?,
+        };
+        facts.add(key, &contribution.sums, row.updated_at_us);
+    }
+
+    add_qa_evaluations(connection, &mut facts, scope, start_us, end_us, zone).await?;
+    add_own_rows!(
+        facts,
+        connection,
+        zone,
+        compliance_check,
+        CheckedAtUs,
+        scope,
+        start_us,
+        end_us
+    );
+    add_own_rows!(
+        facts,
+        connection,
+        zone,
+        violation,
+        OccurredAtUs,
+        scope,
+        start_us,
+        end_us
+    );
+    add_own_rows!(
+        facts,
+        connection,
+        zone,
+        training_assignment,
+        DueAtUs,
+        scope,
+        start_us,
+        end_us
+    );
+    add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+    Ok(facts)
+}
+
+/// The survey and interaction columns a linked response needs.
+#[derive(Debug, FromQueryResult)]
+struct LinkedSurveyRow {
+    kind: String,
+    score: i32,
+    updated_at_us: i64,
+    agent_id: String,
+    team_id: Option<String>,
+    ended_at_us: i64,
+}
+
+/// Survey responses linked to a counted interaction ending in the range:
+/// they take the interaction's agent, team and day. A response whose
+/// interaction has not arrived (or is void) is simply not joined.
+async fn add_linked_surveys(
+    connection: &impl ConnectionTrait,
+    facts: &mut RawFacts,
+    scope: FactScope<'_>,
+    start_us: i64,
+    end_us: i64,
+    zone: Tz,
+) -> Result<(), StorageError> {
+    let survey = || Alias::new("s");
+    let call = || Alias::new("i");
+    let column = |table: Alias, name: &str| Expr::col((table, Alias::new(name)));
+    let mut query = Query::select();
+    for name in ["kind", "score", "updated_at_us"] {
+        query.expr_as(column(survey(), name), Alias::new(name));
+    }
+    for name in ["agent_id", "team_id", "ended_at_us"] {
+        query.expr_as(column(call(), name), Alias::new(name));
+    }
+    query
+        .from_as(survey_response::Entity, survey())
+        .join_as(
+            JoinType::InnerJoin,
+            interaction::Entity,
+            call(),
+            column(call(), "source")
+                .equals((survey(), Alias::new("interaction_source")))
+                .and(
+                    column(call(), "external_id")
+                        .equals((survey(), Alias::new("interaction_external_id"))),
+                ),
+        )
+        .and_where(column(survey(), "voided").eq(false))
+        .and_where(column(call(), "voided").eq(false))
+        .and_where(column(call(), "ended_at_us").gte(start_us))
+        .and_where(column(call(), "ended_at_us").lt(end_us));
+    match scope {
+        FactScope::Agents(agents) => {
+            query.and_where(column(call(), "agent_id").is_in(agents.iter().cloned()));
+        }
+        FactScope::Team(team_id) => {
+            query.and_where(column(call(), "team_id").eq(team_id));
+        }
+        FactScope::Organisation => {}
+    }
+    let statement = connection.get_database_backend().build(&query);
+    for row in LinkedSurveyRow::find_by_statement(statement)
+        .all(connection)
+        .await?
+    {
+        let sums = survey_sums(&row.kind, row.score)?;
+        let key = RollupKey {
+            agent_id: row.agent_id,
+            team_id: row.team_id.unwrap_or_default(),
+            day: local_day_number(row.ended_at_us, zone)?,
+        };
+        facts.add(key, &sums, row.updated_at_us);
+    }
+    Ok(())
+}
+
+/// QA evaluations on their own agent, team and day; one linked to an
+/// interaction counts only while that interaction is stored and not void.
+async fn add_qa_evaluations(
+    connection: &impl ConnectionTrait,
+    facts: &mut RawFacts,
+    scope: FactScope<'_>,
+    start_us: i64,
+    end_us: i64,
+    zone: Tz,
+) -> Result<(), StorageError> {
+    let counted_interaction = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(interaction::Entity)
+            .and_where(
+                Expr::col((interaction::Entity, interaction::Column::Source)).equals((
+                    qa_evaluation::Entity,
+                    qa_evaluation::Column::InteractionSource,
+                )),
+            )
+            .and_where(
+                Expr::col((interaction::Entity, interaction::Column::ExternalId)).equals((
+                    qa_evaluation::Entity,
+                    qa_evaluation::Column::InteractionExternalId,
+                )),
+            )
+            .and_where(Expr::col((interaction::Entity, interaction::Column::Voided)).eq(false))
+            .to_owned(),
+    );
+    let rows = qa_evaluation::Entity::find()
+        .filter(qa_evaluation::Column::Voided.eq(false))
+        .filter(qa_evaluation::Column::EvaluatedAtUs.gte(start_us))
+        .filter(qa_evaluation::Column::EvaluatedAtUs.lt(end_us))
+        .filter(agent_filter(
+            qa_evaluation::Column::AgentId,
+            qa_evaluation::Column::TeamId,
+            scope,
+        ))
+        .filter(
+            Condition::any()
+                .add(qa_evaluation::Column::InteractionSource.is_null())
+                .add(counted_interaction),
+        )
+        .all(connection)
+        .await?;
+    for row in rows {
+        let Some(contribution) = row.contribution()? else {
+            continue;
+        };
+        let key = RollupKey {
+            agent_id: row.agent_id.clone(),
+            team_id: row.team_id.clone().unwrap_or_default(),
+            day: local_day_number(row.evaluated_at_us, zone)?,
+        };
+        facts.add(key, &contribution.sums, row.updated_at_us);
+    }
+    Ok(())
 }

@@ -1,22 +1,34 @@
 //! Writing a batch of records of one kind, set-based: one query reads what
-//! is stored for the batch's keys, one reads the named agents, and one
+//! is stored for the batch's keys, one reads the named agents, one
 //! `INSERT .. ON CONFLICT (source, external_id) DO UPDATE` per chunk writes
-//! every new or changed row. Never one statement per record.
+//! every new or changed row, and the daily rollups take the difference in
+//! the same transaction. Never one statement per record.
+//!
+//! On PostgreSQL the batch first takes an advisory lock per record key (and
+//! per interaction its records are linked to), so that racing deliveries of
+//! the same record are decided one after the other: exactly one of them is
+//! CREATED, and the rollups never count a row twice.
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono_tz::Tz;
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Iden,
-    IntoActiveModel, Iterable, QueryFilter,
+    sea_query::{Alias, Expr, OnConflict, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, FromQueryResult, Iden, IntoActiveModel, Iterable, QueryFilter,
 };
 
 use super::{
-    entities::{agent, team},
-    now_micros, Database, StorageError, WriteWork,
+    entities::{agent, interaction, qa_evaluation, survey_response, team},
+    now_micros,
+    rollups::{
+        contribution::{Contribution, InteractionPlace, StoredRecord},
+        maintain::{lock_record_keys, upsert_additive, RollupDeltas},
+    },
+    Database, StorageError, WriteWork,
 };
 use crate::domain::{
-    ingest::{decide, IngestOutcome, StoredVersion},
+    ingest::{decide, IngestOutcome},
     records::{RecordKey, RecordMeta},
     violations::{indexed, nested, FieldViolation},
 };
@@ -26,6 +38,9 @@ use crate::domain::{
 const MAX_BIND_PARAMETERS: usize = 30_000;
 /// Most keys looked up per query.
 const LOOKUP_CHUNK: usize = 500;
+/// The advisory-lock namespace of interactions, shared by the records
+/// linked to them.
+const INTERACTION_LOCKS: &str = "interactions";
 
 /// A record kind that can be ingested: its table and how a record maps to
 /// a row. Implemented in `records.rs` for every kind.
@@ -34,8 +49,9 @@ pub trait IngestRecord: Send + Sync {
 
     /// Name of the repeated request field, for violation paths.
     const FIELD: &'static str;
-    /// Whether the table records the agent's team (interactions only).
-    const RECORDS_TEAM: bool = false;
+    /// Whether records of other kinds are linked to this kind (interactions:
+    /// their survey responses and QA evaluations move with them).
+    const IS_INTERACTION: bool = false;
 
     fn meta(&self) -> &RecordMeta;
     /// Digest of the record's content, see [`crate::domain::records::Fingerprint`].
@@ -44,6 +60,10 @@ pub trait IngestRecord: Send + Sync {
     fn named_agent(&self) -> Option<&str>;
     /// The team the sender named explicitly, which must exist.
     fn explicit_team(&self) -> Option<&str> {
+        None
+    }
+    /// The interaction the record is linked to, if any.
+    fn linked_interaction(&self) -> Option<&RecordKey> {
         None
     }
     /// The row to write.
@@ -55,8 +75,17 @@ pub struct RowContext {
     pub revision: Option<i64>,
     pub content_hash: String,
     pub now_us: i64,
-    /// The team to record (only for kinds with `RECORDS_TEAM`).
+    /// The team the record counts for.
     pub team_id: Option<String>,
+}
+
+/// How a batch is written.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchOptions {
+    /// The reporting zone the rollups' days are cut in.
+    pub zone: Tz,
+    /// Most agents one batch may add to the directory on first sight.
+    pub max_new_agents: usize,
 }
 
 /// What a batch did.
@@ -71,7 +100,8 @@ pub struct BatchReport {
 /// Why a batch was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    /// Items refer to things that do not exist (e.g. an unknown team).
+    /// Items refer to things that do not exist (e.g. an unknown team), or
+    /// name too many unknown agents.
     #[error("the batch refers to unknown records")]
     Invalid(Vec<FieldViolation>),
     #[error(transparent)]
@@ -79,32 +109,44 @@ pub enum IngestError {
 }
 
 impl Database {
-    /// Writes a validated batch atomically and reports each item's outcome.
-    pub async fn ingest<R: IngestRecord>(&self, records: &[R]) -> Result<BatchReport, IngestError>
+    /// Writes a validated batch atomically, keeps the rollups in step and
+    /// reports each item's outcome.
+    pub async fn ingest<R: IngestRecord>(
+        &self,
+        records: &[R],
+        options: BatchOptions,
+    ) -> Result<BatchReport, IngestError>
     where
         <R::Entity as EntityTrait>::ActiveModel: Send,
-        <R::Entity as EntityTrait>::Model:
-            Sync + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
+        <R::Entity as EntityTrait>::Model: StoredRecord
+            + FromQueryResult
+            + Sync
+            + Send
+            + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
     {
-        self.write(BatchWrite { records }).await
+        self.write(BatchWrite { records, options }).await
     }
 }
 
 struct BatchWrite<'a, R> {
     records: &'a [R],
+    options: BatchOptions,
 }
 
 impl<R: IngestRecord> WriteWork for BatchWrite<'_, R>
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
-    <R::Entity as EntityTrait>::Model:
-        Sync + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
+    <R::Entity as EntityTrait>::Model: StoredRecord
+        + FromQueryResult
+        + Sync
+        + Send
+        + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
 {
     type Output = BatchReport;
     type Error = IngestError;
 
     async fn run(&self, transaction: &DatabaseTransaction) -> Result<BatchReport, IngestError> {
-        write_batch(transaction, self.records).await
+        write_batch(transaction, self.records, self.options).await
     }
 
     fn is_retryable(&self, error: &IngestError) -> bool {
@@ -112,25 +154,66 @@ where
     }
 }
 
-/// What is stored under one key.
-struct StoredRow {
-    version: StoredVersion,
-    agent_id: Option<String>,
-    team_id: Option<String>,
-}
-
 async fn write_batch<R: IngestRecord>(
     transaction: &DatabaseTransaction,
     records: &[R],
+    options: BatchOptions,
 ) -> Result<BatchReport, IngestError>
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
-    <R::Entity as EntityTrait>::Model: IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
+    <R::Entity as EntityTrait>::Model: StoredRecord
+        + FromQueryResult
+        + Sync
+        + Send
+        + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
 {
     check_explicit_teams(transaction, records).await?;
     let directory_teams = load_agent_teams(transaction, records).await?;
-    let registered_agent_ids = register_new_agents(transaction, records, &directory_teams).await?;
-    let stored = load_stored_rows::<R>(transaction, records).await?;
+    let registered_agent_ids = register_new_agents(
+        transaction,
+        records,
+        &directory_teams,
+        options.max_new_agents,
+    )
+    .await?;
+
+    let namespace = R::Entity::default().to_string();
+    let own_keys = records.iter().map(|r| (namespace.as_str(), &r.meta().key));
+    let links = records
+        .iter()
+        .filter_map(|r| r.linked_interaction())
+        .map(|key| (INTERACTION_LOCKS, key));
+    if R::IS_INTERACTION {
+        lock_record_keys(
+            transaction,
+            records.iter().map(|r| (INTERACTION_LOCKS, &r.meta().key)),
+        )
+        .await?;
+    } else {
+        lock_record_keys(transaction, own_keys.chain(links)).await?;
+    }
+
+    let keys: Vec<&RecordKey> = records.iter().map(|r| &r.meta().key).collect();
+    let stored = load_models::<R::Entity>(transaction, &keys).await?;
+    let mut old_contributions = HashMap::new();
+    for (key, model) in &stored {
+        if let Some(contribution) = model.contribution()? {
+            old_contributions.insert(key.clone(), contribution);
+        }
+    }
+    if !R::IS_INTERACTION {
+        // A correction may move a response away from another interaction:
+        // that one is locked too before its state is read.
+        let old_links: Vec<&RecordKey> = old_contributions
+            .values()
+            .filter_map(Contribution::linked_interaction)
+            .collect();
+        lock_record_keys(
+            transaction,
+            old_links.into_iter().map(|k| (INTERACTION_LOCKS, k)),
+        )
+        .await?;
+    }
 
     let now_us = now_micros();
     let mut outcomes = Vec::with_capacity(records.len());
@@ -139,8 +222,9 @@ where
         let meta = record.meta();
         let content_hash = record.fingerprint();
         let stored_row = stored.get(&meta.key);
+        let stored_version = stored_row.map(StoredRecord::version);
         let decision = decide(
-            stored_row.map(|row| &row.version),
+            stored_version.as_ref(),
             meta.revision,
             &content_hash,
             meta.voided,
@@ -149,22 +233,34 @@ where
         if !decision.write {
             continue;
         }
-        let team_id = if R::RECORDS_TEAM {
-            team_to_record(record, stored_row, &directory_teams)
-        } else {
-            None
-        };
         let context = RowContext {
             revision: decision.revision_to_store,
             content_hash,
             now_us,
-            team_id,
+            team_id: team_to_record(record, stored_row, &directory_teams),
         };
         rows.push((meta.key.clone(), record.to_active_model(&context)));
     }
     // A stable order keeps concurrent batches from deadlocking on PostgreSQL.
     rows.sort_by(|left, right| left.0.cmp(&right.0));
+    let written: Vec<RecordKey> = rows.iter().map(|(key, _)| key.clone()).collect();
     upsert_rows::<R::Entity>(transaction, rows.into_iter().map(|(_, row)| row).collect()).await?;
+
+    let written_refs: Vec<&RecordKey> = written.iter().collect();
+    let current = load_models::<R::Entity>(transaction, &written_refs).await?;
+    let deltas = if R::IS_INTERACTION {
+        interaction_deltas(transaction, &written, &stored, &current, options.zone).await?
+    } else {
+        linked_record_deltas(
+            transaction,
+            &written,
+            &old_contributions,
+            &current,
+            options.zone,
+        )
+        .await?
+    };
+    upsert_additive(transaction, deltas.into_rows(now_us)).await?;
 
     Ok(BatchReport {
         outcomes,
@@ -172,12 +268,123 @@ where
     })
 }
 
-/// The team an interaction counts for: the one the sender named, else the
-/// one already recorded for it (so a correction never moves history), else
+/// Rollup deltas of an interaction batch: each written interaction moves
+/// from where it counted to where it counts now, and so do the survey
+/// responses and QA evaluations linked to it when its agent, team, day or
+/// void flag changed (or it just arrived).
+async fn interaction_deltas<M: StoredRecord>(
+    connection: &impl ConnectionTrait,
+    written: &[RecordKey],
+    before: &HashMap<RecordKey, M>,
+    after: &HashMap<RecordKey, M>,
+    zone: Tz,
+) -> Result<RollupDeltas, StorageError> {
+    let no_links = HashMap::new();
+    let mut deltas = RollupDeltas::default();
+    let mut places_before = HashMap::new();
+    let mut places_after = HashMap::new();
+    for key in written {
+        let old = before
+            .get(key)
+            .map(StoredRecord::contribution)
+            .transpose()?
+            .flatten();
+        let new = after
+            .get(key)
+            .map(StoredRecord::contribution)
+            .transpose()?
+            .flatten();
+        let old_place = old.as_ref().and_then(|c| c.own_place());
+        let new_place = new.as_ref().and_then(|c| c.own_place());
+        deltas.replace(
+            old.as_ref().map(|c| (c, &no_links)),
+            new.as_ref().map(|c| (c, &no_links)),
+            zone,
+        )?;
+        if old_place != new_place {
+            if let Some(place) = old_place {
+                places_before.insert(key.clone(), place);
+            }
+            if let Some(place) = new_place {
+                places_after.insert(key.clone(), place);
+            }
+        }
+    }
+    let moved: BTreeSet<&RecordKey> = places_before.keys().chain(places_after.keys()).collect();
+    if moved.is_empty() {
+        return Ok(deltas);
+    }
+    let moved: Vec<&RecordKey> = moved.into_iter().collect();
+    let mut dependents: Vec<Contribution> = Vec::new();
+    for model in load_linked::<survey_response::Entity>(connection, &moved).await? {
+        dependents.extend(model.contribution()?);
+    }
+    for model in load_linked::<qa_evaluation::Entity>(connection, &moved).await? {
+        dependents.extend(model.contribution()?);
+    }
+    for dependent in &dependents {
+        deltas.replace(
+            Some((dependent, &places_before)),
+            Some((dependent, &places_after)),
+            zone,
+        )?;
+    }
+    Ok(deltas)
+}
+
+/// Rollup deltas of a batch of any other kind: each written row moves from
+/// where it counted to where it counts now; the interactions it is (or
+/// was) linked to are read as they stand, locked by this batch.
+async fn linked_record_deltas<M: StoredRecord>(
+    connection: &impl ConnectionTrait,
+    written: &[RecordKey],
+    before: &HashMap<RecordKey, Contribution>,
+    after: &HashMap<RecordKey, M>,
+    zone: Tz,
+) -> Result<RollupDeltas, StorageError> {
+    let mut pairs = Vec::with_capacity(written.len());
+    for key in written {
+        let new = after
+            .get(key)
+            .map(StoredRecord::contribution)
+            .transpose()?
+            .flatten();
+        pairs.push((before.get(key), new));
+    }
+    let linked: BTreeSet<&RecordKey> = pairs
+        .iter()
+        .flat_map(|(old, new)| {
+            [
+                old.and_then(Contribution::linked_interaction),
+                new.as_ref().and_then(Contribution::linked_interaction),
+            ]
+        })
+        .flatten()
+        .collect();
+    let linked: Vec<&RecordKey> = linked.into_iter().collect();
+    let places: HashMap<RecordKey, InteractionPlace> =
+        load_models::<interaction::Entity>(connection, &linked)
+            .await?
+            .into_iter()
+            .map(|(key, model)| (key, InteractionPlace::of(&model)))
+            .collect();
+    let mut deltas = RollupDeltas::default();
+    for (old, new) in &pairs {
+        deltas.replace(
+            old.map(|c| (c, &places)),
+            new.as_ref().map(|c| (c, &places)),
+            zone,
+        )?;
+    }
+    Ok(deltas)
+}
+
+/// The team a record counts for: the one the sender named, else the one
+/// already recorded for it (so a correction never moves history), else
 /// the agent's team in the directory now.
-fn team_to_record<R: IngestRecord>(
+fn team_to_record<R: IngestRecord, M: StoredRecord>(
     record: &R,
-    stored: Option<&StoredRow>,
+    stored: Option<&M>,
     directory_teams: &HashMap<String, Option<String>>,
 ) -> Option<String> {
     if let Some(team) = record.explicit_team() {
@@ -185,8 +392,9 @@ fn team_to_record<R: IngestRecord>(
     }
     let agent = record.named_agent()?;
     if let Some(stored) = stored {
-        if stored.agent_id.as_deref() == Some(agent) {
-            return stored.team_id.clone();
+        let (stored_agent, stored_team) = stored.agent_and_team();
+        if stored_agent == Some(agent) {
+            return stored_team.map(str::to_owned);
         }
     }
     directory_teams.get(agent).cloned().flatten()
@@ -246,17 +454,35 @@ async fn load_agent_teams<R: IngestRecord>(
     Ok(teams)
 }
 
-/// Adds agents not yet in the directory, without a team.
+/// Adds agents not yet in the directory, without a team. A batch naming
+/// more than `max_new_agents` unknown agents is refused whole (a typo'd or
+/// hostile feed must not flood the directory): the violation points at the
+/// first item past the limit.
 async fn register_new_agents<R: IngestRecord>(
     connection: &impl ConnectionTrait,
     records: &[R],
     known: &HashMap<String, Option<String>>,
-) -> Result<Vec<String>, StorageError> {
-    let new_agents: BTreeSet<&str> = records
-        .iter()
-        .filter_map(|r| r.named_agent())
-        .filter(|agent_id| !known.contains_key(*agent_id))
-        .collect();
+    max_new_agents: usize,
+) -> Result<Vec<String>, IngestError> {
+    let mut new_agents: BTreeSet<&str> = BTreeSet::new();
+    for (index, record) in records.iter().enumerate() {
+        let Some(agent_id) = record.named_agent() else {
+            continue;
+        };
+        if known.contains_key(agent_id) || !new_agents.insert(agent_id) {
+            continue;
+        }
+        if new_agents.len() > max_new_agents {
+            return Err(IngestError::Invalid(vec![FieldViolation {
+                field: nested(&indexed(R::FIELD, index), "agent_id"),
+                description: format!(
+                    "the batch names more than {max_new_agents} agents that are not in the \
+                     directory; add them with DirectoryService.UpsertAgent first, or send \
+                     smaller batches"
+                ),
+            }]));
+        }
+    }
     if new_agents.is_empty() {
         return Ok(Vec::new());
     }
@@ -279,72 +505,91 @@ async fn register_new_agents<R: IngestRecord>(
                     .to_owned(),
             )
             .exec_without_returning(connection)
-            .await?;
+            .await
+            .map_err(StorageError::from)?;
     }
     Ok(new_agents.into_iter().map(str::to_owned).collect())
 }
 
-/// Reads, for every key of the batch, what is stored. Filters on the two
-/// key columns with plain `IN` lists (SQLite has no row-value `IN` lists)
-/// and keeps the exact pairs.
-async fn load_stored_rows<R: IngestRecord>(
+/// Matches rows whose two key columns equal one of `keys`: exact pairs on
+/// PostgreSQL; on SQLite (no row-value lists) each column against its own
+/// list, a superset the caller narrows to the exact pairs.
+fn key_filter(backend: DatabaseBackend, columns: [&str; 2], keys: &[&RecordKey]) -> SimpleExpr {
+    let [source, external_id] = columns.map(|name| Expr::col(Alias::new(name)));
+    match backend {
+        DatabaseBackend::Postgres => Expr::tuple([source.into(), external_id.into()]).in_tuples(
+            keys.iter()
+                .map(|key| (key.source.clone(), key.external_id.clone())),
+        ),
+        _ => {
+            let sources: BTreeSet<&str> = keys.iter().map(|k| k.source.as_str()).collect();
+            source
+                .is_in(sources.into_iter().map(str::to_owned))
+                .and(external_id.is_in(keys.iter().map(|k| k.external_id.clone())))
+        }
+    }
+}
+
+/// The stored rows of `keys`, whole.
+async fn load_models<E>(
     connection: &impl ConnectionTrait,
-    records: &[R],
-) -> Result<HashMap<RecordKey, StoredRow>, StorageError> {
-    let wanted: BTreeSet<&RecordKey> = records.iter().map(|r| &r.meta().key).collect();
+    keys: &[&RecordKey],
+) -> Result<HashMap<RecordKey, E::Model>, StorageError>
+where
+    E: EntityTrait,
+    E::Model: StoredRecord,
+{
+    let wanted: BTreeSet<&RecordKey> = keys.iter().copied().collect();
     let wanted_list: Vec<&RecordKey> = wanted.iter().copied().collect();
+    let backend = connection.get_database_backend();
     let mut stored = HashMap::with_capacity(wanted.len());
     for chunk in wanted_list.chunks(LOOKUP_CHUNK) {
-        let sources: BTreeSet<&str> = chunk.iter().map(|k| k.source.as_str()).collect();
-        let external_ids: Vec<&str> = chunk.iter().map(|k| k.external_id.as_str()).collect();
-        let mut query = Query::select();
-        query
-            .columns(
-                [
-                    "source",
-                    "external_id",
-                    "revision",
-                    "content_hash",
-                    "voided",
-                ]
-                .map(Alias::new),
-            )
-            .from(R::Entity::default())
-            .and_where(Expr::col(Alias::new("source")).is_in(sources.iter().copied()))
-            .and_where(Expr::col(Alias::new("external_id")).is_in(external_ids));
-        if R::RECORDS_TEAM {
-            query.columns(["agent_id", "team_id"].map(Alias::new));
-        }
-        let statement = connection.get_database_backend().build(&query);
-        for row in connection.query_all(statement).await? {
-            let key = RecordKey {
-                source: row.try_get("", "source")?,
-                external_id: row.try_get("", "external_id")?,
-            };
-            if !wanted.contains(&key) {
-                continue;
+        let rows = E::find()
+            .filter(key_filter(backend, ["source", "external_id"], chunk))
+            .all(connection)
+            .await?;
+        for row in rows {
+            let key = row.key();
+            if wanted.contains(&key) {
+                stored.insert(key, row);
             }
-            let version = StoredVersion {
-                revision: row.try_get("", "revision")?,
-                content_hash: row.try_get("", "content_hash")?,
-                voided: row.try_get("", "voided")?,
-            };
-            let (agent_id, team_id) = if R::RECORDS_TEAM {
-                (row.try_get("", "agent_id")?, row.try_get("", "team_id")?)
-            } else {
-                (None, None)
-            };
-            stored.insert(
-                key,
-                StoredRow {
-                    version,
-                    agent_id,
-                    team_id,
-                },
-            );
         }
     }
     Ok(stored)
+}
+
+/// The non-void rows of `E` linked to one of `interactions`.
+async fn load_linked<E>(
+    connection: &impl ConnectionTrait,
+    interactions: &[&RecordKey],
+) -> Result<Vec<E::Model>, StorageError>
+where
+    E: EntityTrait,
+    E::Model: StoredRecord,
+{
+    let wanted: BTreeSet<&RecordKey> = interactions.iter().copied().collect();
+    let backend = connection.get_database_backend();
+    let mut linked = Vec::new();
+    for chunk in interactions.chunks(LOOKUP_CHUNK) {
+        let rows = E::find()
+            .filter(Expr::col(Alias::new("voided")).eq(false))
+            .filter(key_filter(
+                backend,
+                ["interaction_source", "interaction_external_id"],
+                chunk,
+            ))
+            .all(connection)
+            .await?;
+        for row in rows {
+            let link = row
+                .contribution()?
+                .and_then(|c| c.linked_interaction().cloned());
+            if link.as_ref().is_some_and(|key| wanted.contains(key)) {
+                linked.push(row);
+            }
+        }
+    }
+    Ok(linked)
 }
 
 /// The database's own guard against an older revision overwriting a newer

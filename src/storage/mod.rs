@@ -8,7 +8,9 @@ pub mod entities;
 pub mod facts;
 pub mod ingest;
 pub mod policy;
+mod policy_cache;
 mod records;
+pub mod rollups;
 
 use std::{
     sync::{
@@ -111,6 +113,8 @@ pub struct Database {
     /// "database is locked" into a short wait. Unused on PostgreSQL.
     sqlite_write_lock: Arc<Mutex<()>>,
     health: Arc<HealthState>,
+    /// Policy versions read by scorecards (see `policy_cache`).
+    policy_cache: Arc<policy_cache::PolicyCache>,
 }
 
 /// What the health check knows about the database.
@@ -172,6 +176,7 @@ impl Database {
                 schema_current: AtomicBool::new(false),
                 probe_requested: Notify::new(),
             }),
+            policy_cache: Arc::default(),
         })
     }
 

@@ -99,7 +99,7 @@ fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, Stor
     })
 }
 
-fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
+pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
     Ok(PolicyVersion {
         id: row.id,
         effective_from: row.effective_from,
@@ -125,6 +125,7 @@ impl Database {
         })
         .exec(self.connection())
         .await?;
+        self.policy_cache.invalidate().await;
         self.get_policy_version(result.last_insert_id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))

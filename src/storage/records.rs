@@ -64,7 +64,7 @@ fn optional_micros(instant: Option<chrono::DateTime<chrono::Utc>>) -> Option<i64
 impl IngestRecord for NewInteraction {
     type Entity = interaction::Entity;
     const FIELD: &'static str = "interactions";
-    const RECORDS_TEAM: bool = true;
+    const IS_INTERACTION: bool = true;
 
     fn meta(&self) -> &RecordMeta {
         &self.meta
@@ -154,6 +154,13 @@ impl IngestRecord for NewSurveyResponse {
             .finish()
     }
 
+    fn linked_interaction(&self) -> Option<&RecordKey> {
+        match &self.subject {
+            SurveySubject::Interaction { interaction, .. } => Some(interaction),
+            SurveySubject::Agent(_) => None,
+        }
+    }
+
     /// Only an unlinked response names the agent it counts for; a linked one
     /// counts for its interaction's agent, who is registered by that.
     fn named_agent(&self) -> Option<&str> {
@@ -174,6 +181,7 @@ impl IngestRecord for NewSurveyResponse {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             interaction_source: Set(interaction.map(|k| k.0.to_owned())),
             interaction_external_id: Set(interaction.map(|k| k.1.to_owned())),
             agent_id: Set(agent_id.map(str::to_owned)),
@@ -203,6 +211,10 @@ impl NewSurveyResponse {
 impl IngestRecord for NewQaEvaluation {
     type Entity = qa_evaluation::Entity;
     const FIELD: &'static str = "qa_evaluations";
+
+    fn linked_interaction(&self) -> Option<&RecordKey> {
+        self.interaction.as_ref()
+    }
 
     fn meta(&self) -> &RecordMeta {
         &self.meta
@@ -252,6 +264,7 @@ impl IngestRecord for NewQaEvaluation {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             agent_id: Set(self.agent_id.clone()),
             interaction_source: Set(self.interaction.as_ref().map(|k| k.source.clone())),
             interaction_external_id: Set(self.interaction.as_ref().map(|k| k.external_id.clone())),
@@ -300,6 +313,7 @@ impl IngestRecord for NewComplianceCheck {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             agent_id: Set(self.agent_id.clone()),
             kind: Set(self.kind.as_str().to_owned()),
             passed: Set(self.passed),
@@ -338,6 +352,7 @@ impl IngestRecord for NewViolation {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             agent_id: Set(self.agent_id.clone()),
             kind: Set(self.kind.as_str().to_owned()),
             occurred_at_us: Set(micros(self.occurred_at)),
@@ -376,6 +391,7 @@ impl IngestRecord for NewTrainingAssignment {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             agent_id: Set(self.agent_id.clone()),
             course_id: Set(self.course_id.clone()),
             due_at_us: Set(micros(self.due_at)),
@@ -417,6 +433,7 @@ impl IngestRecord for NewAgentTime {
             content_hash: Set(row.content_hash.clone()),
             ingested_at_us: Set(row.now_us),
             updated_at_us: Set(row.now_us),
+            team_id: Set(row.team_id.clone()),
             agent_id: Set(self.agent_id.clone()),
             starts_at_us: Set(micros(self.starts_at)),
             ends_at_us: Set(micros(self.ends_at)),

@@ -17,7 +17,7 @@ on_both_backends!(
     a_policy_date_outside_the_calendar_is_refused,
 );
 
-const MIGRATION: &str = "m20261125_000008_policy_effective_dates";
+const MIGRATION: &str = "m20261126_000008_policy_effective_dates";
 
 fn policy(effective_from: &str) -> pb::CreatePolicyVersionRequest {
     pb::CreatePolicyVersionRequest {

@@ -91,6 +91,8 @@ pub struct KpiSums {
     pub violations: u64,
     pub training_due: u64,
     pub training_on_time: u64,
+    /// Agent-time records (shifts or intervals).
+    pub agent_time_records: u64,
     pub handling_seconds: i64,
     pub logged_in_seconds: i64,
     pub scheduled_seconds: i64,
@@ -187,6 +189,7 @@ impl KpiSums {
     }
 
     pub fn add_agent_time(&mut self, time: &AgentTimeFacts) {
+        self.agent_time_records += 1;
         self.scheduled_seconds += time.scheduled_seconds;
         self.logged_in_seconds += time.logged_in_seconds;
         self.handling_seconds += time.handling_seconds;
@@ -237,6 +240,7 @@ impl AddAssign for KpiSums {
         self.violations += other.violations;
         self.training_due += other.training_due;
         self.training_on_time += other.training_on_time;
+        self.agent_time_records += other.agent_time_records;
         self.handling_seconds += other.handling_seconds;
         self.logged_in_seconds += other.logged_in_seconds;
         self.scheduled_seconds += other.scheduled_seconds;

@@ -11,7 +11,8 @@ use super::{error::ApiError, fields::FieldParser, log_outcome, pb};
 use crate::{
     domain::ingest::IngestOutcome,
     storage::{
-        ingest::{BatchReport, IngestRecord},
+        ingest::{BatchOptions, BatchReport, IngestRecord},
+        rollups::contribution::StoredRecord,
         Database,
     },
 };
@@ -38,8 +39,11 @@ impl IngestApi {
     where
         R: IngestRecord,
         <R::Entity as EntityTrait>::ActiveModel: Send,
-        <R::Entity as EntityTrait>::Model:
-            Sync + sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
+        <R::Entity as EntityTrait>::Model: StoredRecord
+            + sea_orm::FromQueryResult
+            + Sync
+            + Send
+            + sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
     {
         let records = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key
@@ -47,7 +51,16 @@ impl IngestApi {
         let BatchReport {
             outcomes,
             registered_agent_ids,
-        } = self.database.ingest(&records).await?;
+        } = self
+            .database
+            .ingest(
+                &records,
+                BatchOptions {
+                    zone: self.limits.time_zone,
+                    max_new_agents: self.limits.max_new_agents_per_batch,
+                },
+            )
+            .await?;
         let results = records
             .iter()
             .zip(outcomes)

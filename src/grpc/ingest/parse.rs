@@ -39,6 +39,8 @@ pub const MAX_DUE_AHEAD_DAYS: i64 = 3_660;
 #[derive(Debug, Clone)]
 pub struct IngestLimits {
     pub max_batch_size: usize,
+    /// Most agents one batch may add to the directory on first sight.
+    pub max_new_agents_per_batch: usize,
     pub future_tolerance: Duration,
     pub time_zone: Tz,
 }

@@ -13,7 +13,10 @@ use super::{
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
     log_outcome,
-    pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},
+    pagination::{
+        decode_offset, decode_token, page_of, page_size, page_size_within, request_fingerprint,
+        trim_page,
+    },
     pb,
     period::resolve_period,
 };
@@ -170,16 +173,38 @@ impl ScorecardApi {
             &period_key(&period),
             order.as_str_name(),
         ]);
-        let offset = decode_offset(&request.page_token, &fingerprint)?;
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
-        let mut scorecards = self
-            .engine
-            .agent_scorecards(&agents, whole_directory, &period)
-            .await?;
-        if order == pb::ScorecardOrder::CompositeScoreDesc {
+        let (page, next_page_token) = if order == pb::ScorecardOrder::CompositeScoreDesc {
+            // The order depends on every agent's score: compute them all
+            // (one grouped query over the rollups), then page by offset.
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let mut scorecards = self
+                .engine
+                .agent_scorecards(&agents, whole_directory, &period)
+                .await?;
             scorecards.sort_by(by_composite);
-        }
-        let (page, next_page_token) = page_of(scorecards, offset, size, &fingerprint);
+            page_of(scorecards, offset, size, &fingerprint)
+        } else {
+            // By agent id: a keyset page, and only its agents are computed.
+            let after = decode_token(&request.page_token, &fingerprint)?;
+            let mut page_agents: Vec<Agent> = agents
+                .into_iter()
+                .filter(|agent| {
+                    after
+                        .as_deref()
+                        .is_none_or(|last| agent.agent_id.as_str() > last)
+                })
+                .take(size as usize + 1)
+                .collect();
+            let next = trim_page(&mut page_agents, size, &fingerprint, |agent| {
+                agent.agent_id.clone()
+            });
+            let scorecards = self
+                .engine
+                .agent_scorecards(&page_agents, false, &period)
+                .await?;
+            (scorecards, next)
+        };
         Ok(pb::ListAgentScorecardsResponse {
             scorecards: page
                 .iter()

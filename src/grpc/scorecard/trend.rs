@@ -53,19 +53,9 @@ impl ScorecardApi {
             Some(Subject::TeamId(team_id)) => {
                 let team_id = required_request_id("team_id", &team_id)?;
                 self.ensure_team(&team_id).await?;
-                let members: Vec<String> = self
-                    .engine
-                    .database()
-                    .all_agents(Some(&team_id))
+                self.engine
+                    .trend(FactScope::Team(&team_id), &buckets, &kpis)
                     .await?
-                    .into_iter()
-                    .map(|agent| agent.agent_id)
-                    .collect();
-                let scope = FactScope::Team {
-                    team_id: &team_id,
-                    members: &members,
-                };
-                self.engine.trend(scope, &buckets, &kpis).await?
             }
             None => {
                 return Err(ApiError::invalid_field(

@@ -12,6 +12,8 @@ pub struct Model {
     pub content_hash: String,
     pub ingested_at_us: i64,
     pub updated_at_us: i64,
+    /// The team the record counts for, fixed at ingest (`None`: no team).
+    pub team_id: Option<String>,
     pub interaction_source: Option<String>,
     pub interaction_external_id: Option<String>,
     pub agent_id: Option<String>,

@@ -1,0 +1,193 @@
+//! Keeping the rollups exact at ingest: each written row's old contribution
+//! is removed and its new one added, as signed deltas per rollup key, and
+//! the deltas are upserted additively in key order (a fixed order, so that
+//! concurrent writers never deadlock on PostgreSQL).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use sha2::{Digest, Sha256};
+
+use super::{
+    columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
+    contribution::{Contribution, InteractionPlace, RollupKey},
+    ROLLUP_TABLE,
+};
+use crate::{domain::records::RecordKey, storage::StorageError};
+
+/// Most bind parameters one statement may carry (below SQLite's 32,766
+/// and PostgreSQL's 65,535).
+const MAX_BIND_PARAMETERS: usize = 30_000;
+
+/// Signed changes to apply to the rollups, by key.
+#[derive(Debug, Default)]
+pub struct RollupDeltas {
+    by_key: BTreeMap<RollupKey, SumColumns>,
+}
+
+impl RollupDeltas {
+    fn add(&mut self, key: RollupKey, contribution: &Contribution, sign: i64) {
+        self.by_key
+            .entry(key)
+            .or_insert_with(SumColumns::zero)
+            .add_signed(&SumColumns::of(&contribution.sums), sign);
+    }
+
+    /// Moves a row's contribution: removes where `before` counted (given
+    /// the interactions as they were) and adds where `after` counts (given
+    /// the interactions as they are now).
+    pub fn replace(
+        &mut self,
+        before: Option<(&Contribution, &HashMap<RecordKey, InteractionPlace>)>,
+        after: Option<(&Contribution, &HashMap<RecordKey, InteractionPlace>)>,
+        zone: Tz,
+    ) -> Result<(), StorageError> {
+        if let Some((contribution, interactions)) = before {
+            if let Some(key) = contribution.key(interactions, zone)? {
+                self.add(key, contribution, -1);
+            }
+        }
+        if let Some((contribution, interactions)) = after {
+            if let Some(key) = contribution.key(interactions, zone)? {
+                self.add(key, contribution, 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-zero deltas as rows to upsert, stamped `now_us`.
+    pub fn into_rows(self, now_us: i64) -> Vec<(RollupKey, SumColumns, i64)> {
+        self.by_key
+            .into_iter()
+            .filter(|(_, sums)| !sums.is_zero())
+            .map(|(key, sums)| (key, sums, now_us))
+            .collect()
+    }
+}
+
+/// Upserts rows in key order (callers pass them sorted): new keys are inserted, existing ones
+/// have each sum increased by the delta. A key whose QA evaluations drop to
+/// none gets exactly zero QA points (no floating-point residue).
+pub async fn upsert_additive(
+    connection: &impl ConnectionTrait,
+    rows: Vec<(RollupKey, SumColumns, i64)>,
+) -> Result<(), StorageError> {
+    let backend = connection.get_database_backend();
+    let columns_per_row = 4 + INTEGER_COLUMNS.len() + FLOAT_COLUMNS.len();
+    let rows_per_statement = MAX_BIND_PARAMETERS / columns_per_row;
+    for chunk in rows.chunks(rows_per_statement) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * columns_per_row);
+        let mut tuples = Vec::with_capacity(chunk.len());
+        for (key, sums, updated_at_us) in chunk {
+            let first = values.len();
+            values.push(key.agent_id.clone().into());
+            values.push(key.team_id.clone().into());
+            values.push(key.day.into());
+            values.extend(sums.integers.iter().map(|value| Value::from(*value)));
+            values.extend(sums.floats.iter().map(|value| Value::from(*value)));
+            values.push((*updated_at_us).into());
+            let placeholders: Vec<String> = (first..values.len())
+                .map(|index| placeholder(backend, index + 1))
+                .collect();
+            tuples.push(format!("({})", placeholders.join(", ")));
+        }
+        let sql = format!(
+            "{} VALUES {} {}",
+            insert_head(),
+            tuples.join(", "),
+            additive_conflict_clause(backend)
+        );
+        connection
+            .execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+fn insert_head() -> String {
+    let mut columns = vec!["agent_id", "team_id", "day"];
+    columns.extend(INTEGER_COLUMNS);
+    columns.extend(FLOAT_COLUMNS);
+    columns.push("updated_at_us");
+    format!("INSERT INTO {ROLLUP_TABLE} ({})", columns.join(", "))
+}
+
+fn additive_conflict_clause(backend: DatabaseBackend) -> String {
+    let mut updates: Vec<String> = INTEGER_COLUMNS
+        .iter()
+        .map(|column| format!("{column} = {ROLLUP_TABLE}.{column} + excluded.{column}"))
+        .collect();
+    updates.extend(FLOAT_COLUMNS.iter().map(|column| {
+        format!(
+            "{column} = CASE WHEN {ROLLUP_TABLE}.qa_evaluations + excluded.qa_evaluations = 0 \
+             THEN 0 ELSE {ROLLUP_TABLE}.{column} + excluded.{column} END"
+        )
+    }));
+    let greatest = match backend {
+        DatabaseBackend::Postgres => "GREATEST",
+        _ => "MAX",
+    };
+    updates.push(format!(
+        "updated_at_us = {greatest}({ROLLUP_TABLE}.updated_at_us, excluded.updated_at_us)"
+    ));
+    format!(
+        "ON CONFLICT (agent_id, day, team_id) DO UPDATE SET {}",
+        updates.join(", ")
+    )
+}
+
+/// The `index`-th (1-based) bind placeholder of the backend.
+pub(crate) fn placeholder(backend: DatabaseBackend, index: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${index}"),
+        _ => "?".to_owned(),
+    }
+}
+
+/// On PostgreSQL, takes a transaction-scoped advisory lock per record key
+/// (within `namespace`, e.g. the table), in one global order. Two batches
+/// that touch the same record, or a survey response and the interaction it
+/// is linked to, then run one after the other: each reads what the other
+/// committed, so outcomes and rollup deltas are decided on the current
+/// state, never on a stale snapshot. SQLite has a single writer already.
+pub async fn lock_record_keys<'a>(
+    connection: &impl ConnectionTrait,
+    keys: impl IntoIterator<Item = (&'a str, &'a RecordKey)>,
+) -> Result<(), StorageError> {
+    if connection.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let mut hashes: Vec<i64> = keys
+        .into_iter()
+        .map(|(namespace, key)| lock_id(namespace, key))
+        .collect();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    hashes.sort_unstable();
+    hashes.dedup();
+    let list: Vec<String> = hashes.iter().map(i64::to_string).collect();
+    // Volatile functions in the select list run after the ORDER BY, so the
+    // locks are taken in ascending order.
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock(k) FROM unnest(ARRAY[{}]::bigint[]) AS k ORDER BY k",
+        list.join(",")
+    );
+    connection
+        .execute(Statement::from_string(DatabaseBackend::Postgres, sql))
+        .await?;
+    Ok(())
+}
+
+fn lock_id(namespace: &str, key: &RecordKey) -> i64 {
+    let mut hasher = Sha256::new();
+    for part in [namespace, &key.source, &key.external_id] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}

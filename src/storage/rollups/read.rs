@@ -1,0 +1,149 @@
+//! Reading the rollups: sums of whole reporting-zone days grouped in the
+//! database, by agent (scorecards, lists, breaches; a team or the
+//! organisation is the sum of its agents) or by day (trends). The database
+//! returns at most one row per agent or day, whatever the number of
+//! records behind them.
+
+use std::collections::BTreeMap;
+
+use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+
+use super::{
+    columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
+    maintain::placeholder,
+    ROLLUP_TABLE,
+};
+use crate::{
+    domain::kpi::KpiSums,
+    storage::{facts::FactScope, StorageError},
+};
+
+/// Sums of a group of rollup rows, with worked days counted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupSums {
+    pub sums: KpiSums,
+    /// When the newest record behind them was stored or corrected (µs).
+    pub updated_at_us: Option<i64>,
+}
+
+impl GroupSums {
+    /// Adds another group (e.g. the agents of a team, or an edge day).
+    pub fn absorb(&mut self, other: GroupSums) {
+        self.sums += other.sums;
+        self.updated_at_us = match (self.updated_at_us, other.updated_at_us) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// What the groups are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// One group per agent; worked days are the agent's distinct days with
+    /// contacts.
+    Agent,
+    /// One group per day; worked days are the agents with contacts that day.
+    Day,
+}
+
+/// Sums of `scope`'s rollup rows for days `[first_day, end_day)`, grouped.
+/// Keys are agent ids, or day numbers as text for [`Grouping::Day`].
+pub async fn grouped_sums(
+    connection: &impl ConnectionTrait,
+    scope: FactScope<'_>,
+    first_day: i32,
+    end_day: i32,
+    grouping: Grouping,
+) -> Result<BTreeMap<GroupKey, GroupSums>, StorageError> {
+    let backend = connection.get_database_backend();
+    let mut values: Vec<Value> = vec![first_day.into(), end_day.into()];
+    let mut filter = format!(
+        "day >= {} AND day < {}",
+        placeholder(backend, 1),
+        placeholder(backend, 2)
+    );
+    match scope {
+        FactScope::Agents(agents) => {
+            if agents.is_empty() {
+                return Ok(BTreeMap::new());
+            }
+            let list: Vec<String> = agents
+                .iter()
+                .map(|agent_id| {
+                    values.push(agent_id.clone().into());
+                    placeholder(backend, values.len())
+                })
+                .collect();
+            filter.push_str(&format!(" AND agent_id IN ({})", list.join(", ")));
+        }
+        FactScope::Team(team_id) => {
+            values.push(team_id.to_owned().into());
+            filter.push_str(&format!(
+                " AND team_id = {}",
+                placeholder(backend, values.len())
+            ));
+        }
+        FactScope::Organisation => {}
+    }
+    let (group_column, distinct_column) = match grouping {
+        Grouping::Agent => ("agent_id", "day"),
+        Grouping::Day => ("day", "agent_id"),
+    };
+    let mut selected = vec![format!("{group_column} AS group_key")];
+    selected.extend(
+        INTEGER_COLUMNS
+            .iter()
+            .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")),
+    );
+    selected.extend(
+        FLOAT_COLUMNS
+            .iter()
+            .map(|column| format!("SUM({column}) AS {column}")),
+    );
+    selected.push(format!(
+        "COUNT(DISTINCT CASE WHEN contacts > 0 THEN {distinct_column} END) AS worked_days"
+    ));
+    selected.push("MAX(updated_at_us) AS updated_at_us".to_owned());
+    let sql = format!(
+        "SELECT {} FROM {ROLLUP_TABLE} WHERE {filter} GROUP BY {group_column}",
+        selected.join(", ")
+    );
+    let rows = connection
+        .query_all(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut groups = BTreeMap::new();
+    for row in rows {
+        let key = match grouping {
+            Grouping::Agent => GroupKey::Agent(row.try_get("", "group_key")?),
+            Grouping::Day => GroupKey::Day(row.try_get("", "group_key")?),
+        };
+        groups.insert(key, group_from_row(&row)?);
+    }
+    Ok(groups)
+}
+
+/// A group's identity.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GroupKey {
+    Agent(String),
+    /// Days since 1970-01-01.
+    Day(i32),
+}
+
+fn group_from_row(row: &QueryResult) -> Result<GroupSums, StorageError> {
+    let mut columns = SumColumns::zero();
+    for (slot, name) in columns.integers.iter_mut().zip(INTEGER_COLUMNS) {
+        *slot = row.try_get::<Option<i64>>("", name)?.unwrap_or_default();
+    }
+    for (slot, name) in columns.floats.iter_mut().zip(FLOAT_COLUMNS) {
+        *slot = row.try_get::<Option<f64>>("", name)?.unwrap_or_default();
+    }
+    let mut sums = columns.to_sums()?;
+    sums.worked_days = u64::try_from(row.try_get::<i64>("", "worked_days")?)
+        .map_err(|_| StorageError::Corrupt("negative worked days".into()))?;
+    Ok(GroupSums {
+        sums,
+        updated_at_us: row.try_get("", "updated_at_us")?,
+    })
+}
