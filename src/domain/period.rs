@@ -196,8 +196,9 @@ pub fn buckets(
     zone: Tz,
     max_buckets: usize,
 ) -> Result<Vec<Period>, PeriodError> {
-    check_instant(range.start)?;
-    check_instant(range.end)?;
+    // No range check here: a resolved calendar period may end a few days
+    // into year 10000 (the ISO week of 9999-12-31), and every step below is
+    // checked arithmetic that refuses to leave chrono's calendar.
     let mut buckets = Vec::new();
     let mut bucket_start = range.start;
     while bucket_start < range.end {
@@ -379,10 +380,19 @@ mod tests {
             start: year_262142,
             end: year_262142 + Duration::days(30),
         };
-        assert_eq!(
-            buckets(late, Granularity::Week, chrono_tz::UTC, 400),
-            Err(PeriodError::OutOfRange)
-        );
+        // Bucketing is checked arithmetic: at the very end of chrono's
+        // calendar it refuses instead of panicking.
+        let last_day = Period {
+            start: late.start,
+            end: late.end + Duration::hours(12),
+        };
+        for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
+            assert_eq!(
+                buckets(last_day, granularity, chrono_tz::UTC, 400),
+                Err(PeriodError::OutOfRange),
+                "{granularity:?}"
+            );
+        }
         let custom = PeriodSpec::Custom {
             start: late.start,
             end: late.end,
@@ -398,6 +408,13 @@ mod tests {
         // 9999-12-31 is a Friday: its ISO week ends on 10000-01-03.
         let week = resolve(PeriodSpec::IsoWeek(LATEST_DATE), chrono_tz::UTC, 366).unwrap();
         assert_eq!(week.end - week.start, Duration::days(7));
+        assert_eq!(
+            buckets(week, Granularity::Day, chrono_tz::America::Santiago, 10)
+                .unwrap()
+                .len(),
+            8,
+            "7 days, clipped at both ends in another zone"
+        );
         assert_eq!(
             buckets(
                 resolve(PeriodSpec::Month(LATEST_DATE), chrono_tz::UTC, 366).unwrap(),
