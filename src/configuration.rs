@@ -28,7 +28,8 @@ pub struct ServerSettings {
     pub max_encode_message_bytes: usize,
     /// Calls running at once across all connections; past it a call is
     /// refused at once with RESOURCE_EXHAUSTED (shed, never queued). Health
-    /// and reflection do not count.
+    /// and reflection do not count. The default equals the default pool
+    /// size, so admitted calls do not queue for a database connection.
     pub max_concurrent_requests: usize,
     /// Heavy calls (organisation- or team-wide scorecard lists, breaches,
     /// team scorecards) running at once; each also counts against
@@ -109,8 +110,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.listen_addr", "127.0.0.1:50051"),
     ("server.max_decode_message_bytes", "16777216"),
     ("server.max_encode_message_bytes", "16777216"),
-    ("server.max_concurrent_requests", "64"),
-    ("server.max_concurrent_heavy_requests", "8"),
+    ("server.max_concurrent_requests", "16"),
+    ("server.max_concurrent_heavy_requests", "4"),
     ("server.request_timeout_seconds", "30"),
     ("server.reflection", "true"),
     ("server.shutdown_grace_seconds", "20"),
