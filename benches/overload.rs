@@ -63,14 +63,14 @@ struct Server {
 }
 
 impl Server {
-    fn start(database_url: &str, limit: usize) -> Self {
+    fn start(database_url: &str, limit: usize, heavy_limit: usize) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_kpi-service"))
             .env("KPI__SERVER__LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("KPI__SERVER__MAX_CONCURRENT_REQUESTS", limit.to_string())
             .env(
                 "KPI__SERVER__MAX_CONCURRENT_HEAVY_REQUESTS",
-                limit.min(8).to_string(),
+                heavy_limit.min(limit).to_string(),
             )
             .env("KPI__DATABASE__URL", database_url)
             .env("KPI__TELEMETRY__LOG_FILTER", "error")
@@ -345,7 +345,11 @@ async fn main() {
         .unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", directory.join("kpi.db").display()));
     let backend = database_url.split(':').next().unwrap_or("?").to_owned();
 
-    let server = Server::start(&database_url, limit);
+    let server = Server::start(
+        &database_url,
+        limit,
+        defaults.server.max_concurrent_heavy_requests,
+    );
     let channel = server.channel().await;
     wait_until_serving(&channel).await;
     seed(&channel).await;
