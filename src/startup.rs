@@ -2,7 +2,7 @@
 //! health, reflection, limits and graceful shutdown. Tests build it exactly
 //! as `main` does, on port 0.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -10,12 +10,15 @@ use tonic::transport::{server::TcpIncoming, Server};
 use tonic_health::{pb::health_server::HealthServer, ServingStatus};
 
 use crate::{
+    auth::{layer::AuthLayer, Authenticator},
     configuration::Settings,
     grpc::{
+        audit::AuditApi,
         directory::DirectoryApi,
         ingest::{IngestApi, IngestLimits},
         pb::{
-            self, directory_service_server::DirectoryServiceServer,
+            self, audit_service_server::AuditServiceServer,
+            directory_service_server::DirectoryServiceServer,
             ingest_service_server::IngestServiceServer, policy_service_server::PolicyServiceServer,
             scorecard_service_server::ScorecardServiceServer,
         },
@@ -28,6 +31,7 @@ use crate::{
     },
     scorecard::ScorecardEngine,
     storage::{probe_timeout, Database},
+    tls::ReloadableTls,
 };
 
 /// A built application, bound to its port, not yet serving.
@@ -36,12 +40,36 @@ pub struct Application {
     local_addr: SocketAddr,
     database: Database,
     settings: Settings,
+    trust: Trust,
+}
+
+/// Transport security and authentication, built (and their files checked)
+/// before the listener binds.
+struct Trust {
+    authenticator: Arc<Authenticator>,
+    tls: Option<Arc<ReloadableTls>>,
+}
+
+impl Trust {
+    fn build(settings: &Settings) -> anyhow::Result<Self> {
+        settings
+            .validate_trust()
+            .context("refusing to start with these trust settings")?;
+        let tls = ReloadableTls::from_settings(&settings.tls).context("cannot set up TLS")?;
+        if tls.is_none() && settings.auth.mode != crate::configuration::AuthMode::None {
+            tracing::warn!("credentials travel in plain text: set tls.cert_file and tls.key_file");
+        }
+        let authenticator =
+            Arc::new(Authenticator::new(settings).context("cannot set up authentication")?);
+        Ok(Self { authenticator, tls })
+    }
 }
 
 impl Application {
     /// Connects to the database (migrating it if configured) and binds the
     /// listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let trust = Trust::build(&settings)?;
         let database = Database::connect(&settings.database)
             .await
             .context("could not connect to the database (check database.url)")?;
@@ -70,6 +98,7 @@ impl Application {
             local_addr,
             database,
             settings,
+            trust,
         })
     }
 
@@ -131,6 +160,9 @@ impl Application {
         let policies = PolicyServiceServer::new(PolicyApi::new(engine))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
+        let audit = AuditServiceServer::new(AuditApi::new(self.database.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
 
         let (reflection_v1, reflection_v1alpha) = if server_settings.reflection {
             let descriptors = || {
@@ -173,7 +205,10 @@ impl Application {
         // No `Server::timeout`: the guard enforces the time limit and answers
         // DEADLINE_EXCEEDED (tonic's own would answer CANCELLED).
         let router = Server::builder()
+            // Outermost first: the guard sheds before any other work and
+            // catches panics of every layer inside it.
             .layer(guard)
+            .layer(AuthLayer::new(self.trust.authenticator.clone()))
             .trace_fn(|request| tracing::info_span!("grpc", rpc = %request.uri().path()))
             .add_service(health_service)
             .add_optional_service(reflection_v1)
@@ -181,11 +216,28 @@ impl Application {
             .add_service(ingest)
             .add_service(directory)
             .add_service(scorecards)
-            .add_service(policies);
+            .add_service(policies)
+            .add_service(audit);
 
-        tracing::info!(address = %self.local_addr, "serving gRPC");
-        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let serve = router.serve_with_incoming_shutdown(incoming, stop_accepting);
+        let mut reloader = None;
+        type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>>;
+        let serve: Serving = match &self.trust.tls {
+            Some(tls) => {
+                tracing::info!(address = %self.local_addr, mode = ?self.settings.auth.mode, "serving gRPC over TLS");
+                reloader = Some(tls.spawn_reloader(Duration::from_secs(
+                    self.settings.tls.reload_interval_seconds,
+                )));
+                Box::pin(
+                    router
+                        .serve_with_incoming_shutdown(tls.incoming(self.listener), stop_accepting),
+                )
+            }
+            None => {
+                tracing::info!(address = %self.local_addr, mode = ?self.settings.auth.mode, "serving gRPC");
+                let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+                Box::pin(router.serve_with_incoming_shutdown(incoming, stop_accepting))
+            }
+        };
         let mut draining_started = draining;
         let outcome = tokio::select! {
             result = serve => result.context("the gRPC server failed"),
@@ -198,6 +250,9 @@ impl Application {
             }
         };
         health_task.abort();
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
         self.database.close().await;
         tracing::info!("stopped");
         outcome

@@ -19,6 +19,8 @@ mod m20261125_000005_create_agent_time;
 mod m20261125_000006_create_policy_versions;
 mod m20261126_000007_create_rollups;
 mod m20261126_000008_policy_effective_dates;
+mod m20261126_000020_create_audit_events;
+mod m20261126_000021_add_policy_created_by;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_policy_versions::Migration),
             Box::new(m20261126_000007_create_rollups::Migration),
             Box::new(m20261126_000008_policy_effective_dates::Migration),
+            Box::new(m20261126_000020_create_audit_events::Migration),
+            Box::new(m20261126_000021_add_policy_created_by::Migration),
         ]
     }
 }

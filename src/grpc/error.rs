@@ -6,6 +6,8 @@
 //! | code               | reasons                                  | details      |
 //! |--------------------|------------------------------------------|--------------|
 //! | INVALID_ARGUMENT   | INVALID_FIELDS, BATCH_TOO_LARGE          | BadRequest   |
+//! | UNAUTHENTICATED    | CREDENTIALS_MISSING, TOKEN_EXPIRED, ...  |              |
+//! | PERMISSION_DENIED  | SCOPE_MISSING (metadata `scope`)         |              |
 //! | NOT_FOUND          | TEAM_NOT_FOUND, AGENT_NOT_FOUND, ...     | ResourceInfo |
 //! | RESOURCE_EXHAUSTED | TOO_MANY_REQUESTS, TOO_MANY_HEAVY_REQUESTS, DATABASE_BUSY | RetryInfo |
 //! | RESOURCE_EXHAUSTED | MESSAGE_TOO_LARGE                        |              |
@@ -50,6 +52,10 @@ pub enum ApiError {
         reason: &'static str,
         violations: Vec<FieldViolation>,
     },
+    /// No or bad credentials; `reason` says which (never the credential).
+    Unauthenticated { reason: &'static str },
+    /// The caller lacks `scope` (checked before existence).
+    PermissionDenied { scope: String },
     /// A named resource does not exist.
     NotFound {
         reason: &'static str,
@@ -158,6 +164,24 @@ impl From<ApiError> for Status {
                 Status::with_error_details(
                     Code::InvalidArgument,
                     bounded(message, MAX_MESSAGE_BYTES),
+                    details,
+                )
+            }
+            ApiError::Unauthenticated { reason } => Status::with_error_details(
+                Code::Unauthenticated,
+                format!("the call needs valid credentials ({reason})"),
+                error_info(reason),
+            ),
+            ApiError::PermissionDenied { scope } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    "SCOPE_MISSING",
+                    ERROR_DOMAIN,
+                    HashMap::from([("scope".to_owned(), scope.clone())]),
+                );
+                Status::with_error_details(
+                    Code::PermissionDenied,
+                    format!("the caller's credentials lack the scope {scope:?}"),
                     details,
                 )
             }

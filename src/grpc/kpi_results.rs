@@ -131,6 +131,7 @@ pub fn policy_version_to_pb(version: &PolicyVersion) -> pb::PolicyVersion {
             .collect(),
         bonus_threshold: version.rules.bonus_threshold,
         create_time: Some(timestamp(version.created_at)),
+        created_by: version.created_by.clone(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! to `tonic::Status` in exactly one place (`error.rs`). Generated protobuf
 //! types never leave this module.
 
+mod access;
+pub mod audit;
 pub mod directory;
 pub mod error;
 mod fields;

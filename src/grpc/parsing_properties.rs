@@ -404,6 +404,7 @@ proptest! {
         });
         rejected_only_by_field_violations(parse_new_policy_version(
             pb::CreatePolicyVersionRequest { policy },
+            "property-test",
         ))?;
     }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::{
+    access::authorize_read,
     error::ApiError,
     fields::{optional_request_id, FieldParser, MAX_ID_LEN},
     kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
@@ -13,6 +14,8 @@ use super::{
     period::date_in_calendar,
 };
 use crate::{
+    audit::AuditActor,
+    auth::{Caller, ReadSubject},
     domain::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
@@ -20,6 +23,19 @@ use crate::{
     scorecard::ScorecardEngine,
     storage::policy::NewPolicyVersion,
 };
+
+const CREATE_POLICY_VERSION: &str = "/kpi.v1.PolicyService/CreatePolicyVersion";
+const GET_POLICY_VERSION: &str = "/kpi.v1.PolicyService/GetPolicyVersion";
+const LIST_POLICY_VERSIONS: &str = "/kpi.v1.PolicyService/ListPolicyVersions";
+const GET_EFFECTIVE_POLICY: &str = "/kpi.v1.PolicyService/GetEffectivePolicy";
+
+/// A policy scope as a read subject: a team's, or the organisation's.
+fn policy_subject(team_id: Option<&str>) -> ReadSubject<'_> {
+    match team_id {
+        Some(team_id) => ReadSubject::Team(team_id),
+        None => ReadSubject::OrganisationPolicy,
+    }
+}
 
 /// The policy service.
 #[derive(Clone)]
@@ -45,10 +61,11 @@ fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<Na
     }
 }
 
-/// Parses and validates a new policy version: every problem is a field
-/// violation below `policy`.
+/// Parses and validates a new policy version, to be stored as created by
+/// `created_by`: every problem is a field violation below `policy`.
 pub(crate) fn parse_new_policy_version(
     request: pb::CreatePolicyVersionRequest,
+    created_by: &str,
 ) -> Result<NewPolicyVersion, ApiError> {
     let policy = request
         .policy
@@ -92,6 +109,7 @@ pub(crate) fn parse_new_policy_version(
             team_id,
             effective_from,
             rules,
+            created_by: created_by.to_owned(),
         })
         .map_err(ApiError::invalid_fields)
 }
@@ -109,14 +127,18 @@ impl PolicyApi {
 
     async fn create_policy_version(
         &self,
+        caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
-        let new_version = parse_new_policy_version(request)?;
+        let new_version = parse_new_policy_version(request, &caller.principal.name)?;
         self.ensure_team(new_version.team_id.as_deref()).await?;
         let stored = self
             .engine
             .database()
-            .create_policy_version(&new_version)
+            .create_policy_version(
+                &new_version,
+                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+            )
             .await?;
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
@@ -125,6 +147,7 @@ impl PolicyApi {
 
     async fn get_policy_version(
         &self,
+        caller: &Caller,
         request: pb::GetPolicyVersionRequest,
     ) -> Result<pb::GetPolicyVersionResponse, ApiError> {
         if request.policy_version_id <= 0 {
@@ -143,6 +166,12 @@ impl PolicyApi {
                 resource_type: "policy version",
                 name: request.policy_version_id.to_string(),
             })?;
+        // The version's team is known only once it is read.
+        authorize_read(
+            caller,
+            GET_POLICY_VERSION,
+            policy_subject(version.team_id.as_deref()),
+        )?;
         Ok(pb::GetPolicyVersionResponse {
             policy: Some(policy_version_to_pb(&version)),
         })
@@ -150,10 +179,16 @@ impl PolicyApi {
 
     async fn list_policy_versions(
         &self,
+        caller: &Caller,
         request: pb::ListPolicyVersionsRequest,
     ) -> Result<pb::ListPolicyVersionsResponse, ApiError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_read(
+            caller,
+            LIST_POLICY_VERSIONS,
+            policy_subject(team_id.as_deref()),
+        )?;
         let fingerprint = request_fingerprint(&["policies", team_id.as_deref().unwrap_or("")]);
         let before = match decode_token(&request.page_token, &fingerprint)? {
             None => None,
@@ -181,6 +216,7 @@ impl PolicyApi {
 
     async fn get_effective_policy(
         &self,
+        caller: &Caller,
         request: pb::GetEffectivePolicyRequest,
     ) -> Result<pb::GetEffectivePolicyResponse, ApiError> {
         let mut violations = Violations::new();
@@ -196,6 +232,11 @@ impl PolicyApi {
         violations
             .into_result(())
             .map_err(ApiError::invalid_fields)?;
+        authorize_read(
+            caller,
+            GET_EFFECTIVE_POLICY,
+            policy_subject(team_id.as_deref()),
+        )?;
         self.ensure_team(team_id.as_deref()).await?;
         let version = self
             .engine
@@ -231,7 +272,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::CreatePolicyVersionResponse>, Status> {
         log_outcome(
             "CreatePolicyVersion",
-            PolicyApi::create_policy_version(self, request.into_inner()).await,
+            PolicyApi::create_policy_version(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -242,7 +284,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::GetPolicyVersionResponse>, Status> {
         log_outcome(
             "GetPolicyVersion",
-            PolicyApi::get_policy_version(self, request.into_inner()).await,
+            PolicyApi::get_policy_version(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -253,7 +295,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
         log_outcome(
             "ListPolicyVersions",
-            PolicyApi::list_policy_versions(self, request.into_inner()).await,
+            PolicyApi::list_policy_versions(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -264,7 +307,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::GetEffectivePolicyResponse>, Status> {
         log_outcome(
             "GetEffectivePolicy",
-            PolicyApi::get_effective_policy(self, request.into_inner()).await,
+            PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }

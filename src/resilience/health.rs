@@ -25,6 +25,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "kpi.v1.DirectoryService",
     "kpi.v1.ScorecardService",
     "kpi.v1.PolicyService",
+    "kpi.v1.AuditService",
 ];
 
 /// Sets the overall status and every service's.

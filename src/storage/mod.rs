@@ -2,6 +2,7 @@
 //! Functions take `&impl ConnectionTrait` where they can, so the same code
 //! runs on the pool or inside a transaction.
 
+pub mod audit;
 pub mod directory;
 pub mod drill_down;
 pub mod entities;

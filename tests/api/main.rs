@@ -7,6 +7,7 @@
 mod fixtures;
 mod helpers;
 mod kpi_fixtures;
+mod trust_support;
 
 mod bad_queries;
 mod breaches;
@@ -27,3 +28,7 @@ mod rollups;
 mod scorecard_attribution;
 mod scorecards;
 mod trends;
+
+mod audit_trail;
+mod auth_matrix;
+mod trust_transport;

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use tonic::{Request, Response, Status};
 
 use super::{
+    access::{authorize_agent_read, authorize_list, authorize_read},
     error::ApiError,
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
@@ -21,6 +22,7 @@ use super::{
     period::resolve_period,
 };
 use crate::{
+    auth::{Caller, ReadSubject},
     domain::{
         directory::Agent,
         kpi::KpiId,
@@ -29,6 +31,13 @@ use crate::{
     },
     scorecard::{collect_breaches, BreachFilter, Scorecard, ScorecardEngine},
 };
+
+const GET_AGENT_SCORECARD: &str = "/kpi.v1.ScorecardService/GetAgentScorecard";
+const GET_TEAM_SCORECARD: &str = "/kpi.v1.ScorecardService/GetTeamScorecard";
+const LIST_AGENT_SCORECARDS: &str = "/kpi.v1.ScorecardService/ListAgentScorecards";
+const LIST_THRESHOLD_BREACHES: &str = "/kpi.v1.ScorecardService/ListThresholdBreaches";
+const GET_KPI_TREND: &str = "/kpi.v1.ScorecardService/GetKpiTrend";
+const LIST_AGENT_INTERACTIONS: &str = "/kpi.v1.ScorecardService/ListAgentInteractions";
 
 const DEFAULT_SCORECARD_PAGE: u64 = 50;
 const MAX_SCORECARD_PAGE: u64 = 500;
@@ -123,11 +132,24 @@ impl ScorecardApi {
         Ok((agents, team_id.is_none()))
     }
 
+    /// May the caller read `agent_id`'s numbers?
+    async fn authorize_agent(
+        &self,
+        caller: &Caller,
+        method: &str,
+        agent_id: &str,
+    ) -> Result<(), ApiError> {
+        authorize_agent_read(self.engine.database(), caller, method, agent_id).await
+    }
+
     async fn get_agent_scorecard(
         &self,
+        caller: &Caller,
         request: pb::GetAgentScorecardRequest,
     ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
+        self.authorize_agent(caller, GET_AGENT_SCORECARD, &agent_id)
+            .await?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let agent = self.agent(&agent_id).await?;
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
@@ -140,9 +162,11 @@ impl ScorecardApi {
 
     async fn get_team_scorecard(
         &self,
+        caller: &Caller,
         request: pb::GetTeamScorecardRequest,
     ) -> Result<pb::GetTeamScorecardResponse, ApiError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
+        authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         self.ensure_team(&team_id).await?;
         let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
@@ -155,6 +179,7 @@ impl ScorecardApi {
 
     async fn list_agent_scorecards(
         &self,
+        caller: &Caller,
         request: pb::ListAgentScorecardsRequest,
     ) -> Result<pb::ListAgentScorecardsResponse, ApiError> {
         let size = page_size_within(
@@ -163,6 +188,7 @@ impl ScorecardApi {
             MAX_SCORECARD_PAGE,
         )?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_list(caller, LIST_AGENT_SCORECARDS, team_id.as_deref())?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
             ApiError::invalid_field("order", "order must be a ScorecardOrder value")
@@ -216,10 +242,12 @@ impl ScorecardApi {
 
     async fn list_threshold_breaches(
         &self,
+        caller: &Caller,
         request: pb::ListThresholdBreachesRequest,
     ) -> Result<pb::ListThresholdBreachesResponse, ApiError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_list(caller, LIST_THRESHOLD_BREACHES, team_id.as_deref())?;
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let mut fingerprint_parts = vec![
@@ -279,7 +307,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetAgentScorecardResponse>, Status> {
         log_outcome(
             "GetAgentScorecard",
-            ScorecardApi::get_agent_scorecard(self, request.into_inner()).await,
+            ScorecardApi::get_agent_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -290,7 +319,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetTeamScorecardResponse>, Status> {
         log_outcome(
             "GetTeamScorecard",
-            ScorecardApi::get_team_scorecard(self, request.into_inner()).await,
+            ScorecardApi::get_team_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -301,7 +331,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentScorecardsResponse>, Status> {
         log_outcome(
             "ListAgentScorecards",
-            ScorecardApi::list_agent_scorecards(self, request.into_inner()).await,
+            ScorecardApi::list_agent_scorecards(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -312,7 +343,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListThresholdBreachesResponse>, Status> {
         log_outcome(
             "ListThresholdBreaches",
-            ScorecardApi::list_threshold_breaches(self, request.into_inner()).await,
+            ScorecardApi::list_threshold_breaches(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }
@@ -323,7 +359,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetKpiTrendResponse>, Status> {
         log_outcome(
             "GetKpiTrend",
-            ScorecardApi::get_kpi_trend(self, request.into_inner()).await,
+            ScorecardApi::get_kpi_trend(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -334,7 +370,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentInteractionsResponse>, Status> {
         log_outcome(
             "ListAgentInteractions",
-            ScorecardApi::list_agent_interactions(self, request.into_inner()).await,
+            ScorecardApi::list_agent_interactions(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }
