@@ -354,7 +354,7 @@ async fn main() {
     wait_until_serving(&channel).await;
     seed(&channel).await;
     let _warm_up = unloaded(&channel, 50).await;
-    let quiet = unloaded(&channel, 300).await;
+    let quiet = unloaded(&channel, 1_000).await;
     let resting_kib = server.memory_kib("VmRSS:").unwrap_or(0);
 
     let clients = 4 * limit;
