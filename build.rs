@@ -12,6 +12,7 @@ const PROTO_FILES: &[&str] = &[
     "proto/kpi/v1/scorecard_service.proto",
     "proto/kpi/v1/policy_service.proto",
     "proto/kpi/v1/audit_service.proto",
+    "proto/kpi/v1/period_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

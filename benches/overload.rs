@@ -161,6 +161,7 @@ fn scorecard_request(n: usize) -> pb::GetAgentScorecardRequest {
         period: Some(pb::PeriodSelector {
             period: Some(pb::period_selector::Period::Month("2026-11".into())),
         }),
+        ..Default::default()
     }
 }
 

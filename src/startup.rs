@@ -19,9 +19,11 @@ use crate::{
         pb::{
             self, audit_service_server::AuditServiceServer,
             directory_service_server::DirectoryServiceServer,
-            ingest_service_server::IngestServiceServer, policy_service_server::PolicyServiceServer,
+            ingest_service_server::IngestServiceServer, period_service_server::PeriodServiceServer,
+            policy_service_server::PolicyServiceServer,
             scorecard_service_server::ScorecardServiceServer,
         },
+        periods::PeriodApi,
         policy::PolicyApi,
         scorecard::ScorecardApi,
     },
@@ -157,6 +159,9 @@ impl Application {
         let scorecards = ScorecardServiceServer::new(ScorecardApi::new(engine.clone()))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
+        let periods = PeriodServiceServer::new(PeriodApi::new(engine.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
         let policies = PolicyServiceServer::new(PolicyApi::new(engine))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
@@ -217,6 +222,7 @@ impl Application {
             .add_service(directory)
             .add_service(scorecards)
             .add_service(policies)
+            .add_service(periods)
             .add_service(audit);
 
         let mut reloader = None;

@@ -21,6 +21,7 @@ mod m20261126_000007_create_rollups;
 mod m20261126_000008_policy_effective_dates;
 mod m20261126_000020_create_audit_events;
 mod m20261126_000021_add_policy_created_by;
+mod m20261126_000030_create_closed_periods;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_policy_effective_dates::Migration),
             Box::new(m20261126_000020_create_audit_events::Migration),
             Box::new(m20261126_000021_add_policy_created_by::Migration),
+            Box::new(m20261126_000030_create_closed_periods::Migration),
         ]
     }
 }

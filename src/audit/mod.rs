@@ -15,14 +15,20 @@ pub enum AuditKind {
     TeamUpserted,
     AgentUpserted,
     RecordsIngested,
+    PeriodClosed,
+    PeriodRestated,
+    ChangeRefused,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 4] = [
+    pub const ALL: [AuditKind; 7] = [
         AuditKind::PolicyVersionCreated,
         AuditKind::TeamUpserted,
         AuditKind::AgentUpserted,
         AuditKind::RecordsIngested,
+        AuditKind::PeriodClosed,
+        AuditKind::PeriodRestated,
+        AuditKind::ChangeRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +37,9 @@ impl AuditKind {
             AuditKind::TeamUpserted => "TEAM_UPSERTED",
             AuditKind::AgentUpserted => "AGENT_UPSERTED",
             AuditKind::RecordsIngested => "RECORDS_INGESTED",
+            AuditKind::PeriodClosed => "PERIOD_CLOSED",
+            AuditKind::PeriodRestated => "PERIOD_RESTATED",
+            AuditKind::ChangeRefused => "CHANGE_REFUSED",
         }
     }
 
@@ -88,6 +97,28 @@ pub enum AuditChange {
         voided_keys: Vec<AuditedKey>,
         registered_agent_ids: Vec<String>,
     },
+    /// A month was closed.
+    PeriodClosed {
+        month: String,
+        version: i32,
+        agent_scorecards: u32,
+        team_scorecards: u32,
+    },
+    /// A closed month was restated.
+    PeriodRestated {
+        month: String,
+        version: i32,
+        reason: String,
+    },
+    /// A change effective inside a closed month was refused.
+    ChangeRefused {
+        /// `policy_version` or `team_move`.
+        what: String,
+        /// The team or agent concerned (empty: the organisation).
+        subject: String,
+        effective_from: String,
+        closed_month: String,
+    },
 }
 
 impl AuditChange {
@@ -97,6 +128,9 @@ impl AuditChange {
             AuditChange::TeamUpserted { .. } => AuditKind::TeamUpserted,
             AuditChange::AgentUpserted { .. } => AuditKind::AgentUpserted,
             AuditChange::RecordsIngested { .. } => AuditKind::RecordsIngested,
+            AuditChange::PeriodClosed { .. } => AuditKind::PeriodClosed,
+            AuditChange::PeriodRestated { .. } => AuditKind::PeriodRestated,
+            AuditChange::ChangeRefused { .. } => AuditKind::ChangeRefused,
         }
     }
 }

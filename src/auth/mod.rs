@@ -33,6 +33,7 @@ pub const ALL_SCOPES: &[&str] = &[
     scopes::DIRECTORY_WRITE,
     scopes::POLICY_WRITE,
     scopes::AUDIT_READ,
+    scopes::PERIOD_WRITE,
 ];
 
 /// Scope names.
@@ -48,6 +49,8 @@ pub mod scopes {
     pub const DIRECTORY_WRITE: &str = "kpi.directory.write";
     pub const POLICY_WRITE: &str = "kpi.policy.write";
     pub const AUDIT_READ: &str = "kpi.audit.read";
+    /// Close and restate months.
+    pub const PERIOD_WRITE: &str = "kpi.period.write";
 }
 
 /// An authenticated caller: a name for logs and the audit trail, and scopes.

@@ -70,6 +70,17 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
         "/kpi.v1.AuditService/ListAuditEvents",
         Scope(scopes::AUDIT_READ),
     ),
+    (
+        "/kpi.v1.PeriodService/ClosePeriod",
+        Scope(scopes::PERIOD_WRITE),
+    ),
+    (
+        "/kpi.v1.PeriodService/RestatePeriod",
+        Scope(scopes::PERIOD_WRITE),
+    ),
+    ("/kpi.v1.PeriodService/GetPeriod", Read),
+    ("/kpi.v1.PeriodService/ListPeriods", Read),
+    ("/kpi.v1.PeriodService/ListAdjustments", Read),
 ];
 
 const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
@@ -214,7 +225,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 25, "{methods:?}");
+        assert_eq!(methods.len(), 30, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),

@@ -36,6 +36,9 @@ fn kind_to_pb(kind: AuditKind) -> pb::AuditEventKind {
         AuditKind::TeamUpserted => pb::AuditEventKind::TeamUpserted,
         AuditKind::AgentUpserted => pb::AuditEventKind::AgentUpserted,
         AuditKind::RecordsIngested => pb::AuditEventKind::RecordsIngested,
+        AuditKind::PeriodClosed => pb::AuditEventKind::PeriodClosed,
+        AuditKind::PeriodRestated => pb::AuditEventKind::PeriodRestated,
+        AuditKind::ChangeRefused => pb::AuditEventKind::ChangeRefused,
     }
 }
 
@@ -113,6 +116,37 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             voided_keys: keys_to_pb(voided_keys),
             registered_agent_ids,
         }),
+        AuditChange::PeriodClosed {
+            month,
+            version,
+            agent_scorecards,
+            team_scorecards,
+        } => Change::PeriodClosed(pb::PeriodClosed {
+            month,
+            version,
+            agent_scorecards: count(agent_scorecards),
+            team_scorecards: count(team_scorecards),
+        }),
+        AuditChange::PeriodRestated {
+            month,
+            version,
+            reason,
+        } => Change::PeriodRestated(pb::PeriodRestated {
+            month,
+            version,
+            reason,
+        }),
+        AuditChange::ChangeRefused {
+            what,
+            subject,
+            effective_from,
+            closed_month,
+        } => Change::ChangeRefused(pb::ChangeRefused {
+            change: what,
+            subject,
+            effective_from,
+            closed_month,
+        }),
     }
 }
 
@@ -169,6 +203,9 @@ fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, Api
         Ok(pb::AuditEventKind::TeamUpserted) => Some(AuditKind::TeamUpserted),
         Ok(pb::AuditEventKind::AgentUpserted) => Some(AuditKind::AgentUpserted),
         Ok(pb::AuditEventKind::RecordsIngested) => Some(AuditKind::RecordsIngested),
+        Ok(pb::AuditEventKind::PeriodClosed) => Some(AuditKind::PeriodClosed),
+        Ok(pb::AuditEventKind::PeriodRestated) => Some(AuditKind::PeriodRestated),
+        Ok(pb::AuditEventKind::ChangeRefused) => Some(AuditKind::ChangeRefused),
         Err(_) => {
             violations.add("kind", "kind must be an AuditEventKind value");
             None

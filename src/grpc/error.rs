@@ -30,6 +30,22 @@ use crate::{
     storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
 };
 
+impl ApiError {
+    /// FAILED_PRECONDITION (PERIOD_CLOSED): a change effective on `day`
+    /// would alter the closed month `month`.
+    pub fn period_closed(what: &str, day: chrono::NaiveDate, month: &str) -> Self {
+        ApiError::FailedPrecondition {
+            reason: "PERIOD_CLOSED",
+            message: format!(
+                "{what} effective {day} would change the closed month {month}; closed months \
+                 never change silently: make it effective after the latest closed month, or \
+                 restate the month"
+            ),
+            month: month.to_owned(),
+        }
+    }
+}
+
 /// The error domain of every ErrorInfo.
 pub const ERROR_DOMAIN: &str = "kpi.v1";
 /// How long a client should wait before retrying an UNAVAILABLE or shed call.
@@ -62,6 +78,13 @@ pub enum ApiError {
         resource_type: &'static str,
         name: String,
     },
+    /// Refused because of a month's state (closed, or not over yet); the
+    /// ErrorInfo metadata names the month.
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        month: String,
+    },
     /// The database cannot be reached; retry later.
     Unavailable,
     /// Shed: the service already runs as many calls as its limit allows.
@@ -75,6 +98,8 @@ pub enum ApiError {
     Timeout { limit: Duration },
     /// A concurrent write won; retry the call.
     Aborted,
+    /// The numbers a paginated listing pages changed since its first page.
+    ListingChanged,
     /// A bug; nothing internal is told to the caller.
     Internal,
 }
@@ -199,6 +224,19 @@ impl From<ApiError> for Status {
                     details,
                 )
             }
+            ApiError::FailedPrecondition {
+                reason,
+                message,
+                month,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    HashMap::from([("month".to_owned(), month)]),
+                );
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
             ApiError::Unavailable => retryable(
                 Code::Unavailable,
                 "the service's database is unavailable; nothing was written, retry later",
@@ -243,6 +281,13 @@ impl From<ApiError> for Status {
                 Code::Aborted,
                 "a concurrent write to the same records conflicted; retry the call",
                 error_info("WRITE_CONFLICT"),
+            ),
+            ApiError::ListingChanged => Status::with_error_details(
+                Code::Aborted,
+                "the numbers changed since the first page of this listing; restart it from the \
+                 first page, or page by agent id or a closed month, which never skip or repeat \
+                 an agent",
+                error_info("DATA_CHANGED"),
             ),
             ApiError::Internal => Status::with_error_details(
                 Code::Internal,

@@ -115,6 +115,7 @@ pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
             .and_then(chrono::DateTime::from_timestamp_micros)
             .map(timestamp),
         compute_time: Some(timestamp(scorecard.computed_at)),
+        snapshot: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod ingest;
 mod kpi_results;
 mod pagination;
 mod period;
+pub mod periods;
 pub mod policy;
 pub mod scorecard;
 

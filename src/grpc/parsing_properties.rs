@@ -403,7 +403,7 @@ proptest! {
             ..Default::default()
         });
         rejected_only_by_field_violations(parse_new_policy_version(
-            pb::CreatePolicyVersionRequest { policy },
+            &pb::CreatePolicyVersionRequest { policy, ..Default::default() },
             "property-test",
         ))?;
     }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
+use super::periods::{idempotency_key, request_id_reused};
 use super::{
     access::authorize_read,
     error::ApiError,
@@ -14,14 +15,17 @@ use super::{
     period::date_in_calendar,
 };
 use crate::{
-    audit::AuditActor,
+    audit::{AuditActor, AuditChange},
     auth::{Caller, ReadSubject},
     domain::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
     },
     scorecard::ScorecardEngine,
-    storage::policy::NewPolicyVersion,
+    storage::{
+        periods::first_closed_month_ending_after, policy::NewPolicyVersion,
+        rollups::contribution::day_number,
+    },
 };
 
 const CREATE_POLICY_VERSION: &str = "/kpi.v1.PolicyService/CreatePolicyVersion";
@@ -64,11 +68,12 @@ fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<Na
 /// Parses and validates a new policy version, to be stored as created by
 /// `created_by`: every problem is a field violation below `policy`.
 pub(crate) fn parse_new_policy_version(
-    request: pb::CreatePolicyVersionRequest,
+    request: &pb::CreatePolicyVersionRequest,
     created_by: &str,
 ) -> Result<NewPolicyVersion, ApiError> {
     let policy = request
         .policy
+        .as_ref()
         .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
     let mut violations = Violations::new();
     let team_id = FieldParser::new("policy", &mut violations).optional_id(
@@ -130,19 +135,67 @@ impl PolicyApi {
         caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
-        let new_version = parse_new_policy_version(request, &caller.principal.name)?;
+        let new_version = parse_new_policy_version(&request, &caller.principal.name)?;
         self.ensure_team(new_version.team_id.as_deref()).await?;
+        self.refuse_if_closed(
+            caller,
+            new_version.team_id.as_deref(),
+            new_version.effective_from,
+        )
+        .await?;
+        let policy = request.policy.unwrap_or_default();
+        let request_key = idempotency_key(&request.request_id, "CreatePolicyVersion", &policy)?;
         let stored = self
             .engine
             .database()
             .create_policy_version(
                 &new_version,
                 &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                request_key.as_ref(),
             )
-            .await?;
+            .await?
+            .ok_or_else(request_id_reused)?;
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
         })
+    }
+
+    /// A version effective before the end of the latest closed month could
+    /// judge that month: refused (FAILED_PRECONDITION naming the month), and
+    /// the attempt audited.
+    async fn refuse_if_closed(
+        &self,
+        caller: &Caller,
+        team_id: Option<&str>,
+        effective_from: NaiveDate,
+    ) -> Result<(), ApiError> {
+        let database = self.engine.database();
+        let Some(open_from) = database.closed_through().await? else {
+            return Ok(());
+        };
+        if effective_from >= open_from {
+            return Ok(());
+        }
+        let day = day_number(effective_from);
+        let month = first_closed_month_ending_after(database.connection(), day)
+            .await?
+            .unwrap_or_default();
+        database
+            .append_audit_event(
+                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                &AuditChange::ChangeRefused {
+                    what: "policy_version".into(),
+                    subject: team_id.unwrap_or_default().to_owned(),
+                    effective_from: effective_from.format("%Y-%m-%d").to_string(),
+                    closed_month: month.clone(),
+                },
+            )
+            .await?;
+        Err(ApiError::period_closed(
+            "a policy version",
+            effective_from,
+            &month,
+        ))
     }
 
     async fn get_policy_version(

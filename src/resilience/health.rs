@@ -26,6 +26,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "kpi.v1.ScorecardService",
     "kpi.v1.PolicyService",
     "kpi.v1.AuditService",
+    "kpi.v1.PeriodService",
 ];
 
 /// Sets the overall status and every service's.

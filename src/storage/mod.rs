@@ -7,7 +7,9 @@ pub mod directory;
 pub mod drill_down;
 pub mod entities;
 pub mod facts;
+pub mod idempotency;
 pub mod ingest;
+pub mod periods;
 pub mod policy;
 mod policy_cache;
 mod records;
@@ -313,6 +315,20 @@ pub trait WriteWork: Sync {
 
     /// Whether a failure is a conflict worth another attempt.
     fn is_retryable(&self, error: &Self::Error) -> bool;
+}
+
+/// On PostgreSQL, a transaction-scoped lock on one key of `namespace` (see
+/// `rollups::maintain::lock_record_keys`); nothing on SQLite.
+pub(crate) async fn records_key_lock(
+    connection: &impl ConnectionTrait,
+    namespace: &str,
+    key: &str,
+) -> Result<(), StorageError> {
+    let key = crate::domain::records::RecordKey {
+        source: String::new(),
+        external_id: key.to_owned(),
+    };
+    rollups::maintain::lock_record_keys(connection, [(namespace, &key)]).await
 }
 
 /// The instant stored as `micros` since the Unix epoch.

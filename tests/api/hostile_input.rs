@@ -42,6 +42,7 @@ async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
             .get_agent_scorecard(pb::GetAgentScorecardRequest {
                 agent_id: "ana".into(),
                 period: Some(period),
+                ..Default::default()
             })
             .await
             .map(drop),
@@ -49,6 +50,7 @@ async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
             .get_team_scorecard(pb::GetTeamScorecardRequest {
                 team_id: "red".into(),
                 period: Some(period),
+                ..Default::default()
             })
             .await
             .map(drop),
@@ -86,6 +88,7 @@ async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
             .policies()
             .create_policy_version(pb::CreatePolicyVersionRequest {
                 policy: Some(policy),
+                ..Default::default()
             })
             .await
             .map(drop),

@@ -283,6 +283,7 @@ pub async fn create_policy(
 ) -> pb::PolicyVersion {
     app.policies()
         .create_policy_version(pb::CreatePolicyVersionRequest {
+            request_id: String::new(),
             policy: Some(pb::PolicyVersion {
                 team_id: team_id.into(),
                 effective_from: effective_from.into(),
@@ -335,6 +336,7 @@ pub async fn agent_scorecard(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: agent_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetAgentScorecard({agent_id}) failed: {status:?}"))
@@ -353,6 +355,7 @@ pub async fn team_scorecard(
         .get_team_scorecard(pb::GetTeamScorecardRequest {
             team_id: team_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetTeamScorecard({team_id}) failed: {status:?}"))

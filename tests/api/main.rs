@@ -19,6 +19,8 @@ mod ingest_concurrency;
 mod ingest_validation;
 mod operations;
 mod overload;
+mod payroll_pages;
+mod periods;
 mod policies;
 mod policy_dates;
 mod policy_reads;

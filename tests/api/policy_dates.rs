@@ -26,6 +26,7 @@ fn policy(effective_from: &str) -> pb::CreatePolicyVersionRequest {
             bonus_threshold: 80.0,
             ..Default::default()
         }),
+        ..Default::default()
     }
 }
 

@@ -106,10 +106,18 @@ fn read() -> impl Strategy<Value = Read> {
     use pb::get_kpi_trend_request::Subject;
     prop_oneof![
         (id(), period()).prop_map(|(agent_id, period)| Read::AgentScorecard(
-            pb::GetAgentScorecardRequest { agent_id, period }
+            pb::GetAgentScorecardRequest {
+                agent_id,
+                period,
+                ..Default::default()
+            }
         )),
         (id(), period()).prop_map(|(team_id, period)| Read::TeamScorecard(
-            pb::GetTeamScorecardRequest { team_id, period }
+            pb::GetTeamScorecardRequest {
+                team_id,
+                period,
+                ..Default::default()
+            }
         )),
         (id(), period(), any::<i32>(), page()).prop_map(
             |(team_id, period, order, (page_size, page_token))| Read::AgentScorecards(
@@ -119,6 +127,7 @@ fn read() -> impl Strategy<Value = Read> {
                     order,
                     page_size,
                     page_token,
+                    ..Default::default()
                 }
             )
         ),
@@ -131,6 +140,7 @@ fn read() -> impl Strategy<Value = Read> {
                     include_at_risk,
                     page_size,
                     page_token,
+                    ..Default::default()
                 }
             )
         ),

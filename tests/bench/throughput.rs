@@ -120,6 +120,7 @@ async fn run(backend: Backend) {
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "agent-7".into(),
             period: month(),
+            ..Default::default()
         })
         .await
         .unwrap();

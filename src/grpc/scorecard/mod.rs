@@ -1,12 +1,16 @@
 //! `kpi.v1.ScorecardService`: scorecards and breaches here; trends and
 //! drill-downs in their own files.
 
+mod cursor;
 mod drill_down;
+mod snapshot;
 mod trend;
 
 use std::cmp::Ordering;
 
 use tonic::{Request, Response, Status};
+
+use cursor::{offset_page, LiveCursor};
 
 use super::{
     access::{authorize_agent_read, authorize_list, authorize_read},
@@ -14,10 +18,7 @@ use super::{
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
     log_outcome,
-    pagination::{
-        decode_offset, decode_token, page_of, page_size, page_size_within, request_fingerprint,
-        trim_page,
-    },
+    pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},
     pb,
     period::resolve_period,
 };
@@ -84,7 +85,7 @@ fn period_key(period: &Period) -> String {
     )
 }
 
-fn agent_scorecard_to_pb(
+pub(crate) fn agent_scorecard_to_pb(
     agent: &Agent,
     scorecard: &Scorecard,
     engine: &ScorecardEngine,
@@ -152,6 +153,18 @@ impl ScorecardApi {
             .await?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let agent = self.agent(&agent_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_agent(snapshot, &agent_id).await? {
+                return Ok(stored);
+            }
+        }
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
         Ok(pb::GetAgentScorecardResponse {
             agent_id: agent.agent_id,
@@ -169,6 +182,18 @@ impl ScorecardApi {
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         self.ensure_team(&team_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_team(snapshot, &team_id).await? {
+                return Ok(stored);
+            }
+        }
         let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
         Ok(pb::GetTeamScorecardResponse {
             team_id,
@@ -193,26 +218,66 @@ impl ScorecardApi {
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
             ApiError::invalid_field("order", "order must be a ScorecardOrder value")
         })?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let fingerprint = request_fingerprint(&[
             "agent_scorecards",
             team_id.as_deref().unwrap_or(""),
             &period_key(&period),
             order.as_str_name(),
+            &snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ]);
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
-        let (page, next_page_token) = if order == pb::ScorecardOrder::CompositeScoreDesc {
+        if let Some(snapshot) = &snapshot {
+            // A closed month pages its snapshot, which never changes between
+            // pages.
+            let by_composite_score = order == pb::ScorecardOrder::CompositeScoreDesc;
+            let stored = self
+                .snapshot_agents(snapshot, team_id.as_deref(), by_composite_score)
+                .await?;
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let (scorecards, next_page_token) = page_of(stored, offset, size, &fingerprint);
+            return Ok(pb::ListAgentScorecardsResponse {
+                scorecards,
+                next_page_token,
+            });
+        }
+        let by_score = order == pb::ScorecardOrder::CompositeScoreDesc;
+        let watermark = if by_score {
+            self.engine.data_watermark(&period).await?
+        } else {
+            None
+        };
+        let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
+        let started = cursor
+            .clone()
+            .unwrap_or_else(|| LiveCursor::start(watermark));
+        // The listing's agents are those of its first page's time.
+        let agents: Vec<Agent> = agents
+            .into_iter()
+            .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
+            .collect();
+        let (page, next_page_token) = if by_score {
             // The order depends on every agent's score: compute them all
             // (one grouped query over the rollups), then page by offset.
-            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let offset = match &cursor {
+                Some(cursor) => cursor.offset_at(watermark)?,
+                None => 0,
+            };
             let mut scorecards = self
                 .engine
                 .agent_scorecards(&agents, whole_directory, &period)
                 .await?;
             scorecards.sort_by(by_composite);
-            page_of(scorecards, offset, size, &fingerprint)
+            offset_page(scorecards, offset, size, &started, &fingerprint)
         } else {
             // By agent id: a keyset page, and only its agents are computed.
-            let after = decode_token(&request.page_token, &fingerprint)?;
+            let after = cursor.map(|cursor| cursor.position);
             let mut page_agents: Vec<Agent> = agents
                 .into_iter()
                 .filter(|agent| {
@@ -222,9 +287,15 @@ impl ScorecardApi {
                 })
                 .take(size as usize + 1)
                 .collect();
-            let next = trim_page(&mut page_agents, size, &fingerprint, |agent| {
-                agent.agent_id.clone()
-            });
+            let next = if page_agents.len() as u64 > size {
+                page_agents.truncate(size as usize);
+                page_agents
+                    .last()
+                    .map(|last| started.encode(&fingerprint, &last.agent_id))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
             let scorecards = self
                 .engine
                 .agent_scorecards(&page_agents, false, &period)
@@ -250,18 +321,55 @@ impl ScorecardApi {
         authorize_list(caller, LIST_THRESHOLD_BREACHES, team_id.as_deref())?;
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let mut fingerprint_parts = vec![
             "breaches".to_owned(),
             team_id.clone().unwrap_or_default(),
             period_key(&period),
             request.include_at_risk.to_string(),
+            snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ];
         fingerprint_parts.extend(request.kpi_ids.iter().cloned());
         let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
         let fingerprint = request_fingerprint(&parts);
-        let offset = decode_offset(&request.page_token, &fingerprint)?;
+        if let Some(snapshot) = &snapshot {
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            if let Some(team_id) = &team_id {
+                self.ensure_team(team_id).await?;
+            }
+            let breaches: Vec<pb::ThresholdBreach> = self
+                .snapshot_agents(snapshot, team_id.as_deref(), false)
+                .await?
+                .iter()
+                .flat_map(|answer| {
+                    snapshot::snapshot_breaches(answer, &request.kpi_ids, request.include_at_risk)
+                })
+                .collect();
+            let (breaches, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+            return Ok(pb::ListThresholdBreachesResponse {
+                breaches,
+                next_page_token,
+            });
+        }
 
+        let watermark = self.engine.data_watermark(&period).await?;
+        let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
+        let offset = match &cursor {
+            Some(cursor) => cursor.offset_at(watermark)?,
+            None => 0,
+        };
+        let started = cursor.unwrap_or_else(|| LiveCursor::start(watermark));
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        let agents: Vec<Agent> = agents
+            .into_iter()
+            .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
+            .collect();
         let scorecards = self
             .engine
             .agent_scorecards(&agents, whole_directory, &period)
@@ -280,7 +388,7 @@ impl ScorecardApi {
                 agent_id: breach.agent.agent_id,
             })
             .collect();
-        let (page, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+        let (page, next_page_token) = offset_page(breaches, offset, size, &started, &fingerprint);
         Ok(pb::ListThresholdBreachesResponse {
             breaches: page,
             next_page_token,
