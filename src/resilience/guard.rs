@@ -21,12 +21,14 @@ use tower::{Layer, Service};
 use crate::{grpc::error::ApiError, storage::Database};
 
 /// Calls whose cost grows with the number of agents of a team or of the
-/// whole organisation. They share a smaller limit, so a month-end payroll
+/// whole organisation (closing or restating a month snapshots every agent). They share a smaller limit, so a month-end payroll
 /// run cannot take every slot from single-agent calls.
 pub const HEAVY_METHODS: &[&str] = &[
     "/kpi.v1.ScorecardService/ListAgentScorecards",
     "/kpi.v1.ScorecardService/ListThresholdBreaches",
     "/kpi.v1.ScorecardService/GetTeamScorecard",
+    "/kpi.v1.PeriodService/ClosePeriod",
+    "/kpi.v1.PeriodService/RestatePeriod",
 ];
 
 /// Calls outside every limit and check: a load balancer must always get an
