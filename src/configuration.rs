@@ -37,9 +37,17 @@ pub struct ServerSettings {
     pub max_decode_message_bytes: usize,
     /// Largest response message the server encodes, in bytes.
     pub max_encode_message_bytes: usize,
-    /// Calls running at once across all connections; more wait.
+    /// Calls running at once across all connections; past it a call is
+    /// refused at once with RESOURCE_EXHAUSTED (shed, never queued). Health
+    /// and reflection do not count. The default equals the default pool
+    /// size, so admitted calls do not queue for a database connection.
     pub max_concurrent_requests: usize,
-    /// Per-call timeout in seconds, below the clients' own deadlines.
+    /// Heavy calls (organisation- or team-wide scorecard lists, breaches,
+    /// team scorecards) running at once; each also counts against
+    /// `max_concurrent_requests`.
+    pub max_concurrent_heavy_requests: usize,
+    /// Per-call timeout in seconds, below the clients' own deadlines; a call
+    /// that reaches it is answered DEADLINE_EXCEEDED.
     pub request_timeout_seconds: u64,
     /// Serve gRPC server reflection (v1 and v1alpha).
     pub reflection: bool,
@@ -206,7 +214,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.listen_addr", "127.0.0.1:50051"),
     ("server.max_decode_message_bytes", "16777216"),
     ("server.max_encode_message_bytes", "16777216"),
-    ("server.max_concurrent_requests", "256"),
+    ("server.max_concurrent_requests", "16"),
+    ("server.max_concurrent_heavy_requests", "4"),
     ("server.request_timeout_seconds", "30"),
     ("server.reflection", "true"),
     ("server.shutdown_grace_seconds", "20"),
@@ -315,6 +324,17 @@ impl Settings {
         }
         if self.server.max_concurrent_requests == 0 {
             return Err(invalid("server.max_concurrent_requests", "must be >= 1"));
+        }
+        if self.server.max_concurrent_heavy_requests == 0
+            || self.server.max_concurrent_heavy_requests > self.server.max_concurrent_requests
+        {
+            return Err(invalid(
+                "server.max_concurrent_heavy_requests",
+                "must be >= 1 and <= server.max_concurrent_requests",
+            ));
+        }
+        if self.server.request_timeout_seconds == 0 {
+            return Err(invalid("server.request_timeout_seconds", "must be >= 1"));
         }
         self.validate_trust()?;
         self.validate_operations()

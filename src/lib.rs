@@ -9,6 +9,7 @@ pub mod auth;
 pub mod configuration;
 pub mod domain;
 pub mod grpc;
+pub mod resilience;
 pub mod scorecard;
 pub mod startup;
 pub mod storage;

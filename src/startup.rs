@@ -10,7 +10,7 @@ use tonic::{
     codec::CompressionEncoding,
     transport::{server::TcpIncoming, Server},
 };
-use tonic_health::{server::HealthReporter, ServingStatus};
+use tonic_health::{pb::health_server::HealthServer, ServingStatus};
 
 use crate::{
     auth::{layer::AuthLayer, Authenticator},
@@ -30,24 +30,18 @@ use crate::{
         policy::PolicyApi,
         scorecard::ScorecardApi,
     },
+    resilience::{
+        guard::{CallGuardLayer, GuardLimits},
+        health::{set_health, watch_database_health, DrainingHealth},
+    },
     scorecard::ScorecardEngine,
-    storage::Database,
+    storage::{probe_timeout, Database},
     telemetry::{
         calls::{KnownMethods, ObserveCallsLayer},
         metrics::Metrics,
     },
     tls::ReloadableTls,
 };
-
-/// The gRPC services whose health is reported, besides the overall "".
-const SERVICE_NAMES: &[&str] = &[
-    "kpi.v1.IngestService",
-    "kpi.v1.DirectoryService",
-    "kpi.v1.ScorecardService",
-    "kpi.v1.PolicyService",
-    "kpi.v1.AuditService",
-    "kpi.v1.PeriodService",
-];
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -101,6 +95,12 @@ impl Application {
                 .migrate()
                 .await
                 .context("could not apply the database migrations")?;
+        } else if !database
+            .check_schema()
+            .await
+            .context("could not read the database's migrations")?
+        {
+            tracing::warn!("migrations are pending: NOT_SERVING until `kpi-service migrate` ran");
         }
         database
             .prepare_rollups(settings.reporting.time_zone())
@@ -135,22 +135,28 @@ impl Application {
         &self.database
     }
 
-    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops
-    /// accepting calls and lets in-flight calls finish (at most the
-    /// configured grace period).
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, ends
+    /// open health Watch streams, stops accepting calls and lets in-flight
+    /// calls finish (at most the configured grace period), then closes the
+    /// database connections.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let server_settings = &self.settings.server;
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let (health_reporter, _) = tonic_health::server::health_reporter();
         set_health(&health_reporter, ServingStatus::NotServing).await;
 
         let (draining_sender, draining) = watch::channel(false);
+        let health_service = HealthServer::new(DrainingHealth::new(
+            health_reporter.clone(),
+            draining.clone(),
+        ));
         let health_task = tokio::spawn(watch_database_health(
             self.database.clone(),
             health_reporter.clone(),
             Duration::from_secs(self.settings.database.health_check_interval_seconds.max(1)),
+            probe_timeout(&self.settings.database),
             draining.clone(),
         ));
 
@@ -218,9 +224,13 @@ impl Application {
 
         let stop_accepting = {
             let health_reporter = health_reporter.clone();
+            let health_checks = health_task.abort_handle();
             async move {
                 shutdown.await;
                 tracing::info!("shutdown requested: reporting NOT_SERVING and draining");
+                // No probe may report SERVING again; then Watch streams send
+                // NOT_SERVING and end, so that only unary calls are awaited.
+                health_checks.abort();
                 let _ = draining_sender.send(true);
                 set_health(&health_reporter, ServingStatus::NotServing).await;
             }
@@ -242,14 +252,24 @@ impl Application {
         });
 
         let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
+        let guard = CallGuardLayer::new(
+            GuardLimits {
+                max_concurrent_requests: server_settings.max_concurrent_requests,
+                max_concurrent_heavy_requests: server_settings.max_concurrent_heavy_requests,
+                request_timeout: server_settings.request_timeout(),
+                max_decode_message_bytes: decode_limit,
+            },
+            self.database.clone(),
+        );
+        // No `Server::timeout`: the guard enforces the time limit and answers
+        // DEADLINE_EXCEEDED (tonic's own would answer CANCELLED).
         let router = with_connection_lifetimes(Server::builder(), server_settings)
-            .timeout(server_settings.request_timeout())
             // First, so that it observes every call, also those refused by
-            // the limits that follow.
+            // the guard that follows.
             .layer(observe_calls)
-            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-                server_settings.max_concurrent_requests,
-            ))
+            // Then the guard: it sheds before any other work and catches
+            // panics of every layer inside it.
+            .layer(guard)
             .layer(AuthLayer::new(self.trust.authenticator.clone()))
             .add_service(health_service)
             .add_optional_service(reflection_v1)
@@ -298,46 +318,9 @@ impl Application {
         if let Some(metrics_task) = metrics_task {
             metrics_task.abort();
         }
+        self.database.close().await;
         tracing::info!("stopped");
         outcome
-    }
-}
-
-async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
-    reporter.set_service_status("", status).await;
-    for service in SERVICE_NAMES {
-        reporter.set_service_status(*service, status).await;
-    }
-}
-
-/// Reports SERVING while the database answers and its schema is current,
-/// NOT_SERVING otherwise, until draining starts.
-async fn watch_database_health(
-    database: Database,
-    reporter: HealthReporter,
-    interval: Duration,
-    draining: watch::Receiver<bool>,
-) {
-    let mut last = None;
-    loop {
-        if *draining.borrow() {
-            return;
-        }
-        let ready = database.is_ready().await;
-        if *draining.borrow() {
-            return;
-        }
-        if last != Some(ready) {
-            let status = if ready {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
-            tracing::info!(ready, "database health changed");
-            set_health(&reporter, status).await;
-            last = Some(ready);
-        }
-        tokio::time::sleep(interval).await;
     }
 }
 

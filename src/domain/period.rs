@@ -1,9 +1,27 @@
 //! Reporting periods: calendar days, ISO weeks and months cut at local
 //! midnight in the reporting time zone (a day may last 23 or 25 hours), or
 //! custom half-open ranges; and their division into trend buckets.
+//!
+//! Every date and instant is range-checked against the supported calendar
+//! ([`EARLIEST_DATE`] to [`LATEST_DATE`], the years ingest accepts) before
+//! any arithmetic, and all date arithmetic is checked: no input can make
+//! these functions panic.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// The first date of the supported calendar: ingest refuses earlier
+/// timestamps, so no earlier period can hold data.
+pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
+
+/// The last date of the supported calendar.
+pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => NaiveDate::MAX,
+};
 
 /// A half-open interval `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +62,41 @@ pub enum PeriodError {
     TooLong { days: i64, max_days: u32 },
     #[error("the period would have {buckets} buckets; at most {max_buckets} are allowed")]
     TooManyBuckets { buckets: usize, max_buckets: usize },
-    #[error("the date lies outside the supported calendar")]
+    #[error("the date lies outside the supported calendar (2000-01-01 to 9999-12-31)")]
     OutOfRange,
+}
+
+/// `date` if it lies in the supported calendar.
+pub fn check_date(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    if (EARLIEST_DATE..=LATEST_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(PeriodError::OutOfRange)
+    }
+}
+
+/// The first instant of the supported calendar, 2000-01-01T00:00:00Z.
+pub fn earliest_instant() -> DateTime<Utc> {
+    EARLIEST_DATE.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The end (exclusive) of the supported calendar, 10000-01-01T00:00:00Z.
+pub fn end_of_calendar() -> DateTime<Utc> {
+    LATEST_DATE
+        .succ_opt()
+        .unwrap_or(NaiveDate::MAX)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+}
+
+/// `instant` if it lies in the supported calendar; `end_of_calendar()`
+/// itself is allowed, as the exclusive end of a range.
+pub fn check_instant(instant: DateTime<Utc>) -> Result<DateTime<Utc>, PeriodError> {
+    if (earliest_instant()..=end_of_calendar()).contains(&instant) {
+        Ok(instant)
+    } else {
+        Err(PeriodError::OutOfRange)
+    }
 }
 
 /// The calendar date of `instant` in `zone`.
@@ -60,7 +111,7 @@ pub fn start_of_day(date: NaiveDate, zone: Tz) -> Result<DateTime<Utc>, PeriodEr
     // midnight only when midnight itself does not exist.
     let midnight = date.and_hms_opt(0, 0, 0).ok_or(PeriodError::OutOfRange)?;
     (0..=24 * 60)
-        .map(|minutes| midnight + Duration::minutes(minutes))
+        .filter_map(|minutes| midnight.checked_add_signed(Duration::minutes(minutes)))
         .find_map(|local| zone.from_local_datetime(&local).earliest())
         .map(|instant| instant.with_timezone(&Utc))
         .ok_or(PeriodError::OutOfRange)
@@ -79,31 +130,44 @@ fn first_of_next_month(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
     NaiveDate::from_ymd_opt(year, month, 1).ok_or(PeriodError::OutOfRange)
 }
 
-fn monday_of(date: NaiveDate) -> NaiveDate {
-    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+fn monday_of(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    date.checked_sub_days(Days::new(u64::from(date.weekday().num_days_from_monday())))
+        .ok_or(PeriodError::OutOfRange)
+}
+
+fn monday_after(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
+    monday_of(date)?
+        .checked_add_days(Days::new(7))
+        .ok_or(PeriodError::OutOfRange)
 }
 
 /// The local dates `[first, after_last)` of a calendar period.
 fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
     Ok(match spec {
-        PeriodSpec::Day(date) => Some((date, next_day(date)?)),
+        PeriodSpec::Day(date) => Some((check_date(date)?, next_day(date)?)),
         PeriodSpec::IsoWeek(date) => {
-            let monday = monday_of(date);
-            Some((monday, monday + Duration::days(7)))
+            check_date(date)?;
+            Some((monday_of(date)?, monday_after(date)?))
         }
         PeriodSpec::Month(date) => {
-            let first = date.with_day(1).ok_or(PeriodError::OutOfRange)?;
+            let first = check_date(date)?
+                .with_day(1)
+                .ok_or(PeriodError::OutOfRange)?;
             Some((first, first_of_next_month(first)?))
         }
         PeriodSpec::Custom { .. } => None,
     })
 }
 
-/// Resolves a period in `zone`, refusing empty ones and ones longer than
-/// `max_days` (24-hour days).
+/// Resolves a period in `zone`, refusing dates and instants outside the
+/// supported calendar, empty periods and ones longer than `max_days`
+/// (24-hour days).
 pub fn resolve(spec: PeriodSpec, zone: Tz, max_days: u32) -> Result<Period, PeriodError> {
     let period = match (spec, calendar_dates(spec)?) {
-        (PeriodSpec::Custom { start, end }, _) => Period { start, end },
+        (PeriodSpec::Custom { start, end }, _) => Period {
+            start: check_instant(start)?,
+            end: check_instant(end)?,
+        },
         (_, Some((first, after_last))) => Period {
             start: start_of_day(first, zone)?,
             end: start_of_day(after_last, zone)?,
@@ -132,6 +196,9 @@ pub fn buckets(
     zone: Tz,
     max_buckets: usize,
 ) -> Result<Vec<Period>, PeriodError> {
+    // No range check here: a resolved calendar period may end a few days
+    // into year 10000 (the ISO week of 9999-12-31), and every step below is
+    // checked arithmetic that refuses to leave chrono's calendar.
     let mut buckets = Vec::new();
     let mut bucket_start = range.start;
     while bucket_start < range.end {
@@ -144,7 +211,7 @@ pub fn buckets(
         let date = local_date(bucket_start, zone);
         let next_date = match granularity {
             Granularity::Day => next_day(date)?,
-            Granularity::Week => monday_of(date) + Duration::days(7),
+            Granularity::Week => monday_after(date)?,
             Granularity::Month => first_of_next_month(date)?,
         };
         let bucket_end = start_of_day(next_date, zone)?.min(range.end);
@@ -279,6 +346,92 @@ mod tests {
             resolve(PeriodSpec::Month(NaiveDate::MAX), chrono_tz::UTC, 31),
             Err(PeriodError::OutOfRange)
         );
+    }
+
+    #[test]
+    fn dates_and_instants_outside_the_supported_calendar_are_refused_before_any_arithmetic() {
+        // Each of these once panicked ("NaiveDate + TimeDelta overflowed").
+        let far = [
+            NaiveDate::from_ymd_opt(-262_143, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(262_142, 12, 31).unwrap(),
+            NaiveDate::MIN,
+            NaiveDate::MAX,
+            date("1999-12-31"),
+            date("+10000-01-01"),
+        ];
+        for day in far {
+            for spec in [
+                PeriodSpec::Day(day),
+                PeriodSpec::IsoWeek(day),
+                PeriodSpec::Month(day),
+            ] {
+                assert_eq!(
+                    resolve(spec, chrono_tz::Pacific::Kiritimati, 366),
+                    Err(PeriodError::OutOfRange),
+                    "{spec:?}"
+                );
+            }
+        }
+        let year_262142 = NaiveDate::from_ymd_opt(262_142, 12, 1)
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let late = Period {
+            start: year_262142,
+            end: year_262142 + Duration::days(30),
+        };
+        // Bucketing is checked arithmetic: at the very end of chrono's
+        // calendar it refuses instead of panicking.
+        let last_day = Period {
+            start: late.start,
+            end: late.end + Duration::hours(12),
+        };
+        for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
+            assert_eq!(
+                buckets(last_day, granularity, chrono_tz::UTC, 400),
+                Err(PeriodError::OutOfRange),
+                "{granularity:?}"
+            );
+        }
+        let custom = PeriodSpec::Custom {
+            start: late.start,
+            end: late.end,
+        };
+        assert_eq!(
+            resolve(custom, chrono_tz::UTC, 366),
+            Err(PeriodError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn the_last_week_of_the_calendar_resolves_and_buckets() {
+        // 9999-12-31 is a Friday: its ISO week ends on 10000-01-03.
+        let week = resolve(PeriodSpec::IsoWeek(LATEST_DATE), chrono_tz::UTC, 366).unwrap();
+        assert_eq!(week.end - week.start, Duration::days(7));
+        assert_eq!(
+            buckets(week, Granularity::Day, chrono_tz::America::Santiago, 10)
+                .unwrap()
+                .len(),
+            8,
+            "7 days, clipped at both ends in another zone"
+        );
+        assert_eq!(
+            buckets(
+                resolve(PeriodSpec::Month(LATEST_DATE), chrono_tz::UTC, 366).unwrap(),
+                Granularity::Week,
+                chrono_tz::UTC,
+                10
+            )
+            .unwrap()
+            .len(),
+            5
+        );
+        assert!(resolve(
+            PeriodSpec::Day(EARLIEST_DATE),
+            chrono_tz::Pacific::Kiritimati,
+            1
+        )
+        .is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     kpi::{KpiId, KpiValue},
-    violations::{indexed, nested, FieldViolation, Violations},
+    violations::{indexed, nested, quoted, FieldViolation, Violations},
 };
 
 /// Tolerance for comparisons at exact boundaries, so floating-point noise
@@ -125,8 +125,14 @@ pub fn validate_policy(
         let field = |name: &str| nested(&rule_path, name);
         let kpi = match input.kpi_id.parse::<KpiId>() {
             Ok(kpi) => Some(kpi),
-            Err(error) => {
-                violations.add(field("kpi_id"), error.to_string());
+            Err(_) => {
+                violations.add(
+                    field("kpi_id"),
+                    format!(
+                        "{} is not a KPI of the catalogue (see ListKpis)",
+                        quoted(&input.kpi_id)
+                    ),
+                );
                 None
             }
         };
@@ -141,13 +147,19 @@ pub fn validate_policy(
         if input.min_sample_size < 0 {
             violations.add(field("min_sample_size"), "min_sample_size must be >= 0");
         }
-        if let Some(band) = input.warning_band {
-            if !(band.is_finite() && band >= 0.0) {
+        let band = input.warning_band.filter(|band| {
+            let valid = band.is_finite() && *band >= 0.0;
+            if !valid {
                 violations.add(field("warning_band"), "warning_band must be a number >= 0");
             }
-        }
+            valid
+        });
         if let (Some(kpi), Some(target)) = (kpi, input.target) {
+            let before = violations.len();
             check_target(&mut violations, &field("target"), kpi, target);
+            if let (Some(band), true) = (band, violations.len() == before) {
+                check_band_leaves_room(&mut violations, &field("warning_band"), kpi, target, band);
+            }
         }
         if input.gate && input.target.is_none() {
             violations.add(field("gate"), "a bonus gate needs a target");
@@ -202,6 +214,35 @@ fn check_target(violations: &mut Violations, path: &str, kpi: KpiId, target: Tar
                 );
             }
         }
+    }
+}
+
+/// A warning band must not swallow the target: some reachable value of the
+/// KPI must still be MET (a value exactly `band` from the target is MET).
+fn check_band_leaves_room(
+    violations: &mut Violations,
+    path: &str,
+    kpi: KpiId,
+    target: Target,
+    band: f64,
+) {
+    let (lowest, highest) = kpi.definition().possible_range;
+    let (room, what) = match target {
+        Target::AtLeast(bound) => (highest - bound, "between the target and the KPI's maximum"),
+        Target::AtMost(bound) => (bound - lowest, "between the KPI's minimum and the target"),
+        // Inside a range a value is MET only at least `band` from both edges.
+        Target::Between { low, high } => {
+            ((high - low) / 2.0, "from the range's middle to its edges")
+        }
+    };
+    if band > room + TOLERANCE {
+        violations.add(
+            path,
+            format!(
+                "warning_band {band} is wider than the room {what} ({room}): \
+                 no value of {kpi} could ever be MET"
+            ),
+        );
     }
 }
 
@@ -375,6 +416,75 @@ mod tests {
             gate: false,
             min_sample_size: 1,
         }
+    }
+
+    fn input(kpi_id: &str, target: Target, warning_band: f64) -> RuleInput {
+        RuleInput {
+            kpi_id: kpi_id.into(),
+            target: Some(target),
+            warning_band: Some(warning_band),
+            weight: 1.0,
+            gate: false,
+            min_sample_size: 1,
+        }
+    }
+
+    #[test]
+    fn a_warning_band_that_leaves_no_value_met_is_refused() {
+        let swallowing = [
+            // 95 + 6 > 100: no CSAT could be MET.
+            input("csat", Target::AtLeast(95.0), 6.0),
+            // 2 - 3 < 0.
+            input("error_rate", Target::AtMost(2.0), 3.0),
+            // A 75-90 range has 7.5 of room from its middle.
+            input(
+                "occupancy",
+                Target::Between {
+                    low: 75.0,
+                    high: 90.0,
+                },
+                8.0,
+            ),
+        ];
+        for (index, rule) in swallowing.iter().enumerate() {
+            let violations = validate_policy("policy", std::slice::from_ref(rule), 80.0)
+                .expect_err("the band swallows the target");
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            assert_eq!(
+                violations[0].field, "policy.rules[0].warning_band",
+                "{index}"
+            );
+        }
+        let just_fitting = [
+            input("csat", Target::AtLeast(95.0), 5.0),
+            input("error_rate", Target::AtMost(2.0), 2.0),
+            input(
+                "occupancy",
+                Target::Between {
+                    low: 75.0,
+                    high: 90.0,
+                },
+                7.5,
+            ),
+            // Durations have no upper bound.
+            input("aht", Target::AtLeast(100.0), 1e6),
+        ];
+        for rule in just_fitting {
+            assert!(
+                validate_policy("policy", std::slice::from_ref(&rule), 80.0).is_ok(),
+                "{rule:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_kpi_id_is_quoted_by_a_short_prefix() {
+        let rule = RuleInput {
+            kpi_id: "x".repeat(5_000),
+            ..input("csat", Target::AtLeast(85.0), 0.0)
+        };
+        let violations = validate_policy("policy", &[rule], 80.0).unwrap_err();
+        assert!(violations[0].description.len() < 200, "{violations:?}");
     }
 
     #[test]

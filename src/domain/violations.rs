@@ -72,3 +72,32 @@ pub fn indexed(field: &str, index: usize) -> String {
 pub fn nested(parent: &str, child: &str) -> String {
     format!("{parent}.{child}")
 }
+
+/// How many characters of a caller's value an error message may quote.
+pub const QUOTED_CHARS: usize = 32;
+
+/// `value` quoted for an error message: whole when short, otherwise its first
+/// [`QUOTED_CHARS`] characters and its length, so that a hostile value can
+/// never blow up the size of a reply (or of its trailers).
+pub fn quoted(value: &str) -> String {
+    let length = value.chars().count();
+    if length <= QUOTED_CHARS {
+        return format!("{value:?}");
+    }
+    let prefix: String = value.chars().take(QUOTED_CHARS).collect();
+    format!("{prefix:?}... ({length} characters)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_value_is_quoted_by_its_prefix_and_length() {
+        assert_eq!(quoted("2026-11"), "\"2026-11\"");
+        let long = "9".repeat(10_000);
+        let shown = quoted(&long);
+        assert!(shown.len() < 80, "{shown}");
+        assert!(shown.ends_with("... (10000 characters)"), "{shown}");
+    }
+}

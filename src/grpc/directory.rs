@@ -126,7 +126,7 @@ fn parse_team_effective_from(
     Some(date)
 }
 
-fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
+pub(crate) fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
     let mut violations = Violations::new();
     let Some(team) = request.team else {
         return Err(ApiError::invalid_field("team", "team is required"));
@@ -141,7 +141,10 @@ fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
         .map_err(ApiError::invalid_fields)
 }
 
-fn parse_agent(request: pb::UpsertAgentRequest, today: NaiveDate) -> Result<AgentUpsert, ApiError> {
+pub(crate) fn parse_agent(
+    request: pb::UpsertAgentRequest,
+    today: NaiveDate,
+) -> Result<AgentUpsert, ApiError> {
     let mut violations = Violations::new();
     let Some(agent) = request.agent else {
         return Err(ApiError::invalid_field("agent", "agent is required"));

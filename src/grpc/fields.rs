@@ -1,10 +1,13 @@
 //! Parsing single protobuf fields into domain values, recording a violation
 //! (with the field's full path) for every rule broken.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
-use crate::domain::violations::{nested, Violations};
+use crate::domain::{
+    period::{earliest_instant, end_of_calendar},
+    violations::{nested, Violations},
+};
 
 /// Longest `source`.
 pub const MAX_SOURCE_LEN: usize = 64;
@@ -12,6 +15,12 @@ pub const MAX_SOURCE_LEN: usize = 64;
 pub const MAX_ID_LEN: usize = 128;
 /// Longest display name.
 pub const MAX_NAME_LEN: usize = 200;
+/// Highest `revision` a record may carry: 2^53 - 1, the largest integer
+/// every client language holds exactly (JavaScript's `MAX_SAFE_INTEGER`),
+/// and room for a revision taken from a clock in microseconds until the
+/// year 2255. A ceiling keeps one bogus delivery (`i64::MAX`) from freezing
+/// a record against every later correction.
+pub const MAX_REVISION: i64 = (1 << 53) - 1;
 
 /// Parses the fields of one message whose path is `path`.
 pub struct FieldParser<'a> {
@@ -82,13 +91,21 @@ impl<'a> FieldParser<'a> {
         }
     }
 
-    /// Free text such as a display name: at most `max_len` characters.
+    /// Free text such as a display name: at most `max_len` characters, no
+    /// control characters (NUL, line breaks, ...), which PostgreSQL refuses
+    /// (NUL) or which break logs and reports.
     pub fn text(&mut self, field: &str, value: &str, max_len: usize) -> String {
         let length = value.chars().count();
         if length > max_len {
             self.violation(
                 field,
                 format!("{field} is {length} characters long; at most {max_len} are allowed"),
+            );
+        }
+        if value.chars().any(char::is_control) {
+            self.violation(
+                field,
+                format!("{field} must not contain control characters (NUL, line breaks, ...)"),
             );
         }
         value.to_owned()
@@ -123,13 +140,12 @@ impl<'a> FieldParser<'a> {
         field: &str,
         timestamp: &prost_types::Timestamp,
     ) -> Option<DateTime<Utc>> {
-        let earliest = earliest_accepted_instant();
         let parsed = u32::try_from(timestamp.nanos)
             .ok()
             .filter(|nanos| *nanos < 1_000_000_000)
             .and_then(|nanos| DateTime::from_timestamp(timestamp.seconds, nanos - nanos % 1_000));
         match parsed {
-            Some(instant) if instant >= earliest && instant.timestamp() < 253_402_300_800 => {
+            Some(instant) if instant >= earliest_instant() && instant < end_of_calendar() => {
                 Some(instant)
             }
             _ => {
@@ -189,21 +205,18 @@ impl<'a> FieldParser<'a> {
         value
     }
 
-    /// An optional revision, >= 0.
+    /// An optional revision, 0 to [`MAX_REVISION`].
     pub fn revision(&mut self, value: Option<i64>) -> Option<i64> {
         if let Some(revision) = value {
-            if revision < 0 {
-                self.violation("revision", "revision must be >= 0");
+            if !(0..=MAX_REVISION).contains(&revision) {
+                self.violation(
+                    "revision",
+                    format!("revision must be between 0 and {MAX_REVISION} (2^53 - 1)"),
+                );
             }
         }
         value
     }
-}
-
-fn earliest_accepted_instant() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// A required top-level id field of a request.

@@ -17,6 +17,9 @@ pub mod periods;
 pub mod policy;
 pub mod scorecard;
 
+#[cfg(test)]
+mod parsing_properties;
+
 /// Code generated from `proto/kpi/v1` by `build.rs`.
 pub mod pb {
     #![allow(clippy::all, missing_docs)]

@@ -4,16 +4,44 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::{directory::timestamp, error::ApiError, pb};
-use crate::domain::period::{resolve, Period, PeriodSpec};
+use crate::domain::{
+    period::{check_date, check_instant, resolve, Period, PeriodSpec},
+    violations::quoted,
+};
 
 /// Longest period a query may cover.
 pub const MAX_PERIOD_DAYS: u32 = 366;
 
-fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+/// A date written `YYYY-MM-DD` within the supported calendar (2000-01-01 to
+/// 9999-12-31); the error is the violation's description.
+pub fn date_in_calendar(field: &str, text: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        format!(
+            "{field} must be a date written YYYY-MM-DD, got {}",
+            quoted(text)
+        )
+    })?;
+    check_date(date)
+        .map_err(|_| format!("{field} must lie between 2000-01-01 and 9999-12-31, got {date}"))
+}
+
+/// [`date_in_calendar`] as a request error.
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    date_in_calendar(field, text).map_err(|description| ApiError::invalid_field(field, description))
+}
+
+/// A month written `YYYY-MM`, or any date `YYYY-MM-DD` of it.
+fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    if text.len() != 7 {
+        return parse_date(field, text);
+    }
+    parse_date(field, &format!("{text}-01")).map_err(|_| {
         ApiError::invalid_field(
             field,
-            format!("{field} must be a date written YYYY-MM-DD, got {text:?}"),
+            format!(
+                "{field} must be a month written YYYY-MM between 2000-01 and 9999-12, got {}",
+                quoted(text)
+            ),
         )
     })
 }
@@ -26,8 +54,18 @@ fn parse_instant(
         value.ok_or_else(|| ApiError::invalid_field(field, format!("{field} is required")))?;
     u32::try_from(timestamp.nanos)
         .ok()
+        .filter(|nanos| *nanos < 1_000_000_000)
         .and_then(|nanos| DateTime::from_timestamp(timestamp.seconds, nanos))
-        .ok_or_else(|| ApiError::invalid_field(field, format!("{field} is not a valid timestamp")))
+        .and_then(|instant| check_instant(instant).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                field,
+                format!(
+                    "{field} must be a valid timestamp from 2000-01-01T00:00:00Z to \
+                     10000-01-01T00:00:00Z"
+                ),
+            )
+        })
 }
 
 /// Parses and resolves the period in field `field` of a request.
@@ -50,15 +88,7 @@ pub fn resolve_period(
         Selected::IsoWeek(text) => {
             PeriodSpec::IsoWeek(parse_date(&format!("{field}.iso_week"), text)?)
         }
-        Selected::Month(text) => {
-            let field = format!("{field}.month");
-            let full = if text.len() == 7 {
-                format!("{text}-01")
-            } else {
-                text.clone()
-            };
-            PeriodSpec::Month(parse_date(&field, &full)?)
-        }
+        Selected::Month(text) => PeriodSpec::Month(parse_month(&format!("{field}.month"), text)?),
         Selected::Custom(range) => PeriodSpec::Custom {
             start: parse_instant(
                 &format!("{field}.custom.start_time"),

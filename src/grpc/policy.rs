@@ -12,6 +12,7 @@ use super::{
     log_outcome,
     pagination::{decode_token, page_size, request_fingerprint, trim_page},
     pb,
+    period::date_in_calendar,
 };
 use crate::{
     audit::{AuditActor, AuditChange},
@@ -52,14 +53,70 @@ impl PolicyApi {
     }
 }
 
+/// A policy date: `YYYY-MM-DD` within the supported calendar, so that it is
+/// stored and compared as a real date on every backend.
 fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    match date_in_calendar(field, text) {
         Ok(date) => Some(date),
-        Err(_) => {
-            violations.add(field, format!("{field} must be a date written YYYY-MM-DD"));
+        Err(description) => {
+            violations.add(field, description);
             None
         }
     }
+}
+
+/// Parses and validates a new policy version, to be stored as created by
+/// `created_by`: every problem is a field violation below `policy`.
+pub(crate) fn parse_new_policy_version(
+    request: &pb::CreatePolicyVersionRequest,
+    created_by: &str,
+) -> Result<NewPolicyVersion, ApiError> {
+    let policy = request
+        .policy
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
+    let mut violations = Violations::new();
+    let team_id = FieldParser::new("policy", &mut violations).optional_id(
+        "team_id",
+        &policy.team_id,
+        MAX_ID_LEN,
+    );
+    let effective_from = parse_date(
+        "policy.effective_from",
+        &policy.effective_from,
+        &mut violations,
+    );
+    let inputs: Vec<RuleInput> = policy.rules.iter().map(rule_input_from_pb).collect();
+    for (index, rule) in policy.rules.iter().enumerate() {
+        if rule
+            .target
+            .as_ref()
+            .is_some_and(|target| target.bound.is_none())
+        {
+            violations.add(
+                format!("policy.rules[{index}].target"),
+                "a target needs at_least, at_most or between",
+            );
+        }
+    }
+    let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
+        Ok(rules) => Some(rules),
+        Err(rule_violations) => {
+            violations.extend(rule_violations);
+            None
+        }
+    };
+    let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
+        return Err(ApiError::invalid_fields(violations.into_vec()));
+    };
+    violations
+        .into_result(NewPolicyVersion {
+            team_id,
+            effective_from,
+            rules,
+            created_by: created_by.to_owned(),
+        })
+        .map_err(ApiError::invalid_fields)
 }
 
 impl PolicyApi {
@@ -78,61 +135,21 @@ impl PolicyApi {
         caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
-        let request_id = request.request_id;
-        let policy = request
-            .policy
-            .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
-        let mut violations = Violations::new();
-        let team_id = FieldParser::new("policy", &mut violations).optional_id(
-            "team_id",
-            &policy.team_id,
-            MAX_ID_LEN,
-        );
-        let effective_from = parse_date(
-            "policy.effective_from",
-            &policy.effective_from,
-            &mut violations,
-        );
-        let inputs: Vec<RuleInput> = policy.rules.iter().map(rule_input_from_pb).collect();
-        for (index, rule) in policy.rules.iter().enumerate() {
-            if rule
-                .target
-                .as_ref()
-                .is_some_and(|target| target.bound.is_none())
-            {
-                violations.add(
-                    format!("policy.rules[{index}].target"),
-                    "a target needs at_least, at_most or between",
-                );
-            }
-        }
-        let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
-            Ok(rules) => Some(rules),
-            Err(rule_violations) => {
-                violations.extend(rule_violations);
-                None
-            }
-        };
-        let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
-            return Err(ApiError::invalid_fields(violations.into_vec()));
-        };
-        violations
-            .into_result(())
-            .map_err(ApiError::invalid_fields)?;
-        self.ensure_team(team_id.as_deref()).await?;
-        self.refuse_if_closed(caller, team_id.as_deref(), effective_from)
-            .await?;
-        let request_key = idempotency_key(&request_id, "CreatePolicyVersion", &policy)?;
+        let new_version = parse_new_policy_version(&request, &caller.principal.name)?;
+        self.ensure_team(new_version.team_id.as_deref()).await?;
+        self.refuse_if_closed(
+            caller,
+            new_version.team_id.as_deref(),
+            new_version.effective_from,
+        )
+        .await?;
+        let policy = request.policy.unwrap_or_default();
+        let request_key = idempotency_key(&request.request_id, "CreatePolicyVersion", &policy)?;
         let stored = self
             .engine
             .database()
             .create_policy_version(
-                &NewPolicyVersion {
-                    team_id,
-                    effective_from,
-                    rules,
-                    created_by: caller.principal.name.clone(),
-                },
+                &new_version,
                 &AuditActor::new(caller, CREATE_POLICY_VERSION),
                 request_key.as_ref(),
             )

@@ -16,24 +16,35 @@ mod policy_cache;
 mod records;
 pub mod rollups;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use kpi_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    sqlx, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    sqlx, ConnAcquireErr, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait,
 };
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use crate::configuration::DatabaseSettings;
 
 /// A failure of the storage layer, classified by what the caller can do.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// The database cannot be reached, or no connection was free in time.
-    /// Nothing was written; the call may be retried.
+    /// The database cannot be reached. Nothing was written; the call may be
+    /// retried.
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
+    /// No pooled connection became free within the acquire timeout: every
+    /// connection is busy (or, in the first moments of an outage, none can
+    /// be opened). Nothing was written; the call may be retried.
+    #[error("no database connection became free in time")]
+    Busy(#[source] DbErr),
     /// A concurrent transaction conflicted and internal retries ran out.
     #[error("a concurrent write conflicted")]
     Conflict(#[source] DbErr),
@@ -60,6 +71,8 @@ impl From<DbErr> for StorageError {
 /// Sorts a database error into the three kinds callers act on.
 fn classify(error: DbErr) -> StorageError {
     let sqlx_error = match &error {
+        // Waiting for a pooled connection ran out of time.
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => return StorageError::Busy(error),
         // No connection could be had or opened, whatever the server said
         // (refused, shutting down, not accepting connections, ...).
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return StorageError::Unavailable(error),
@@ -69,9 +82,9 @@ fn classify(error: DbErr) -> StorageError {
         _ => return StorageError::Internal(error),
     };
     match sqlx_error {
+        sqlx::Error::PoolTimedOut => StorageError::Busy(error),
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => StorageError::Unavailable(error),
         sqlx::Error::Database(database_error) => {
@@ -93,15 +106,32 @@ fn classify(error: DbErr) -> StorageError {
 }
 
 /// The service's database: a connection pool plus what it takes to write
-/// safely on both backends.
+/// safely on both backends, and what the health check last saw of it.
 #[derive(Clone)]
 pub struct Database {
     connection: DatabaseConnection,
+    /// A one-connection pool of its own for health probes, so that a busy
+    /// main pool never looks like an outage (and an outage is seen at once).
+    probe: DatabaseConnection,
     /// SQLite has a single writer: serialising writers in-process turns
     /// "database is locked" into a short wait. Unused on PostgreSQL.
     sqlite_write_lock: Arc<Mutex<()>>,
+    health: Arc<HealthState>,
     /// Policy versions read by scorecards (see `policy_cache`).
     policy_cache: Arc<policy_cache::PolicyCache>,
+}
+
+/// What the health check knows about the database.
+struct HealthState {
+    /// The last probe reached the database (true until a probe fails).
+    reachable: AtomicBool,
+    /// No migration is pending. Checked at start-up and after `migrate`,
+    /// and by each probe only while it is false: once current, a probe is
+    /// a plain ping (checking migrations creates the bookkeeping table "if
+    /// not exists", which PostgreSQL logs on every probe).
+    schema_current: AtomicBool,
+    /// Asks the health check to probe now rather than at its next tick.
+    probe_requested: Notify,
 }
 
 /// How many times a write transaction is retried after a conflict.
@@ -133,10 +163,23 @@ impl Database {
             .map_sqlx_postgres_opts(|postgres| {
                 postgres.options([("plan_cache_mode", "force_custom_plan")])
             });
-        let connection = sea_orm::Database::connect(options).await?;
+        let connection = sea_orm::Database::connect(options.clone()).await?;
+        let probe_timeout = probe_timeout(settings);
+        options
+            .max_connections(1)
+            .min_connections(0)
+            .acquire_timeout(probe_timeout)
+            .connect_timeout(probe_timeout);
+        let probe = sea_orm::Database::connect(options).await?;
         Ok(Self {
             connection,
+            probe,
             sqlite_write_lock: Arc::new(Mutex::new(())),
+            health: Arc::new(HealthState {
+                reachable: AtomicBool::new(true),
+                schema_current: AtomicBool::new(false),
+                probe_requested: Notify::new(),
+            }),
             policy_cache: Arc::default(),
         })
     }
@@ -152,18 +195,65 @@ impl Database {
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StorageError> {
         Migrator::up(&self.connection, None).await?;
+        self.health.schema_current.store(true, Ordering::Release);
         Ok(())
     }
 
-    /// True when the database answers and no migration is pending.
-    pub async fn is_ready(&self) -> bool {
-        if self.connection.ping().await.is_err() {
+    /// Checks (once) whether a migration is pending; the answer is kept
+    /// for [`Database::probe`].
+    pub async fn check_schema(&self) -> Result<bool, StorageError> {
+        let pending = Migrator::get_pending_migrations(&self.connection).await?;
+        let current = pending.is_empty();
+        self.health.schema_current.store(current, Ordering::Release);
+        Ok(current)
+    }
+
+    /// One health probe: pings the database on the probe connection (within
+    /// `timeout`), and while migrations were pending checks them again.
+    /// Records whether the database was reached; returns true when it was
+    /// and its schema is current.
+    pub async fn probe(&self, timeout: Duration) -> bool {
+        let reached = matches!(
+            tokio::time::timeout(timeout, self.probe.ping()).await,
+            Ok(Ok(()))
+        );
+        self.health.reachable.store(reached, Ordering::Release);
+        if !reached {
             return false;
         }
+        if self.health.schema_current.load(Ordering::Acquire) {
+            return true;
+        }
         matches!(
-            Migrator::get_pending_migrations(&self.connection).await,
-            Ok(pending) if pending.is_empty()
+            tokio::time::timeout(timeout, self.check_schema()).await,
+            Ok(Ok(true))
         )
+    }
+
+    /// False once a health probe failed to reach the database, until one
+    /// reaches it again: calls then fail fast instead of each waiting for
+    /// the acquire timeout.
+    pub fn is_reachable(&self) -> bool {
+        self.health.reachable.load(Ordering::Acquire)
+    }
+
+    /// Asks the health check to probe now (a call saw the database fail).
+    pub fn request_probe(&self) {
+        self.health.probe_requested.notify_one();
+    }
+
+    /// Completes when a probe has been requested.
+    pub async fn probe_requested(&self) {
+        self.health.probe_requested.notified().await;
+    }
+
+    /// Closes every connection, cleanly (at shutdown).
+    pub async fn close(&self) {
+        for pool in [&self.connection, &self.probe] {
+            if let Err(error) = pool.close_by_ref().await {
+                tracing::warn!(%error, "closing database connections failed");
+            }
+        }
     }
 
     /// Runs `work` in one transaction and commits it; on a conflict the
@@ -202,6 +292,16 @@ impl Database {
             _ => None,
         }
     }
+}
+
+/// How long one health probe may take: at most the connect timeout, at
+/// most one check interval, at least a second.
+pub fn probe_timeout(settings: &DatabaseSettings) -> Duration {
+    let seconds = settings
+        .connect_timeout_seconds
+        .min(settings.health_check_interval_seconds)
+        .max(1);
+    Duration::from_secs(seconds)
 }
 
 /// One unit of writing, run inside a transaction by [`Database::write`].

@@ -50,8 +50,6 @@ pub struct NewPolicyVersion {
     pub created_by: String,
 }
 
-const DATE_FORMAT: &str = "%Y-%m-%d";
-
 fn rules_to_json(rules: &PolicyRules) -> String {
     let items: Vec<Value> = rules
         .rules
@@ -118,8 +116,7 @@ fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, Stor
 pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, StorageError> {
     Ok(PolicyVersion {
         id: row.id,
-        effective_from: NaiveDate::parse_from_str(&row.effective_from, DATE_FORMAT)
-            .map_err(|_| StorageError::Corrupt("policy effective_from".into()))?,
+        effective_from: row.effective_from,
         rules: rules_from_json(&row.rules, row.bonus_threshold)?,
         created_at: instant(row.created_at_us)?,
         team_id: row.team_id,
@@ -176,7 +173,7 @@ impl CreatePolicyVersion<'_> {
         let result = policy_version::Entity::insert(policy_version::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             team_id: Set(new.team_id.clone()),
-            effective_from: Set(new.effective_from.format(DATE_FORMAT).to_string()),
+            effective_from: Set(new.effective_from),
             bonus_threshold: Set(new.rules.bonus_threshold),
             rules: Set(rules_to_json(&new.rules)),
             created_at_us: Set(now_micros()),
@@ -187,7 +184,7 @@ impl CreatePolicyVersion<'_> {
         let change = AuditChange::PolicyVersionCreated {
             policy_version_id: result.last_insert_id,
             team_id: new.team_id.clone(),
-            effective_from: new.effective_from.format(DATE_FORMAT).to_string(),
+            effective_from: new.effective_from.format("%Y-%m-%d").to_string(),
             bonus_threshold: new.rules.bonus_threshold,
         };
         audit::append(transaction, self.actor, &change).await?;
@@ -278,7 +275,7 @@ impl Database {
         date: NaiveDate,
     ) -> Result<Option<PolicyVersion>, StorageError> {
         let mut query = policy_version::Entity::find()
-            .filter(policy_version::Column::EffectiveFrom.lte(date.format(DATE_FORMAT).to_string()))
+            .filter(policy_version::Column::EffectiveFrom.lte(date))
             .order_by_desc(policy_version::Column::EffectiveFrom)
             .order_by_desc(policy_version::Column::Id);
         query = match team_id {

@@ -87,6 +87,21 @@ const RPCS: &[(&str, Needs)] = &[
         "/kpi.v1.AuditService/ListAuditEvents",
         Needs::Scope("kpi.audit.read"),
     ),
+    // ClosePeriod runs before RestatePeriod, which needs the closed month.
+    (
+        "/kpi.v1.PeriodService/ClosePeriod",
+        Needs::Scope("kpi.period.write"),
+    ),
+    (
+        "/kpi.v1.PeriodService/RestatePeriod",
+        Needs::Scope("kpi.period.write"),
+    ),
+    ("/kpi.v1.PeriodService/GetPeriod", Needs::ReadAny),
+    ("/kpi.v1.PeriodService/ListPeriods", Needs::ReadAny),
+    (
+        "/kpi.v1.PeriodService/ListAdjustments",
+        Needs::ReadOrganisationWide,
+    ),
 ];
 
 async fn unary<Req, Resp>(
@@ -431,6 +446,63 @@ async fn invoke(
             )
             .await
         }
+        "ClosePeriod" => {
+            unary::<_, pb::ClosePeriodResponse>(
+                channel,
+                path,
+                pb::ClosePeriodRequest {
+                    month: "2026-10".into(),
+                    request_id: String::new(),
+                },
+                token,
+            )
+            .await
+        }
+        "RestatePeriod" => {
+            unary::<_, pb::RestatePeriodResponse>(
+                channel,
+                path,
+                pb::RestatePeriodRequest {
+                    month: "2026-10".into(),
+                    reason: "matrix".into(),
+                    request_id: String::new(),
+                },
+                token,
+            )
+            .await
+        }
+        "GetPeriod" => {
+            unary::<_, pb::GetPeriodResponse>(
+                channel,
+                path,
+                pb::GetPeriodRequest {
+                    month: "2026-10".into(),
+                },
+                token,
+            )
+            .await
+        }
+        "ListPeriods" => {
+            unary::<_, pb::ListPeriodsResponse>(
+                channel,
+                path,
+                pb::ListPeriodsRequest::default(),
+                token,
+            )
+            .await
+        }
+        "ListAdjustments" => {
+            unary::<_, pb::ListAdjustmentsResponse>(
+                channel,
+                path,
+                pb::ListAdjustmentsRequest {
+                    month: "2026-10".into(),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
         other => panic!("no request for {other}"),
     }
 }
@@ -652,11 +724,11 @@ async fn every_rpc_answers_each_credential_with_its_documented_code(backend: Bac
         cells += 1;
     }
 
-    // 25 RPCs x 7 (no credentials, expired, wrong issuer, wrong audience,
+    // 30 RPCs x 7 (no credentials, expired, wrong issuer, wrong audience,
     // bad signature, missing scope, right scope) + 7 other-source cells +
-    // 13 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
+    // 14 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
     // + 2 health cells.
-    assert_eq!(cells, 25 * 7 + 7 + 13 * 2 + 2);
+    assert_eq!(cells, 30 * 7 + 7 + 14 * 2 + 2);
 }
 
 async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) {

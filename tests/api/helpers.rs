@@ -66,6 +66,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     cleanup: Cleanup,
+    settings: Settings,
 }
 
 enum Cleanup {
@@ -98,6 +99,14 @@ impl TestApp {
         self.server
             .take()
             .expect("the server was already shut down")
+    }
+
+    /// Opens a new pool on the test database for reading back what was
+    /// stored, e.g. after shutdown closed the application's own.
+    pub async fn reopen_database(&mut self) {
+        self.database = Database::connect(&self.settings.database)
+            .await
+            .expect("cannot reopen the test database");
     }
 
     /// The name of the PostgreSQL test database, if the app runs on one.
@@ -255,7 +264,7 @@ pub async fn spawn_app_with_client(
     let (url, cleanup) = fresh_database(backend).await;
     let mut settings = test_settings(&url);
     adjust(&mut settings);
-    let application = Application::build(settings)
+    let application = Application::build(settings.clone())
         .await
         .expect("the application failed to build");
     let local_addr = application.local_addr();
@@ -291,6 +300,7 @@ pub async fn spawn_app_with_client(
         shutdown: Some(shutdown),
         server: Some(server),
         cleanup,
+        settings,
     }
 }
 

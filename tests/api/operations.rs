@@ -22,7 +22,8 @@ on_both_backends!(
     reflection_lists_every_service_in_v1_and_v1alpha,
     reflection_can_be_switched_off,
     shutdown_reports_not_serving_and_finishes_in_flight_calls,
-    a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung,
+    a_call_that_cannot_get_a_database_connection_is_busy_not_hung,
+    an_open_health_watch_does_not_hold_shutdown,
 );
 
 async fn wait_for_status(
@@ -209,10 +210,13 @@ async fn shutdown_reports_not_serving_and_finishes_in_flight_calls(backend: Back
         .expect("the server did not stop")
         .unwrap()
         .expect("the server failed");
+    // Shutdown closed the application's pool.
+    assert!(app.database.connection().ping().await.is_err());
+    app.reopen_database().await;
     assert_eq!(app.count_rows("interactions").await, 200);
 }
 
-async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(backend: Backend) {
+async fn a_call_that_cannot_get_a_database_connection_is_busy_not_hung(backend: Backend) {
     let app = spawn_app_with(backend, |settings| {
         settings.database.max_connections = 1;
         settings.database.min_connections = 1;
@@ -232,14 +236,20 @@ async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(ba
         started.elapsed() < Duration::from_secs(10),
         "the call must not hang"
     );
-    assert_eq!(status.code(), Code::Unavailable);
-    assert_eq!(
-        error_reason(&status).as_deref(),
-        Some("DATABASE_UNAVAILABLE")
-    );
+    // The database is up, the pool merely exhausted: that is not an outage.
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(error_reason(&status).as_deref(), Some("DATABASE_BUSY"));
     assert!(
         status.get_details_retry_info().is_some(),
-        "UNAVAILABLE carries RetryInfo"
+        "a busy pool carries RetryInfo"
+    );
+    assert_eq!(
+        status
+            .metadata()
+            .get("grpc-retry-pushback-ms")
+            .and_then(|value| value.to_str().ok()),
+        Some("1000"),
+        "RetryInfo is mirrored for gRPC retry policies"
     );
     let message = status.message().to_lowercase();
     for internal in ["sql", "pool", "timed out", "select", "insert"] {
@@ -257,7 +267,7 @@ async fn a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung(ba
 
 /// PostgreSQL only: an embedded SQLite file cannot become unreachable the
 /// way a database server can; the SQLite side of "no connection" is covered
-/// by `a_call_that_cannot_get_a_database_connection_is_unavailable_not_hung`.
+/// by `a_call_that_cannot_get_a_database_connection_is_busy_not_hung`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
     use sea_orm::ConnectionTrait;
@@ -304,6 +314,34 @@ async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
         Some("DATABASE_UNAVAILABLE")
     );
     wait_for_status(&mut health, "", ServingStatus::NotServing).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "NOT_SERVING within about one check interval (1 s here), not after {:?}",
+        started.elapsed()
+    );
+
+    // Health has seen the outage: calls fail fast instead of each waiting
+    // for the pool's acquire timeout.
+    let started = std::time::Instant::now();
+    let status = app
+        .directory()
+        .get_agent(pb::GetAgentRequest {
+            agent_id: "ana".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a call waited {:?} during a known outage",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        error_reason(&status).as_deref(),
+        Some("DATABASE_UNAVAILABLE")
+    );
+    assert!(status.get_details_retry_info().is_some());
+    assert!(status.metadata().get("grpc-retry-pushback-ms").is_some());
 
     admin
         .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
@@ -314,4 +352,57 @@ async fn postgres_going_away_makes_calls_unavailable_and_health_not_serving() {
         .ingest_interactions(interactions(vec![interaction("call-1", "ana")]))
         .await
         .expect("the service recovers when the database is back");
+}
+
+async fn an_open_health_watch_does_not_hold_shutdown(backend: Backend) {
+    // A grace period far longer than the test may take: shutdown must not
+    // wait for it.
+    let mut app = spawn_app_with(backend, |settings| {
+        settings.server.shutdown_grace_seconds = 60;
+    })
+    .await;
+    let mut health = HealthClient::new(app.channel.clone());
+    wait_for_status(&mut health, "", ServingStatus::Serving).await;
+    // What Envoy and gRPC client-side health checking keep open.
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.next().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
+
+    let started = std::time::Instant::now();
+    let server = app.begin_shutdown();
+    let last = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("no health update after shutdown")
+        .expect("the stream ended without NOT_SERVING")
+        .unwrap();
+    assert_eq!(last.status, ServingStatus::NotServing as i32);
+    let end = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .expect("the Watch stream stayed open");
+    assert!(
+        !matches!(end, Some(Ok(_))),
+        "nothing follows NOT_SERVING: {end:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server waited for the grace period")
+        .unwrap()
+        .expect("the server failed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        app.database.connection().ping().await.is_err(),
+        "the database connections are closed"
+    );
 }

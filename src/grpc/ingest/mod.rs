@@ -1,6 +1,6 @@
 //! `kpi.v1.IngestService`: batches of records in, one outcome per item out.
 
-mod parse;
+pub(crate) mod parse;
 
 pub use parse::IngestLimits;
 

@@ -6,7 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub team_id: Option<String>,
-    pub effective_from: String,
+    /// A `date` on PostgreSQL, ISO `YYYY-MM-DD` text on SQLite.
+    pub effective_from: Date,
     #[sea_orm(column_type = "Double")]
     pub bonus_threshold: f64,
     /// JSON array of rules, see `storage::policy`.
