@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, Value};
 use super::{
     audit,
     idempotency::{remember, replay, IdempotencyKey, Replay},
+    memberships::lock_memberships_exclusive,
     now_micros,
     rollups::maintain::placeholder,
     Database, StorageError, WriteWork,
@@ -403,6 +404,10 @@ impl WriteWork for TakeSnapshot<'_> {
         transaction: &DatabaseTransaction,
     ) -> Result<SnapshotOutcome, StorageError> {
         let snapshot = &self.0;
+        // A team change checks the closed months and writes under this
+        // lock: it either commits before this snapshot is stored, or sees
+        // the month closed and is refused.
+        lock_memberships_exclusive(transaction).await?;
         if let Some((key, encode)) = &snapshot.idempotency {
             match replay(transaction, key).await? {
                 Replay::Same(response) => return Ok(SnapshotOutcome::Replayed(response)),
