@@ -17,10 +17,13 @@
 //! Environment: `KPI_BENCH_AGENTS` (1000, in `KPI_BENCH_TEAMS` = 20 teams),
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
-//! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL).
+//! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
+//! `autoanalyze.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod autoanalyze;
 mod baseline;
 mod data;
 mod ingest;
@@ -42,6 +45,8 @@ struct Config {
     checkpoint: u64,
     writers: usize,
     backends: Vec<Backend>,
+    /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
+    auto_analyze: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -74,6 +79,7 @@ impl Config {
             checkpoint: env_number("KPI_BENCH_CHECKPOINT", 500_000).max(1),
             writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
             backends,
+            auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
         }
     }
 }
@@ -121,6 +127,11 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     report.surveys_baseline =
         baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
 
+    let auto_analyze = if config.auto_analyze {
+        autoanalyze::AutoAnalyze::start_if_needed(&service).await
+    } else {
+        None
+    };
     for pass in &passes {
         progress(backend, started, &format!("ingesting up to {}", pass.end));
         let probe = queries::LoadedProbe::start(&service, &directory).await;
@@ -145,6 +156,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         checkpoint.concurrent_elapsed = queries::concurrent_organisation_calls(&service).await;
         checkpoint.memory_concurrent = service.memory();
         report.checkpoints.push(checkpoint);
+    }
+    if let Some(auto_analyze) = auto_analyze {
+        report.stand_in_analyzes = Some(auto_analyze.finish().await);
     }
     report.rollup_totals = queries::rollup_totals(&service).await;
     report.deadlocks = postgres_deadlocks(&service).await;
