@@ -22,7 +22,8 @@ pub struct Checkpoint {
     pub queries: QueryFigures,
     /// Peak since start, after the pass and its queries.
     pub memory_after_queries: Memory,
-    /// Peak during the concurrent organisation-wide calls alone.
+    /// Peak of a freshly restarted service during the concurrent
+    /// organisation-wide calls.
     pub memory_concurrent: Memory,
     pub peak_was_reset: bool,
     pub concurrent_elapsed: Duration,
@@ -291,7 +292,7 @@ impl BackendReport {
             .map(|c| format!("{:.0} MB", c.memory_after_queries.peak_mb))
             .collect();
         println!(
-            "| VmHWM since start, after ingest and queries | {} | |",
+            "| VmHWM since start, after the ingest and the queries | {} | |",
             peak.join(" | ")
         );
         let concurrent: Vec<String> = self
@@ -309,7 +310,7 @@ impl BackendReport {
             })
             .collect();
         println!(
-            "| VmHWM during {CONCURRENT_CALLS} concurrent organisation-wide calls (all pages) | {} | ≤ 150 MB |",
+            "| VmHWM of a restarted service during {CONCURRENT_CALLS} concurrent organisation-wide calls (all pages) | {} | ≤ 150 MB |",
             concurrent.join(" | ")
         );
     }

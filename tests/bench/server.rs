@@ -48,7 +48,32 @@ pub struct Service {
     pub database: Database,
     child: Child,
     log_file: PathBuf,
+    url: String,
+    port: u16,
     cleanup: Cleanup,
+}
+
+/// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`.
+fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)
+        .expect("cannot open the service log");
+    Command::new(env!("CARGO_BIN_EXE_kpi-service"))
+        .env("KPI__SERVER__LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("KPI__DATABASE__URL", url)
+        .env(
+            "KPI__INGEST__FUTURE_TOLERANCE_SECONDS",
+            FUTURE_TOLERANCE_SECONDS.to_string(),
+        )
+        .env("KPI__REPORTING__TIME_ZONE", "UTC")
+        .env("KPI__TELEMETRY__LOG_FILTER", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cannot start the kpi-service binary")
 }
 
 enum Cleanup {
@@ -105,33 +130,29 @@ impl Service {
     pub async fn start(backend: Backend) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
-        let endpoint = format!("http://127.0.0.1:{port}");
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
-        let log = std::fs::File::create(&log_file).expect("cannot create the service log");
-        let child = Command::new(env!("CARGO_BIN_EXE_kpi-service"))
-            .env("KPI__SERVER__LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("KPI__DATABASE__URL", &url)
-            .env(
-                "KPI__INGEST__FUTURE_TOLERANCE_SECONDS",
-                FUTURE_TOLERANCE_SECONDS.to_string(),
-            )
-            .env("KPI__REPORTING__TIME_ZONE", "UTC")
-            .env("KPI__TELEMETRY__LOG_FILTER", "warn")
-            .stdout(Stdio::null())
-            .stderr(log.try_clone().expect("cannot share the log file"))
-            .kill_on_drop(true)
-            .spawn()
-            .expect("cannot start the kpi-service binary");
         let mut service = Service {
             backend,
-            endpoint,
+            endpoint: format!("http://127.0.0.1:{port}"),
             database: connect_own_pool(&url).await,
-            child,
+            child: spawn_binary(&url, port, &log_file),
             log_file,
+            url,
+            port,
             cleanup,
         };
         service.wait_until_serving().await;
         service
+    }
+
+    /// Stops the process and starts a new one on the same database, so
+    /// that what follows is measured without the memory an earlier phase
+    /// left resident.
+    pub async fn restart(&mut self) {
+        self.child.start_kill().ok();
+        self.child.wait().await.ok();
+        self.child = spawn_binary(&self.url, self.port, &self.log_file);
+        self.wait_until_serving().await;
     }
 
     async fn wait_until_serving(&mut self) {
