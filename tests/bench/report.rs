@@ -17,6 +17,8 @@ pub struct Checkpoint {
     pub interactions: u64,
     pub interactions_ingest: Timed,
     pub surveys_ingest: Timed,
+    /// CPU seconds the service used while this pass was being ingested.
+    pub ingest_cpu_seconds: f64,
     /// The one-agent scorecard while this pass was being ingested.
     pub loaded: Latencies,
     pub queries: QueryFigures,
@@ -153,6 +155,14 @@ impl BackendReport {
             self.rollup_totals.1,
             interactions.rows,
             surveys.rows
+        );
+        let cpu: f64 = self.checkpoints.iter().map(|c| c.ingest_cpu_seconds).sum();
+        let wall = all_ingest.elapsed.as_secs_f64();
+        println!(
+            "The service process used {cpu:.0} CPU seconds during the {wall:.0} s of ingest \
+             ({:.0} ms per 1,000 rows, {:.0}% of one core).\n",
+            cpu * 1_000.0 / (all_ingest.rows as f64 / 1_000.0),
+            100.0 * cpu / wall
         );
         if let Some(count) = self.stand_in_analyzes {
             println!(

@@ -34,6 +34,8 @@ impl Backend {
     }
 }
 
+/// `sysconf(_SC_CLK_TCK)` on Linux.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Records up to two months old and a month ahead of the machine's clock
 /// are accepted, so that October and November 2026 always ingest.
@@ -212,6 +214,18 @@ impl Service {
             rss_mb: field("VmRSS:"),
             peak_mb: field("VmHWM:"),
         }
+    }
+
+    /// CPU seconds (user + system) the service has used since it started.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .expect("cannot read the service's /proc stat");
+        // Fields after the parenthesised command name; utime and stime are
+        // the 14th and 15th fields of the whole line, in clock ticks.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND
     }
 
     /// Resets the peak (VmHWM) to the current resident size, so that the

@@ -136,6 +136,7 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     for pass in &passes {
         progress(backend, started, &format!("ingesting up to {}", pass.end));
         let probe = queries::LoadedProbe::start(&service, &directory).await;
+        let cpu_before = service.cpu_seconds();
         let mut checkpoint = Checkpoint {
             interactions: pass.end,
             ..Default::default()
@@ -149,6 +150,7 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
                 Kind::Surveys => checkpoint.surveys_ingest = timed,
             }
         }
+        checkpoint.ingest_cpu_seconds = service.cpu_seconds() - cpu_before;
         checkpoint.loaded = probe.finish().await;
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
