@@ -73,7 +73,10 @@ impl AutoAnalyze {
                     continue;
                 }
                 last_round = Instant::now();
-                count.fetch_add(analyze_due(&connection, threshold, scale).await, Ordering::Relaxed);
+                count.fetch_add(
+                    analyze_due(&connection, threshold, scale).await,
+                    Ordering::Relaxed,
+                );
             }
         });
         Some(AutoAnalyze {

@@ -13,8 +13,7 @@ use std::{
 };
 
 use sea_orm::{
-    sqlx::postgres::PgPoolCopyExt, ConnectionTrait, DatabaseConnection, Statement,
-    TransactionTrait,
+    sqlx::postgres::PgPoolCopyExt, ConnectionTrait, DatabaseConnection, Statement, TransactionTrait,
 };
 
 use crate::{
@@ -245,11 +244,7 @@ pub async fn measure(
 }
 
 fn copy_statement(kind: Kind) -> String {
-    format!(
-        "COPY {} ({}) FROM STDIN",
-        copy_table(kind),
-        columns(kind)
-    )
+    format!("COPY {} ({}) FROM STDIN", copy_table(kind), columns(kind))
 }
 
 async fn copy_one_stream(

@@ -142,7 +142,8 @@ pub fn interaction_row(directory: &Directory, pass: &Pass, index: u64) -> Intera
             .unwrap_or_default();
     let hash = mix(index);
     let more = mix(hash);
-    let bits = |value: u64, shift: u32, modulo: u64| i64::try_from((value >> shift) % modulo).unwrap_or(0);
+    let bits =
+        |value: u64, shift: u32, modulo: u64| i64::try_from((value >> shift) % modulo).unwrap_or(0);
     let wait_seconds = bits(hash, 0, 90);
     let talk_seconds = 60 + bits(hash, 8, 600);
     let hold_seconds = bits(hash, 20, 60);

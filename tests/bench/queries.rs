@@ -227,7 +227,11 @@ fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Sta
             .iter()
             .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")),
     );
-    selected.extend(FLOAT_COLUMNS.iter().map(|column| format!("SUM({column}) AS {column}")));
+    selected.extend(
+        FLOAT_COLUMNS
+            .iter()
+            .map(|column| format!("SUM({column}) AS {column}")),
+    );
     selected.push(format!(
         "COUNT(DISTINCT CASE WHEN contacts > 0 THEN {distinct} END) AS worked_days"
     ));

@@ -202,11 +202,12 @@ impl BackendReport {
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
-        println!(
-            "|---|{}---|",
-            "---|---|---|".repeat(self.checkpoints.len())
+        println!("|---|{}---|", "---|---|---|".repeat(self.checkpoints.len()));
+        type Row = (
+            &'static str,
+            fn(&Checkpoint) -> (String, String, String),
+            &'static str,
         );
-        type Row = (&'static str, fn(&Checkpoint) -> (String, String, String), &'static str);
         let rows: [Row; 8] = [
             (
                 "one agent's scorecard, p50 (200 calls)",
@@ -257,7 +258,11 @@ impl BackendReport {
                 "one team's scorecard vs rollup GROUP BY agent of the team",
                 |c| {
                     let q = &c.queries;
-                    (ms(q.team_scorecard), ms(q.rollup_team), ratio(q.team_scorecard, q.rollup_team))
+                    (
+                        ms(q.team_scorecard),
+                        ms(q.rollup_team),
+                        ratio(q.team_scorecard, q.rollup_team),
+                    )
                 },
                 "",
             ),
@@ -312,7 +317,11 @@ impl BackendReport {
                 format!(
                     "{:.0} MB{} (VmRSS after {:.0} MB; {} calls took {})",
                     c.memory_concurrent.peak_mb,
-                    if c.peak_was_reset { "" } else { " (peak since start: reset refused)" },
+                    if c.peak_was_reset {
+                        ""
+                    } else {
+                        " (peak since start: reset refused)"
+                    },
                     c.memory_concurrent.rss_mb,
                     CONCURRENT_CALLS,
                     ms(c.concurrent_elapsed)

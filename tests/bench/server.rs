@@ -206,7 +206,13 @@ impl Service {
             status
                 .lines()
                 .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
                 .map(|kilobytes| kilobytes / 1024.0)
                 .unwrap_or(f64::NAN)
         };
@@ -224,7 +230,12 @@ impl Service {
         // the 14th and 15th fields of the whole line, in clock ticks.
         let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = after_name.split_whitespace().collect();
-        let ticks = |index: usize| fields.get(index).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let ticks = |index: usize| {
+            fields
+                .get(index)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
         (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_SECOND
     }
 
@@ -251,7 +262,9 @@ impl Service {
             Cleanup::PostgresDatabase { admin_url, name } => {
                 if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
                     admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
                         .await
                         .ok();
                     admin.close().await.ok();

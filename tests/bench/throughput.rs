@@ -123,8 +123,14 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         surveys_sent: passes.iter().map(|pass| pass.surveys()).sum(),
         ..Default::default()
     };
-    report.interactions_baseline =
-        baseline::measure(&service, &directory, &passes, Kind::Interactions, config.writers).await;
+    report.interactions_baseline = baseline::measure(
+        &service,
+        &directory,
+        &passes,
+        Kind::Interactions,
+        config.writers,
+    )
+    .await;
     report.surveys_baseline =
         baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
 
