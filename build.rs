@@ -11,6 +11,8 @@ const PROTO_FILES: &[&str] = &[
     "proto/kpi/v1/kpis.proto",
     "proto/kpi/v1/scorecard_service.proto",
     "proto/kpi/v1/policy_service.proto",
+    "proto/kpi/v1/audit_service.proto",
+    "proto/kpi/v1/period_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

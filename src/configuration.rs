@@ -3,7 +3,12 @@
 //! (`KPI__SERVER__LISTEN_ADDR`, `KPI__DATABASE__URL`, ...). Validated once,
 //! at load.
 
-use std::{net::SocketAddr, path::Path, str::FromStr, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use serde::Deserialize;
 
@@ -15,6 +20,10 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub reporting: ReportingSettings,
     pub telemetry: TelemetrySettings,
+    /// Transport security; TLS is off unless `tls.cert_file` is set.
+    pub tls: TlsSettings,
+    /// Who may call what.
+    pub auth: AuthSettings,
 }
 
 /// The gRPC listener and its limits.
@@ -89,6 +98,74 @@ pub enum LogFormat {
     Json,
 }
 
+/// TLS on the gRPC listener (rustls). Files are PEM; they are re-read when
+/// they change (polled) or on SIGHUP, without dropping open connections.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TlsSettings {
+    /// The server's certificate chain. Setting it (with `key_file`) turns TLS on.
+    pub cert_file: Option<PathBuf>,
+    /// The server's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
+    /// CA certificates that sign client certificates. When set, a client
+    /// certificate must chain to them; a client without one reaches health only.
+    pub client_ca_file: Option<PathBuf>,
+    /// Seconds between checks of the files for changes.
+    pub reload_interval_seconds: u64,
+}
+
+/// How callers are authenticated.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Everyone is an anonymous principal with every scope.
+    None,
+    /// A bearer JWT in `authorization` metadata.
+    Jwt,
+    /// The client certificate's URI SAN, else its DNS SAN.
+    Mtls,
+}
+
+/// Authentication and authorization.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// `none` (default, loopback only), `jwt` or `mtls`.
+    pub mode: AuthMode,
+    /// Lets `none` serve on a non-loopback address.
+    pub allow_unauthenticated: bool,
+    /// Serves reflection without credentials.
+    pub open_reflection: bool,
+    pub jwt: JwtSettings,
+    /// Scopes of mTLS principals.
+    #[serde(default)]
+    pub principals: Vec<PrincipalSettings>,
+}
+
+/// Bearer-token verification.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JwtSettings {
+    /// A JWK Set (JSON) with the issuer's RS256 / ES256 public keys; re-read
+    /// when it changes.
+    pub jwks_file: Option<PathBuf>,
+    /// Fetching the JWK Set over HTTPS is not implemented; setting it is
+    /// refused at start rather than silently ignored.
+    pub jwks_url: Option<String>,
+    /// Required `iss`.
+    pub issuer: Option<String>,
+    /// Required `aud` (one of the token's audiences).
+    pub audience: Option<String>,
+    /// Clock leeway for `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+}
+
+/// One mTLS principal and its scopes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrincipalSettings {
+    /// The certificate's URI SAN (e.g. `spiffe://example.org/payroll`) or DNS SAN.
+    pub name: String,
+    /// Scopes, e.g. `["kpi.read"]`.
+    pub scopes: Vec<String>,
+}
+
 /// A setting that failed validation or could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -119,6 +196,11 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reporting.time_zone", "UTC"),
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
+    ("tls.reload_interval_seconds", "10"),
+    ("auth.mode", "none"),
+    ("auth.allow_unauthenticated", "false"),
+    ("auth.open_reflection", "false"),
+    ("auth.jwt.leeway_seconds", "30"),
 ];
 
 impl Settings {
@@ -190,6 +272,82 @@ impl Settings {
         if self.server.max_concurrent_requests == 0 {
             return Err(invalid("server.max_concurrent_requests", "must be >= 1"));
         }
+        self.validate_trust()
+    }
+
+    /// The TLS and auth settings hang together, and `none` is not served
+    /// beyond loopback unless explicitly allowed. `Application::build`
+    /// checks this again, so settings built in code cannot skip it.
+    pub fn validate_trust(&self) -> Result<(), SettingsError> {
+        let invalid = |key, reason: &str| SettingsError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        let tls = &self.tls;
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            return Err(invalid(
+                "tls.cert_file",
+                "tls.cert_file and tls.key_file go together",
+            ));
+        }
+        if tls.client_ca_file.is_some() && tls.cert_file.is_none() {
+            return Err(invalid(
+                "tls.client_ca_file",
+                "mutual TLS needs tls.cert_file and tls.key_file",
+            ));
+        }
+        if tls.reload_interval_seconds == 0 {
+            return Err(invalid("tls.reload_interval_seconds", "must be >= 1"));
+        }
+        let auth = &self.auth;
+        match auth.mode {
+            AuthMode::None => {
+                if !self.server.listen_addr().ip().is_loopback() && !auth.allow_unauthenticated {
+                    return Err(invalid(
+                        "auth.mode",
+                        "mode none serves everyone with every scope; on a non-loopback \
+                         server.listen_addr choose jwt or mtls, or set \
+                         auth.allow_unauthenticated = true",
+                    ));
+                }
+            }
+            AuthMode::Jwt => {
+                if auth.jwt.jwks_url.is_some() {
+                    return Err(invalid(
+                        "auth.jwt.jwks_url",
+                        "not supported yet; publish the JWK Set as a file and set auth.jwt.jwks_file",
+                    ));
+                }
+                if auth.jwt.jwks_file.is_none() {
+                    return Err(invalid(
+                        "auth.jwt.jwks_file",
+                        "required when auth.mode = jwt",
+                    ));
+                }
+                if auth.jwt.issuer.as_deref().unwrap_or("").is_empty() {
+                    return Err(invalid("auth.jwt.issuer", "required when auth.mode = jwt"));
+                }
+                if auth.jwt.audience.as_deref().unwrap_or("").is_empty() {
+                    return Err(invalid(
+                        "auth.jwt.audience",
+                        "required when auth.mode = jwt",
+                    ));
+                }
+            }
+            AuthMode::Mtls => {
+                if tls.client_ca_file.is_none() {
+                    return Err(invalid(
+                        "tls.client_ca_file",
+                        "required when auth.mode = mtls",
+                    ));
+                }
+            }
+        }
+        for principal in &auth.principals {
+            if principal.name.is_empty() {
+                return Err(invalid("auth.principals", "every principal needs a name"));
+            }
+        }
         Ok(())
     }
 }
@@ -202,6 +360,13 @@ impl ServerSettings {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_seconds)
+    }
+}
+
+impl TlsSettings {
+    /// True when the listener speaks TLS.
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some()
     }
 }
 
@@ -222,7 +387,8 @@ mod tests {
         std::fs::write(
             &file,
             "[server]\nlisten_addr = \"0.0.0.0:6000\"\n[ingest]\nmax_batch_size = 250\n\
-             [reporting]\ntime_zone = \"Europe/Berlin\"\n",
+             [reporting]\ntime_zone = \"Europe/Berlin\"\n\
+             [auth]\nallow_unauthenticated = true\n",
         )
         .unwrap();
         // The only test in this binary that touches KPI__ variables.
@@ -266,5 +432,31 @@ mod tests {
         let mut settings = Settings::defaults().unwrap();
         settings.ingest.max_batch_size = 0;
         assert!(settings.validate().is_err());
+    }
+
+    #[test]
+    fn mode_none_stays_on_loopback_unless_allowed() {
+        let mut settings = Settings::defaults().unwrap();
+        assert_eq!(settings.auth.mode, AuthMode::None);
+        assert!(settings.validate().is_ok(), "the default is loopback");
+        settings.server.listen_addr = "0.0.0.0:50051".into();
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("auth.mode"), "{error}");
+        settings.auth.allow_unauthenticated = true;
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn jwt_needs_keys_issuer_and_audience() {
+        let mut settings = Settings::defaults().unwrap();
+        settings.auth.mode = AuthMode::Jwt;
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("auth.jwt.jwks_file"), "{error}");
+        settings.auth.jwt.jwks_file = Some("keys.json".into());
+        settings.auth.jwt.issuer = Some("https://issuer.example".into());
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("auth.jwt.audience"), "{error}");
+        settings.auth.jwt.audience = Some("kpi-service".into());
+        assert!(settings.validate().is_ok());
     }
 }

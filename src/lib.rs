@@ -4,6 +4,8 @@
 //! Layers, one direction: `grpc` (protobuf <-> domain, error mapping) ->
 //! `domain` (validated types and pure KPI rules) <- `storage` (SeaORM).
 
+pub mod audit;
+pub mod auth;
 pub mod configuration;
 pub mod domain;
 pub mod grpc;
@@ -11,3 +13,4 @@ pub mod scorecard;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;

@@ -2,7 +2,7 @@
 //! health, reflection, limits and graceful shutdown. Tests build it exactly
 //! as `main` does, on port 0.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -10,20 +10,26 @@ use tonic::transport::{server::TcpIncoming, Server};
 use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
+    auth::{layer::AuthLayer, Authenticator},
     configuration::Settings,
     grpc::{
+        audit::AuditApi,
         directory::DirectoryApi,
         ingest::{IngestApi, IngestLimits},
         pb::{
-            self, directory_service_server::DirectoryServiceServer,
-            ingest_service_server::IngestServiceServer, policy_service_server::PolicyServiceServer,
+            self, audit_service_server::AuditServiceServer,
+            directory_service_server::DirectoryServiceServer,
+            ingest_service_server::IngestServiceServer, period_service_server::PeriodServiceServer,
+            policy_service_server::PolicyServiceServer,
             scorecard_service_server::ScorecardServiceServer,
         },
+        periods::PeriodApi,
         policy::PolicyApi,
         scorecard::ScorecardApi,
     },
     scorecard::ScorecardEngine,
     storage::Database,
+    tls::ReloadableTls,
 };
 
 /// The gRPC services whose health is reported, besides the overall "".
@@ -32,6 +38,8 @@ const SERVICE_NAMES: &[&str] = &[
     "kpi.v1.DirectoryService",
     "kpi.v1.ScorecardService",
     "kpi.v1.PolicyService",
+    "kpi.v1.AuditService",
+    "kpi.v1.PeriodService",
 ];
 
 /// A built application, bound to its port, not yet serving.
@@ -40,12 +48,36 @@ pub struct Application {
     local_addr: SocketAddr,
     database: Database,
     settings: Settings,
+    trust: Trust,
+}
+
+/// Transport security and authentication, built (and their files checked)
+/// before the listener binds.
+struct Trust {
+    authenticator: Arc<Authenticator>,
+    tls: Option<Arc<ReloadableTls>>,
+}
+
+impl Trust {
+    fn build(settings: &Settings) -> anyhow::Result<Self> {
+        settings
+            .validate_trust()
+            .context("refusing to start with these trust settings")?;
+        let tls = ReloadableTls::from_settings(&settings.tls).context("cannot set up TLS")?;
+        if tls.is_none() && settings.auth.mode != crate::configuration::AuthMode::None {
+            tracing::warn!("credentials travel in plain text: set tls.cert_file and tls.key_file");
+        }
+        let authenticator =
+            Arc::new(Authenticator::new(settings).context("cannot set up authentication")?);
+        Ok(Self { authenticator, tls })
+    }
 }
 
 impl Application {
     /// Connects to the database (migrating it if configured) and binds the
     /// listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let trust = Trust::build(&settings)?;
         let database = Database::connect(&settings.database)
             .await
             .context("could not connect to the database (check database.url)")?;
@@ -68,6 +100,7 @@ impl Application {
             local_addr,
             database,
             settings,
+            trust,
         })
     }
 
@@ -120,7 +153,13 @@ impl Application {
         let scorecards = ScorecardServiceServer::new(ScorecardApi::new(engine.clone()))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
+        let periods = PeriodServiceServer::new(PeriodApi::new(engine.clone()))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
         let policies = PolicyServiceServer::new(PolicyApi::new(engine))
+            .max_decoding_message_size(decode_limit)
+            .max_encoding_message_size(encode_limit);
+        let audit = AuditServiceServer::new(AuditApi::new(self.database.clone()))
             .max_decoding_message_size(decode_limit)
             .max_encoding_message_size(encode_limit);
 
@@ -154,6 +193,7 @@ impl Application {
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                 server_settings.max_concurrent_requests,
             ))
+            .layer(AuthLayer::new(self.trust.authenticator.clone()))
             .trace_fn(|request| tracing::info_span!("grpc", rpc = %request.uri().path()))
             .add_service(health_service)
             .add_optional_service(reflection_v1)
@@ -161,11 +201,29 @@ impl Application {
             .add_service(ingest)
             .add_service(directory)
             .add_service(scorecards)
-            .add_service(policies);
+            .add_service(policies)
+            .add_service(periods)
+            .add_service(audit);
 
-        tracing::info!(address = %self.local_addr, "serving gRPC");
-        let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
-        let serve = router.serve_with_incoming_shutdown(incoming, stop_accepting);
+        let mut reloader = None;
+        type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>>;
+        let serve: Serving = match &self.trust.tls {
+            Some(tls) => {
+                tracing::info!(address = %self.local_addr, mode = ?self.settings.auth.mode, "serving gRPC over TLS");
+                reloader = Some(tls.spawn_reloader(Duration::from_secs(
+                    self.settings.tls.reload_interval_seconds,
+                )));
+                Box::pin(
+                    router
+                        .serve_with_incoming_shutdown(tls.incoming(self.listener), stop_accepting),
+                )
+            }
+            None => {
+                tracing::info!(address = %self.local_addr, mode = ?self.settings.auth.mode, "serving gRPC");
+                let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
+                Box::pin(router.serve_with_incoming_shutdown(incoming, stop_accepting))
+            }
+        };
         let mut draining_started = draining;
         let outcome = tokio::select! {
             result = serve => result.context("the gRPC server failed"),
@@ -178,6 +236,9 @@ impl Application {
             }
         };
         health_task.abort();
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
         tracing::info!("stopped");
         outcome
     }

@@ -18,6 +18,9 @@ mod m20261125_000004_create_compliance_and_training;
 mod m20261125_000005_create_agent_time;
 mod m20261125_000006_create_policy_versions;
 mod m20261126_000007_create_rollups;
+mod m20261126_000020_create_audit_events;
+mod m20261126_000021_add_policy_created_by;
+mod m20261126_000030_create_closed_periods;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_agent_time::Migration),
             Box::new(m20261125_000006_create_policy_versions::Migration),
             Box::new(m20261126_000007_create_rollups::Migration),
+            Box::new(m20261126_000020_create_audit_events::Migration),
+            Box::new(m20261126_000021_add_policy_created_by::Migration),
+            Box::new(m20261126_000030_create_closed_periods::Migration),
         ]
     }
 }

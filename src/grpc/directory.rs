@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{
+    access::{authorize_agent_read, authorize_list, authorize_read},
     error::ApiError,
     fields::{optional_request_id, required_request_id, FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
     log_outcome,
@@ -11,12 +12,21 @@ use super::{
     pb,
 };
 use crate::{
+    audit::AuditActor,
+    auth::{Caller, ReadSubject},
     domain::{
         directory::{Agent, AgentUpsert, Team, TeamUpsert},
         violations::Violations,
     },
     storage::Database,
 };
+
+const UPSERT_TEAM: &str = "/kpi.v1.DirectoryService/UpsertTeam";
+const GET_TEAM: &str = "/kpi.v1.DirectoryService/GetTeam";
+const LIST_TEAMS: &str = "/kpi.v1.DirectoryService/ListTeams";
+const UPSERT_AGENT: &str = "/kpi.v1.DirectoryService/UpsertAgent";
+const GET_AGENT: &str = "/kpi.v1.DirectoryService/GetAgent";
+const LIST_AGENTS: &str = "/kpi.v1.DirectoryService/ListAgents";
 
 /// The directory service.
 #[derive(Clone)]
@@ -90,18 +100,25 @@ fn parse_agent(request: pb::UpsertAgentRequest) -> Result<AgentUpsert, ApiError>
 impl DirectoryApi {
     async fn upsert_team(
         &self,
+        caller: &Caller,
         request: pb::UpsertTeamRequest,
     ) -> Result<pb::UpsertTeamResponse, ApiError> {
         let upsert = parse_team(request)?;
-        let (team, created) = self.database.upsert_team(&upsert).await?;
+        let actor = AuditActor::new(caller, UPSERT_TEAM);
+        let (team, created) = self.database.upsert_team(&upsert, &actor).await?;
         Ok(pb::UpsertTeamResponse {
             team: Some(team_to_pb(team)),
             created,
         })
     }
 
-    async fn get_team(&self, request: pb::GetTeamRequest) -> Result<pb::GetTeamResponse, ApiError> {
+    async fn get_team(
+        &self,
+        caller: &Caller,
+        request: pb::GetTeamRequest,
+    ) -> Result<pb::GetTeamResponse, ApiError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
+        authorize_read(caller, GET_TEAM, ReadSubject::Team(&team_id))?;
         let team = self.database.get_team(&team_id).await?;
         let team = team.ok_or_else(|| ApiError::team_not_found(team_id))?;
         Ok(pb::GetTeamResponse {
@@ -111,8 +128,10 @@ impl DirectoryApi {
 
     async fn list_teams(
         &self,
+        caller: &Caller,
         request: pb::ListTeamsRequest,
     ) -> Result<pb::ListTeamsResponse, ApiError> {
+        authorize_list(caller, LIST_TEAMS, None)?;
         let limit = page_size(request.page_size)?;
         let fingerprint = request_fingerprint(&["teams"]);
         let after = decode_token(&request.page_token, &fingerprint)?;
@@ -131,10 +150,12 @@ impl DirectoryApi {
 
     async fn upsert_agent(
         &self,
+        caller: &Caller,
         request: pb::UpsertAgentRequest,
     ) -> Result<pb::UpsertAgentResponse, ApiError> {
         let upsert = parse_agent(request)?;
-        let (agent, created) = self.database.upsert_agent(&upsert).await?;
+        let actor = AuditActor::new(caller, UPSERT_AGENT);
+        let (agent, created) = self.database.upsert_agent(&upsert, &actor).await?;
         Ok(pb::UpsertAgentResponse {
             agent: Some(agent_to_pb(agent)),
             created,
@@ -143,9 +164,11 @@ impl DirectoryApi {
 
     async fn get_agent(
         &self,
+        caller: &Caller,
         request: pb::GetAgentRequest,
     ) -> Result<pb::GetAgentResponse, ApiError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
+        authorize_agent_read(&self.database, caller, GET_AGENT, &agent_id).await?;
         let agent = self.database.get_agent(&agent_id).await?;
         let agent = agent.ok_or_else(|| ApiError::agent_not_found(agent_id))?;
         Ok(pb::GetAgentResponse {
@@ -155,10 +178,12 @@ impl DirectoryApi {
 
     async fn list_agents(
         &self,
+        caller: &Caller,
         request: pb::ListAgentsRequest,
     ) -> Result<pb::ListAgentsResponse, ApiError> {
         let limit = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_list(caller, LIST_AGENTS, team_id.as_deref())?;
         let fingerprint = request_fingerprint(&["agents", team_id.as_deref().unwrap_or("")]);
         let after = decode_token(&request.page_token, &fingerprint)?;
         if let Some(team_id) = &team_id {
@@ -188,7 +213,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::UpsertTeamResponse>, Status> {
         log_outcome(
             "UpsertTeam",
-            DirectoryApi::upsert_team(self, request.into_inner()).await,
+            DirectoryApi::upsert_team(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -199,7 +224,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::GetTeamResponse>, Status> {
         log_outcome(
             "GetTeam",
-            DirectoryApi::get_team(self, request.into_inner()).await,
+            DirectoryApi::get_team(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -210,7 +235,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::ListTeamsResponse>, Status> {
         log_outcome(
             "ListTeams",
-            DirectoryApi::list_teams(self, request.into_inner()).await,
+            DirectoryApi::list_teams(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -221,7 +246,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::UpsertAgentResponse>, Status> {
         log_outcome(
             "UpsertAgent",
-            DirectoryApi::upsert_agent(self, request.into_inner()).await,
+            DirectoryApi::upsert_agent(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -232,7 +257,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::GetAgentResponse>, Status> {
         log_outcome(
             "GetAgent",
-            DirectoryApi::get_agent(self, request.into_inner()).await,
+            DirectoryApi::get_agent(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -243,7 +268,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
     ) -> Result<Response<pb::ListAgentsResponse>, Status> {
         log_outcome(
             "ListAgents",
-            DirectoryApi::list_agents(self, request.into_inner()).await,
+            DirectoryApi::list_agents(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }

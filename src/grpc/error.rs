@@ -6,6 +6,8 @@
 //! | code             | reasons                                  | details        |
 //! |------------------|------------------------------------------|----------------|
 //! | INVALID_ARGUMENT | INVALID_FIELDS, BATCH_TOO_LARGE          | BadRequest     |
+//! | UNAUTHENTICATED  | CREDENTIALS_MISSING, TOKEN_EXPIRED, ...  |                |
+//! | PERMISSION_DENIED| SCOPE_MISSING (metadata `scope`)         |                |
 //! | NOT_FOUND        | TEAM_NOT_FOUND, AGENT_NOT_FOUND, ...     | ResourceInfo   |
 //! | UNAVAILABLE      | DATABASE_UNAVAILABLE                     | RetryInfo      |
 //! | ABORTED          | WRITE_CONFLICT                           |                |
@@ -20,6 +22,22 @@ use crate::{
     domain::violations::FieldViolation,
     storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
 };
+
+impl ApiError {
+    /// FAILED_PRECONDITION (PERIOD_CLOSED): a change effective on `day`
+    /// would alter the closed month `month`.
+    pub fn period_closed(what: &str, day: chrono::NaiveDate, month: &str) -> Self {
+        ApiError::FailedPrecondition {
+            reason: "PERIOD_CLOSED",
+            message: format!(
+                "{what} effective {day} would change the closed month {month}; closed months \
+                 never change silently: make it effective after the latest closed month, or \
+                 restate the month"
+            ),
+            month: month.to_owned(),
+        }
+    }
+}
 
 /// The error domain of every ErrorInfo.
 pub const ERROR_DOMAIN: &str = "kpi.v1";
@@ -36,11 +54,22 @@ pub enum ApiError {
         reason: &'static str,
         violations: Vec<FieldViolation>,
     },
+    /// No or bad credentials; `reason` says which (never the credential).
+    Unauthenticated { reason: &'static str },
+    /// The caller lacks `scope` (checked before existence).
+    PermissionDenied { scope: String },
     /// A named resource does not exist.
     NotFound {
         reason: &'static str,
         resource_type: &'static str,
         name: String,
+    },
+    /// Refused because of a month's state (closed, or not over yet); the
+    /// ErrorInfo metadata names the month.
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+        month: String,
     },
     /// The database cannot be reached; retry later.
     Unavailable,
@@ -107,6 +136,24 @@ impl From<ApiError> for Status {
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
+            ApiError::Unauthenticated { reason } => Status::with_error_details(
+                Code::Unauthenticated,
+                format!("the call needs valid credentials ({reason})"),
+                error_info(reason),
+            ),
+            ApiError::PermissionDenied { scope } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    "SCOPE_MISSING",
+                    ERROR_DOMAIN,
+                    HashMap::from([("scope".to_owned(), scope.clone())]),
+                );
+                Status::with_error_details(
+                    Code::PermissionDenied,
+                    format!("the caller's credentials lack the scope {scope:?}"),
+                    details,
+                )
+            }
             ApiError::NotFound {
                 reason,
                 resource_type,
@@ -119,6 +166,19 @@ impl From<ApiError> for Status {
                     format!("{resource_type} {name:?} was not found"),
                     details,
                 )
+            }
+            ApiError::FailedPrecondition {
+                reason,
+                message,
+                month,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    HashMap::from([("month".to_owned(), month)]),
+                );
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::Unavailable => {
                 let mut details = error_info("DATABASE_UNAVAILABLE");

@@ -115,6 +115,7 @@ pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
             .and_then(chrono::DateTime::from_timestamp_micros)
             .map(timestamp),
         compute_time: Some(timestamp(scorecard.computed_at)),
+        snapshot: None,
     }
 }
 
@@ -131,6 +132,7 @@ pub fn policy_version_to_pb(version: &PolicyVersion) -> pb::PolicyVersion {
             .collect(),
         bonus_threshold: version.rules.bonus_threshold,
         create_time: Some(timestamp(version.created_at)),
+        created_by: version.created_by.clone(),
     }
 }
 

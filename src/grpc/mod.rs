@@ -3,6 +3,8 @@
 //! to `tonic::Status` in exactly one place (`error.rs`). Generated protobuf
 //! types never leave this module.
 
+mod access;
+pub mod audit;
 pub mod directory;
 pub mod error;
 mod fields;
@@ -10,6 +12,7 @@ pub mod ingest;
 mod kpi_results;
 mod pagination;
 mod period;
+pub mod periods;
 pub mod policy;
 pub mod scorecard;
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::{
+    access::authorize_read,
     error::ApiError,
     fields::{optional_request_id, FieldParser, MAX_ID_LEN},
     kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
@@ -12,13 +13,31 @@ use super::{
     pb,
 };
 use crate::{
+    audit::{AuditActor, AuditChange},
+    auth::{Caller, ReadSubject},
     domain::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
     },
     scorecard::ScorecardEngine,
-    storage::policy::NewPolicyVersion,
+    storage::{
+        periods::first_closed_month_ending_after, policy::NewPolicyVersion,
+        rollups::contribution::day_number,
+    },
 };
+
+const CREATE_POLICY_VERSION: &str = "/kpi.v1.PolicyService/CreatePolicyVersion";
+const GET_POLICY_VERSION: &str = "/kpi.v1.PolicyService/GetPolicyVersion";
+const LIST_POLICY_VERSIONS: &str = "/kpi.v1.PolicyService/ListPolicyVersions";
+const GET_EFFECTIVE_POLICY: &str = "/kpi.v1.PolicyService/GetEffectivePolicy";
+
+/// A policy scope as a read subject: a team's, or the organisation's.
+fn policy_subject(team_id: Option<&str>) -> ReadSubject<'_> {
+    match team_id {
+        Some(team_id) => ReadSubject::Team(team_id),
+        None => ReadSubject::OrganisationPolicy,
+    }
+}
 
 /// The policy service.
 #[derive(Clone)]
@@ -55,6 +74,7 @@ impl PolicyApi {
 
     async fn create_policy_version(
         &self,
+        caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
         let policy = request
@@ -98,22 +118,67 @@ impl PolicyApi {
             .into_result(())
             .map_err(ApiError::invalid_fields)?;
         self.ensure_team(team_id.as_deref()).await?;
+        self.refuse_if_closed(caller, team_id.as_deref(), effective_from)
+            .await?;
         let stored = self
             .engine
             .database()
-            .create_policy_version(&NewPolicyVersion {
-                team_id,
-                effective_from,
-                rules,
-            })
+            .create_policy_version(
+                &NewPolicyVersion {
+                    team_id,
+                    effective_from,
+                    rules,
+                    created_by: caller.principal.name.clone(),
+                },
+                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+            )
             .await?;
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
         })
     }
 
+    /// A version effective before the end of the latest closed month could
+    /// judge that month: refused (FAILED_PRECONDITION naming the month), and
+    /// the attempt audited.
+    async fn refuse_if_closed(
+        &self,
+        caller: &Caller,
+        team_id: Option<&str>,
+        effective_from: NaiveDate,
+    ) -> Result<(), ApiError> {
+        let database = self.engine.database();
+        let Some(open_from) = database.closed_through().await? else {
+            return Ok(());
+        };
+        if effective_from >= open_from {
+            return Ok(());
+        }
+        let day = day_number(effective_from);
+        let month = first_closed_month_ending_after(database.connection(), day)
+            .await?
+            .unwrap_or_default();
+        database
+            .append_audit_event(
+                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                &AuditChange::ChangeRefused {
+                    what: "policy_version".into(),
+                    subject: team_id.unwrap_or_default().to_owned(),
+                    effective_from: effective_from.format("%Y-%m-%d").to_string(),
+                    closed_month: month.clone(),
+                },
+            )
+            .await?;
+        Err(ApiError::period_closed(
+            "a policy version",
+            effective_from,
+            &month,
+        ))
+    }
+
     async fn get_policy_version(
         &self,
+        caller: &Caller,
         request: pb::GetPolicyVersionRequest,
     ) -> Result<pb::GetPolicyVersionResponse, ApiError> {
         if request.policy_version_id <= 0 {
@@ -132,6 +197,12 @@ impl PolicyApi {
                 resource_type: "policy version",
                 name: request.policy_version_id.to_string(),
             })?;
+        // The version's team is known only once it is read.
+        authorize_read(
+            caller,
+            GET_POLICY_VERSION,
+            policy_subject(version.team_id.as_deref()),
+        )?;
         Ok(pb::GetPolicyVersionResponse {
             policy: Some(policy_version_to_pb(&version)),
         })
@@ -139,10 +210,16 @@ impl PolicyApi {
 
     async fn list_policy_versions(
         &self,
+        caller: &Caller,
         request: pb::ListPolicyVersionsRequest,
     ) -> Result<pb::ListPolicyVersionsResponse, ApiError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_read(
+            caller,
+            LIST_POLICY_VERSIONS,
+            policy_subject(team_id.as_deref()),
+        )?;
         let fingerprint = request_fingerprint(&["policies", team_id.as_deref().unwrap_or("")]);
         let before = match decode_token(&request.page_token, &fingerprint)? {
             None => None,
@@ -170,6 +247,7 @@ impl PolicyApi {
 
     async fn get_effective_policy(
         &self,
+        caller: &Caller,
         request: pb::GetEffectivePolicyRequest,
     ) -> Result<pb::GetEffectivePolicyResponse, ApiError> {
         let mut violations = Violations::new();
@@ -185,6 +263,11 @@ impl PolicyApi {
         violations
             .into_result(())
             .map_err(ApiError::invalid_fields)?;
+        authorize_read(
+            caller,
+            GET_EFFECTIVE_POLICY,
+            policy_subject(team_id.as_deref()),
+        )?;
         self.ensure_team(team_id.as_deref()).await?;
         let version = self
             .engine
@@ -220,7 +303,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::CreatePolicyVersionResponse>, Status> {
         log_outcome(
             "CreatePolicyVersion",
-            PolicyApi::create_policy_version(self, request.into_inner()).await,
+            PolicyApi::create_policy_version(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -231,7 +315,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::GetPolicyVersionResponse>, Status> {
         log_outcome(
             "GetPolicyVersion",
-            PolicyApi::get_policy_version(self, request.into_inner()).await,
+            PolicyApi::get_policy_version(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -242,7 +326,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::ListPolicyVersionsResponse>, Status> {
         log_outcome(
             "ListPolicyVersions",
-            PolicyApi::list_policy_versions(self, request.into_inner()).await,
+            PolicyApi::list_policy_versions(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -253,7 +338,8 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
     ) -> Result<Response<pb::GetEffectivePolicyResponse>, Status> {
         log_outcome(
             "GetEffectivePolicy",
-            PolicyApi::get_effective_policy(self, request.into_inner()).await,
+            PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }

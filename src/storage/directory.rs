@@ -1,15 +1,19 @@
 //! The directory of teams and agents.
 
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{
+    audit,
     entities::{agent, team},
-    instant, now_micros, Database, StorageError,
+    instant, now_micros, Database, StorageError, WriteWork,
 };
-use crate::domain::directory::{Agent, AgentUpsert, Team, TeamUpsert};
+use crate::{
+    audit::{AuditActor, AuditChange},
+    domain::directory::{Agent, AgentUpsert, Team, TeamUpsert},
+};
 
 /// Why an agent could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +43,18 @@ fn agent_from_row(row: agent::Model) -> Result<Agent, StorageError> {
     })
 }
 
-impl Database {
-    /// Creates or renames a team; returns it and whether it was new.
-    pub async fn upsert_team(&self, upsert: &TeamUpsert) -> Result<(Team, bool), StorageError> {
-        let connection = self.connection();
-        let created = find_team(connection, &upsert.team_id).await?.is_none();
+struct UpsertTeam<'a> {
+    upsert: &'a TeamUpsert,
+    actor: &'a AuditActor,
+}
+
+impl WriteWork for UpsertTeam<'_> {
+    type Output = (Team, bool);
+    type Error = StorageError;
+
+    async fn run(&self, connection: &DatabaseTransaction) -> Result<(Team, bool), StorageError> {
+        let upsert = self.upsert;
+        let previous = find_team(connection, &upsert.team_id).await?;
         let now_us = now_micros();
         team::Entity::insert(team::ActiveModel {
             team_id: Set(upsert.team_id.clone()),
@@ -61,7 +72,90 @@ impl Database {
         let stored = find_team(connection, &upsert.team_id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("team vanished after upsert".into()))?;
-        Ok((stored, created))
+        let change = AuditChange::TeamUpserted {
+            team_id: stored.team_id.clone(),
+            created: previous.is_none(),
+            previous_display_name: previous.as_ref().map(|team| team.display_name.clone()),
+            display_name: stored.display_name.clone(),
+        };
+        audit::append(connection, self.actor, &change).await?;
+        Ok((stored, previous.is_none()))
+    }
+
+    fn is_retryable(&self, error: &StorageError) -> bool {
+        matches!(error, StorageError::Conflict(_))
+    }
+}
+
+struct UpsertAgent<'a> {
+    upsert: &'a AgentUpsert,
+    actor: &'a AuditActor,
+}
+
+impl WriteWork for UpsertAgent<'_> {
+    type Output = (Agent, bool);
+    type Error = AgentUpsertError;
+
+    async fn run(
+        &self,
+        connection: &DatabaseTransaction,
+    ) -> Result<(Agent, bool), AgentUpsertError> {
+        let upsert = self.upsert;
+        if let Some(team_id) = &upsert.team_id {
+            if find_team(connection, team_id).await?.is_none() {
+                return Err(AgentUpsertError::UnknownTeam(team_id.clone()));
+            }
+        }
+        let previous = find_agent(connection, &upsert.agent_id).await?;
+        let now_us = now_micros();
+        agent::Entity::insert(agent::ActiveModel {
+            agent_id: Set(upsert.agent_id.clone()),
+            display_name: Set(upsert.display_name.clone()),
+            team_id: Set(upsert.team_id.clone()),
+            created_at_us: Set(now_us),
+            updated_at_us: Set(now_us),
+        })
+        .on_conflict(
+            OnConflict::column(agent::Column::AgentId)
+                .update_columns([
+                    agent::Column::DisplayName,
+                    agent::Column::TeamId,
+                    agent::Column::UpdatedAtUs,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(connection)
+        .await
+        .map_err(StorageError::from)?;
+        let stored = find_agent(connection, &upsert.agent_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt("agent vanished after upsert".into()))?;
+        let change = AuditChange::AgentUpserted {
+            agent_id: stored.agent_id.clone(),
+            created: previous.is_none(),
+            previous_team_id: previous.as_ref().and_then(|agent| agent.team_id.clone()),
+            team_id: stored.team_id.clone(),
+            previous_display_name: previous.as_ref().map(|agent| agent.display_name.clone()),
+            display_name: stored.display_name.clone(),
+        };
+        audit::append(connection, self.actor, &change).await?;
+        Ok((stored, previous.is_none()))
+    }
+
+    fn is_retryable(&self, error: &AgentUpsertError) -> bool {
+        matches!(error, AgentUpsertError::Storage(StorageError::Conflict(_)))
+    }
+}
+
+impl Database {
+    /// Creates or renames a team, with its audit event in the same
+    /// transaction; returns it and whether it was new.
+    pub async fn upsert_team(
+        &self,
+        upsert: &TeamUpsert,
+        actor: &AuditActor,
+    ) -> Result<(Team, bool), StorageError> {
+        self.write(UpsertTeam { upsert, actor }).await
     }
 
     pub async fn get_team(&self, team_id: &str) -> Result<Option<Team>, StorageError> {
@@ -87,42 +181,14 @@ impl Database {
             .collect()
     }
 
-    /// Creates or changes an agent; returns it and whether it was new.
+    /// Creates or changes an agent, with its audit event in the same
+    /// transaction; returns it and whether it was new.
     pub async fn upsert_agent(
         &self,
         upsert: &AgentUpsert,
+        actor: &AuditActor,
     ) -> Result<(Agent, bool), AgentUpsertError> {
-        let connection = self.connection();
-        if let Some(team_id) = &upsert.team_id {
-            if find_team(connection, team_id).await?.is_none() {
-                return Err(AgentUpsertError::UnknownTeam(team_id.clone()));
-            }
-        }
-        let created = find_agent(connection, &upsert.agent_id).await?.is_none();
-        let now_us = now_micros();
-        agent::Entity::insert(agent::ActiveModel {
-            agent_id: Set(upsert.agent_id.clone()),
-            display_name: Set(upsert.display_name.clone()),
-            team_id: Set(upsert.team_id.clone()),
-            created_at_us: Set(now_us),
-            updated_at_us: Set(now_us),
-        })
-        .on_conflict(
-            OnConflict::column(agent::Column::AgentId)
-                .update_columns([
-                    agent::Column::DisplayName,
-                    agent::Column::TeamId,
-                    agent::Column::UpdatedAtUs,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(connection)
-        .await
-        .map_err(StorageError::from)?;
-        let stored = find_agent(connection, &upsert.agent_id)
-            .await?
-            .ok_or_else(|| StorageError::Corrupt("agent vanished after upsert".into()))?;
-        Ok((stored, created))
+        self.write(UpsertAgent { upsert, actor }).await
     }
 
     /// Every agent, by id, optionally only the current members of a team.

@@ -2,11 +2,14 @@
 //! Functions take `&impl ConnectionTrait` where they can, so the same code
 //! runs on the pool or inside a transaction.
 
+pub mod audit;
 pub mod directory;
 pub mod drill_down;
 pub mod entities;
 pub mod facts;
+pub mod idempotency;
 pub mod ingest;
+pub mod periods;
 pub mod policy;
 mod policy_cache;
 mod records;
@@ -212,6 +215,20 @@ pub trait WriteWork: Sync {
 
     /// Whether a failure is a conflict worth another attempt.
     fn is_retryable(&self, error: &Self::Error) -> bool;
+}
+
+/// On PostgreSQL, a transaction-scoped lock on one key of `namespace` (see
+/// `rollups::maintain::lock_record_keys`); nothing on SQLite.
+pub(crate) async fn records_key_lock(
+    connection: &impl ConnectionTrait,
+    namespace: &str,
+    key: &str,
+) -> Result<(), StorageError> {
+    let key = crate::domain::records::RecordKey {
+        source: String::new(),
+        external_id: key.to_owned(),
+    };
+    rollups::maintain::lock_record_keys(connection, [(namespace, &key)]).await
 }
 
 /// The instant stored as `micros` since the Unix epoch.

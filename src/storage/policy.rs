@@ -8,13 +8,20 @@
 use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::{json, Value};
 
-use super::{entities::policy_version, instant, now_micros, Database, StorageError};
-use crate::domain::{
-    kpi::KpiId,
-    policy::{KpiRule, PolicyRules, Target},
+use super::{
+    audit, entities::policy_version, instant, now_micros, Database, StorageError, WriteWork,
+};
+use crate::{
+    audit::{AuditActor, AuditChange},
+    domain::{
+        kpi::KpiId,
+        policy::{KpiRule, PolicyRules, Target},
+    },
 };
 
 /// One stored policy version.
@@ -26,6 +33,8 @@ pub struct PolicyVersion {
     pub effective_from: NaiveDate,
     pub rules: PolicyRules,
     pub created_at: DateTime<Utc>,
+    /// The principal that stored it ("" for versions from before auth).
+    pub created_by: String,
 }
 
 /// A policy version to store.
@@ -34,6 +43,8 @@ pub struct NewPolicyVersion {
     pub team_id: Option<String>,
     pub effective_from: NaiveDate,
     pub rules: PolicyRules,
+    /// The principal storing it.
+    pub created_by: String,
 }
 
 const DATE_FORMAT: &str = "%Y-%m-%d";
@@ -109,15 +120,21 @@ pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, Stor
         rules: rules_from_json(&row.rules, row.bonus_threshold)?,
         created_at: instant(row.created_at_us)?,
         team_id: row.team_id,
+        created_by: row.created_by,
     })
 }
 
-impl Database {
-    /// Stores a new version and returns it with its id.
-    pub async fn create_policy_version(
-        &self,
-        new: &NewPolicyVersion,
-    ) -> Result<PolicyVersion, StorageError> {
+struct CreatePolicyVersion<'a> {
+    new: &'a NewPolicyVersion,
+    actor: &'a AuditActor,
+}
+
+impl WriteWork for CreatePolicyVersion<'_> {
+    type Output = i64;
+    type Error = StorageError;
+
+    async fn run(&self, transaction: &DatabaseTransaction) -> Result<i64, StorageError> {
+        let new = self.new;
         let result = policy_version::Entity::insert(policy_version::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             team_id: Set(new.team_id.clone()),
@@ -125,11 +142,36 @@ impl Database {
             bonus_threshold: Set(new.rules.bonus_threshold),
             rules: Set(rules_to_json(&new.rules)),
             created_at_us: Set(now_micros()),
+            created_by: Set(new.created_by.chars().take(256).collect()),
         })
-        .exec(self.connection())
+        .exec(transaction)
         .await?;
+        let change = AuditChange::PolicyVersionCreated {
+            policy_version_id: result.last_insert_id,
+            team_id: new.team_id.clone(),
+            effective_from: new.effective_from.format(DATE_FORMAT).to_string(),
+            bonus_threshold: new.rules.bonus_threshold,
+        };
+        audit::append(transaction, self.actor, &change).await?;
+        Ok(result.last_insert_id)
+    }
+
+    fn is_retryable(&self, error: &StorageError) -> bool {
+        matches!(error, StorageError::Conflict(_))
+    }
+}
+
+impl Database {
+    /// Stores a new version, and its audit event in the same transaction,
+    /// and returns it with its id.
+    pub async fn create_policy_version(
+        &self,
+        new: &NewPolicyVersion,
+        actor: &AuditActor,
+    ) -> Result<PolicyVersion, StorageError> {
+        let id = self.write(CreatePolicyVersion { new, actor }).await?;
         self.policy_cache.invalidate().await;
-        self.get_policy_version(result.last_insert_id)
+        self.get_policy_version(id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
     }

@@ -45,6 +45,7 @@ async fn bad_queries_are_rejected_clearly(backend: Backend) {
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "ghost".into(),
             period: november(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -53,6 +54,7 @@ async fn bad_queries_are_rejected_clearly(backend: Backend) {
         .get_team_scorecard(pb::GetTeamScorecardRequest {
             team_id: "ghost-team".into(),
             period: november(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -104,6 +106,7 @@ async fn bad_queries_are_rejected_clearly(backend: Backend) {
             .get_agent_scorecard(pb::GetAgentScorecardRequest {
                 agent_id: "ana".into(),
                 period,
+                ..Default::default()
             })
             .await
             .expect_err(case);

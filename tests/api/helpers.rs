@@ -57,6 +57,8 @@ macro_rules! on_both_backends {
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub channel: Channel,
+    /// The address the server listens on.
+    pub address: std::net::SocketAddr,
     /// The application's own pool, for reading back what was stored.
     pub database: Database,
     shutdown: Option<oneshot::Sender<()>>,
@@ -238,26 +240,49 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], after `adjust` has changed the settings.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_client(backend, adjust, None).await
+}
+
+/// Like [`spawn_app_with`]; with `client_tls`, the test's channel speaks
+/// TLS with that configuration (the server must have TLS settings).
+pub async fn spawn_app_with_client(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+    client_tls: Option<tonic::transport::ClientTlsConfig>,
+) -> TestApp {
     let (url, cleanup) = fresh_database(backend).await;
     let mut settings = test_settings(&url);
     adjust(&mut settings);
     let application = Application::build(settings)
         .await
         .expect("the application failed to build");
-    let address = format!("http://{}", application.local_addr());
+    let local_addr = application.local_addr();
+    let scheme = if client_tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let address = format!("{scheme}://{local_addr}");
     let database = application.database().clone();
     let (shutdown, shutdown_received) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = shutdown_received.await;
     }));
-    let channel = Channel::from_shared(address.clone())
+    let mut endpoint = Channel::from_shared(address.clone())
         .expect("bad address")
-        .connect_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(client_tls) = client_tls {
+        endpoint = endpoint
+            .tls_config(client_tls)
+            .expect("bad client TLS configuration");
+    }
+    let channel = endpoint
         .connect()
         .await
         .expect("cannot connect to the test server");
     TestApp {
         channel,
+        address: local_addr,
         database,
         shutdown: Some(shutdown),
         server: Some(server),

@@ -335,6 +335,7 @@ pub async fn agent_scorecard(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: agent_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetAgentScorecard({agent_id}) failed: {status:?}"))
@@ -353,6 +354,7 @@ pub async fn team_scorecard(
         .get_team_scorecard(pb::GetTeamScorecardRequest {
             team_id: team_id.into(),
             period: Some(period),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetTeamScorecard({team_id}) failed: {status:?}"))

@@ -7,17 +7,25 @@
 mod fixtures;
 mod helpers;
 mod kpi_fixtures;
+mod trust_support;
 
 mod bad_queries;
 mod breaches;
 mod catalogue;
 mod directory;
 mod ingest;
+mod ingest_concurrency;
 mod ingest_validation;
 mod operations;
+mod periods;
 mod policies;
 mod policy_reads;
 mod readme_example;
+mod rollups;
 mod scorecard_attribution;
 mod scorecards;
 mod trends;
+
+mod audit_trail;
+mod auth_matrix;
+mod trust_transport;

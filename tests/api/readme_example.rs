@@ -50,6 +50,7 @@ async fn the_readme_worked_example_is_what_the_service_answers(backend: Backend)
             period: Some(pb::PeriodSelector {
                 period: Some(pb::period_selector::Period::Month("2026-11".into())),
             }),
+            ..Default::default()
         })
         .await
         .unwrap()

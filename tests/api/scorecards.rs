@@ -387,7 +387,7 @@ async fn an_agent_scorecard_matches_the_catalogue_by_hand(backend: Backend) {
             Some(3_960_000.0 / 52_200.0),
             39_600.0,
             52_200.0,
-            52_200,
+            2, // two agent-time records
             Met,
             Some(90.0 - 3_960_000.0 / 52_200.0),
         ),
@@ -396,7 +396,7 @@ async fn an_agent_scorecard_matches_the_catalogue_by_hand(backend: Backend) {
             Some(90.625),
             52_200.0,
             57_600.0,
-            57_600,
+            2,
             NoTarget,
             None,
         ),

@@ -73,6 +73,7 @@ async fn agent_scorecard(
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: directory.agent_id((call * 7) % directory.agents),
             period: november(),
+            ..Default::default()
         })
         .await
         .expect("GetAgentScorecard failed");
@@ -338,6 +339,7 @@ pub async fn measure(service: &Service, directory: &Directory) -> QueryFigures {
                 .get_team_scorecard(pb::GetTeamScorecardRequest {
                     team_id,
                     period: november(),
+                    ..Default::default()
                 })
                 .await
                 .expect("GetTeamScorecard failed");

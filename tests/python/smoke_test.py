@@ -1,10 +1,12 @@
 """A client generated from proto/ with grpcio-tools, against the real server.
 
-Usage: python smoke_test.py HOST:PORT
+Usage: python smoke_test.py HOST:PORT [CA_FILE TOKEN_FILE]
 
 It generates the kpi.v1 code at run time (so it always matches proto/),
 then checks health, ingestion with a replay, an invalid batch's field
-violations, and server reflection. It prints one line per check and ends
+violations, and server reflection. With CA_FILE and TOKEN_FILE it talks TLS
+(trusting that CA) and sends the token as `authorization: Bearer ...`, and
+also checks that a call without the token is UNAUTHENTICATED. It prints one line per check and ends
 with "N passed, M failed"; the exit status is 0 only if all passed.
 """
 
@@ -136,12 +138,64 @@ def check_reflection(channel, _generated):
     return f"{len(names)} services listed"
 
 
-def main(address):
+def error_reason(error):
+    """The (domain, reason) of the ErrorInfo in a failed call's status."""
+    status = rpc_status.from_call(error)
+    assert status is not None, "no google.rpc.Status in the trailers"
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.domain, info.reason
+    raise AssertionError("no ErrorInfo detail")
+
+
+def unauthenticated_check(address, ca_pem):
+    """A TLS channel without the token: ingest is refused, saying why."""
+
+    def check_unauthenticated_without_token(_channel, generated):
+        records, ingest, ingest_grpc = generated
+        credentials = grpc.ssl_channel_credentials(root_certificates=ca_pem)
+        options = [("grpc.ssl_target_name_override", "localhost")]
+        with grpc.secure_channel(address, credentials, options=options) as bare:
+            stub = ingest_grpc.IngestServiceStub(bare)
+            request = ingest.IngestInteractionsRequest(
+                interactions=[interaction(records, uuid.uuid4().hex)])
+            try:
+                stub.IngestInteractions(request, timeout=10)
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.UNAUTHENTICATED, error.code()
+                reason = error_reason(error)
+                assert reason == ("kpi.v1", "CREDENTIALS_MISSING"), reason
+                return "UNAUTHENTICATED with reason CREDENTIALS_MISSING"
+        raise AssertionError("a call without credentials was served")
+
+    return check_unauthenticated_without_token
+
+
+def open_channel(address, ca_file, token_file):
+    """Plain text, or TLS with the bearer token on every call."""
+    if ca_file is None:
+        return grpc.insecure_channel(address), None
+    ca_pem = pathlib.Path(ca_file).read_bytes()
+    token = pathlib.Path(token_file).read_text().strip()
+    credentials = grpc.composite_channel_credentials(
+        grpc.ssl_channel_credentials(root_certificates=ca_pem),
+        grpc.access_token_call_credentials(token),
+    )
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    return grpc.secure_channel(address, credentials, options=options), ca_pem
+
+
+def main(address, ca_file=None, token_file=None):
     checks = [check_health, check_ingest_and_replay, check_invalid_batch, check_reflection]
     passed = failed = 0
+    channel, ca_pem = open_channel(address, ca_file, token_file)
+    if ca_pem is not None:
+        checks.append(unauthenticated_check(address, ca_pem))
     with tempfile.TemporaryDirectory() as generated_dir:
         generated = generate_client(pathlib.Path(generated_dir))
-        with grpc.insecure_channel(address) as channel:
+        with channel:
             for check in checks:
                 name = check.__name__.removeprefix("check_")
                 try:
@@ -156,6 +210,6 @@ def main(address):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: smoke_test.py HOST:PORT")
-    sys.exit(main(sys.argv[1]))
+    if len(sys.argv) not in (2, 4):
+        sys.exit("usage: smoke_test.py HOST:PORT [CA_FILE TOKEN_FILE]")
+    sys.exit(main(*sys.argv[1:]))

@@ -65,12 +65,12 @@ pub fn compute(kpi: KpiId, sums: &KpiSums) -> KpiValue {
         KpiId::Occupancy => (
             sums.handling_seconds as f64,
             sums.logged_in_seconds as f64,
-            sums.logged_in_seconds.max(0) as u64,
+            sums.agent_time_records,
         ),
         KpiId::Utilization => (
             sums.logged_in_seconds as f64,
             sums.scheduled_seconds as f64,
-            sums.scheduled_seconds.max(0) as u64,
+            sums.agent_time_records,
         ),
         _ if kpi.is_count() => {
             let (count, _) = fraction(kpi, sums);
@@ -376,6 +376,9 @@ mod tests {
             Some(48_600.0 * 100.0 / 55_800.0)
         );
         assert_eq!(value(KpiId::Utilization, &sums), Some(96.875));
+        // Their samples are the two shifts, not seconds.
+        assert_eq!(compute(KpiId::Occupancy, &sums).sample_size, 2);
+        assert_eq!(compute(KpiId::Utilization, &sums).sample_size, 2);
         assert_eq!(value(KpiId::Violations, &sums), Some(2.0));
     }
 

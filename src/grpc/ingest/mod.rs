@@ -9,6 +9,8 @@ use tonic::{Request, Response, Status};
 
 use super::{error::ApiError, fields::FieldParser, log_outcome, pb};
 use crate::{
+    audit::{AuditActor, AuditChange, AuditedKey},
+    auth::{authorize_body, Body, Caller},
     domain::ingest::IngestOutcome,
     storage::{
         ingest::{BatchOptions, BatchReport, IngestRecord},
@@ -30,9 +32,13 @@ impl IngestApi {
         Self { database, limits }
     }
 
-    /// Parses a batch, writes it atomically and reports each item.
+    /// Parses a batch, checks that the caller may write every record's
+    /// source, writes it atomically, records the audit event and reports
+    /// each item.
     async fn ingest<P, R>(
         &self,
+        caller: &Caller,
+        method: &str,
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
     ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError>
@@ -48,6 +54,11 @@ impl IngestApi {
         let records = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key
         })?;
+        let sources = records
+            .iter()
+            .map(|record| record.meta().key.source.as_str())
+            .collect();
+        authorize_body(&caller.principal, method, Body::Sources(sources))?;
         let BatchReport {
             outcomes,
             registered_agent_ids,
@@ -61,6 +72,14 @@ impl IngestApi {
                 },
             )
             .await?;
+        self.audit_batch(
+            &AuditActor::new(caller, method),
+            R::FIELD,
+            records.iter().map(|record| &record.meta().key),
+            &outcomes,
+            &registered_agent_ids,
+        )
+        .await;
         let results = records
             .iter()
             .zip(outcomes)
@@ -82,6 +101,65 @@ impl IngestApi {
     }
 }
 
+impl IngestApi {
+    /// Appends the batch's audit event. It runs after the batch committed,
+    /// in a transaction of its own (the batch writer belongs to storage and
+    /// knows nothing of callers): if it fails, the batch stays committed
+    /// and OK is still the truth for the client, so the failure is logged
+    /// loudly instead of being reported as the call's outcome.
+    async fn audit_batch<'a>(
+        &self,
+        actor: &AuditActor,
+        record_kind: &str,
+        keys: impl Iterator<Item = &'a crate::domain::records::RecordKey>,
+        outcomes: &[IngestOutcome],
+        registered_agent_ids: &[String],
+    ) {
+        let mut counts = [0u32; 5];
+        let mut updated_keys = Vec::new();
+        let mut voided_keys = Vec::new();
+        for (key, outcome) in keys.zip(outcomes) {
+            let audited = || AuditedKey {
+                source: key.source.clone(),
+                external_id: key.external_id.clone(),
+            };
+            let slot = match outcome {
+                IngestOutcome::Created => 0,
+                IngestOutcome::Updated => {
+                    updated_keys.push(audited());
+                    1
+                }
+                IngestOutcome::Unchanged => 2,
+                IngestOutcome::Stale => 3,
+                IngestOutcome::Voided => {
+                    voided_keys.push(audited());
+                    4
+                }
+            };
+            counts[slot] += 1;
+        }
+        let change = AuditChange::RecordsIngested {
+            record_kind: record_kind.to_owned(),
+            created: counts[0],
+            updated: counts[1],
+            unchanged: counts[2],
+            stale: counts[3],
+            voided: counts[4],
+            updated_keys,
+            voided_keys,
+            registered_agent_ids: registered_agent_ids.to_vec(),
+        };
+        if let Err(error) = self.database.append_audit_event(actor, &change).await {
+            tracing::error!(
+                %error,
+                principal = %actor.principal,
+                request_id = %actor.request_id,
+                "the batch committed but its audit event could not be written"
+            );
+        }
+    }
+}
+
 fn outcome_to_pb(outcome: IngestOutcome) -> pb::IngestOutcome {
     match outcome {
         IngestOutcome::Created => pb::IngestOutcome::Created,
@@ -98,8 +176,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestInteractionsRequest>,
     ) -> Result<Response<pb::IngestInteractionsResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().interactions;
-        let result = self.ingest(items, parse::interaction).await;
+        let method = "/kpi.v1.IngestService/IngestInteractions";
+        let result = self
+            .ingest(&caller, method, items, parse::interaction)
+            .await;
         log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestInteractionsResponse {
                 results,
@@ -112,8 +194,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestSurveyResponsesRequest>,
     ) -> Result<Response<pb::IngestSurveyResponsesResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().survey_responses;
-        let result = self.ingest(items, parse::survey_response).await;
+        let method = "/kpi.v1.IngestService/IngestSurveyResponses";
+        let result = self
+            .ingest(&caller, method, items, parse::survey_response)
+            .await;
         log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestSurveyResponsesResponse {
                 results,
@@ -126,8 +212,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestQaEvaluationsRequest>,
     ) -> Result<Response<pb::IngestQaEvaluationsResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().qa_evaluations;
-        let result = self.ingest(items, parse::qa_evaluation).await;
+        let method = "/kpi.v1.IngestService/IngestQaEvaluations";
+        let result = self
+            .ingest(&caller, method, items, parse::qa_evaluation)
+            .await;
         log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestQaEvaluationsResponse {
                 results,
@@ -140,8 +230,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestComplianceChecksRequest>,
     ) -> Result<Response<pb::IngestComplianceChecksResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().compliance_checks;
-        let result = self.ingest(items, parse::compliance_check).await;
+        let method = "/kpi.v1.IngestService/IngestComplianceChecks";
+        let result = self
+            .ingest(&caller, method, items, parse::compliance_check)
+            .await;
         log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestComplianceChecksResponse {
                 results,
@@ -154,8 +248,10 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestViolationsRequest>,
     ) -> Result<Response<pb::IngestViolationsResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().violations;
-        let result = self.ingest(items, parse::violation).await;
+        let method = "/kpi.v1.IngestService/IngestViolations";
+        let result = self.ingest(&caller, method, items, parse::violation).await;
         log_outcome("IngestViolations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestViolationsResponse {
                 results,
@@ -168,8 +264,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestTrainingAssignmentsRequest>,
     ) -> Result<Response<pb::IngestTrainingAssignmentsResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().training_assignments;
-        let result = self.ingest(items, parse::training_assignment).await;
+        let method = "/kpi.v1.IngestService/IngestTrainingAssignments";
+        let result = self
+            .ingest(&caller, method, items, parse::training_assignment)
+            .await;
         log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
                 results,
@@ -182,8 +282,10 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         &self,
         request: Request<pb::IngestAgentTimeRequest>,
     ) -> Result<Response<pb::IngestAgentTimeResponse>, Status> {
+        let caller = Caller::of(&request);
         let items = request.into_inner().agent_time;
-        let result = self.ingest(items, parse::agent_time).await;
+        let method = "/kpi.v1.IngestService/IngestAgentTime";
+        let result = self.ingest(&caller, method, items, parse::agent_time).await;
         log_outcome("IngestAgentTime", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestAgentTimeResponse {
                 results,

@@ -1,7 +1,8 @@
 //! `ListAgentInteractions`: the interactions behind an agent's numbers.
 
-use super::{period_key, ScorecardApi};
+use super::{period_key, ScorecardApi, LIST_AGENT_INTERACTIONS};
 use crate::{
+    auth::Caller,
     domain::records::{Channel, NewInteraction},
     grpc::{
         directory::timestamp,
@@ -65,10 +66,13 @@ fn parse_cursor(key: &str) -> Result<InteractionCursor, ApiError> {
 impl ScorecardApi {
     pub(super) async fn list_agent_interactions(
         &self,
+        caller: &Caller,
         request: pb::ListAgentInteractionsRequest,
     ) -> Result<pb::ListAgentInteractionsResponse, ApiError> {
         let size = page_size(request.page_size)?;
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
+        self.authorize_agent(caller, LIST_AGENT_INTERACTIONS, &agent_id)
+            .await?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let fingerprint = request_fingerprint(&["interactions", &agent_id, &period_key(&period)]);
         let cursor = match decode_token(&request.page_token, &fingerprint)? {

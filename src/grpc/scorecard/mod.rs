@@ -2,6 +2,7 @@
 //! drill-downs in their own files.
 
 mod drill_down;
+mod snapshot;
 mod trend;
 
 use std::cmp::Ordering;
@@ -9,6 +10,7 @@ use std::cmp::Ordering;
 use tonic::{Request, Response, Status};
 
 use super::{
+    access::{authorize_agent_read, authorize_list, authorize_read},
     error::ApiError,
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
@@ -21,6 +23,7 @@ use super::{
     period::resolve_period,
 };
 use crate::{
+    auth::{Caller, ReadSubject},
     domain::{
         directory::Agent,
         kpi::KpiId,
@@ -29,6 +32,13 @@ use crate::{
     },
     scorecard::{collect_breaches, BreachFilter, Scorecard, ScorecardEngine},
 };
+
+const GET_AGENT_SCORECARD: &str = "/kpi.v1.ScorecardService/GetAgentScorecard";
+const GET_TEAM_SCORECARD: &str = "/kpi.v1.ScorecardService/GetTeamScorecard";
+const LIST_AGENT_SCORECARDS: &str = "/kpi.v1.ScorecardService/ListAgentScorecards";
+const LIST_THRESHOLD_BREACHES: &str = "/kpi.v1.ScorecardService/ListThresholdBreaches";
+const GET_KPI_TREND: &str = "/kpi.v1.ScorecardService/GetKpiTrend";
+const LIST_AGENT_INTERACTIONS: &str = "/kpi.v1.ScorecardService/ListAgentInteractions";
 
 const DEFAULT_SCORECARD_PAGE: u64 = 50;
 const MAX_SCORECARD_PAGE: u64 = 500;
@@ -75,7 +85,7 @@ fn period_key(period: &Period) -> String {
     )
 }
 
-fn agent_scorecard_to_pb(
+pub(crate) fn agent_scorecard_to_pb(
     agent: &Agent,
     scorecard: &Scorecard,
     engine: &ScorecardEngine,
@@ -123,13 +133,38 @@ impl ScorecardApi {
         Ok((agents, team_id.is_none()))
     }
 
+    /// May the caller read `agent_id`'s numbers?
+    async fn authorize_agent(
+        &self,
+        caller: &Caller,
+        method: &str,
+        agent_id: &str,
+    ) -> Result<(), ApiError> {
+        authorize_agent_read(self.engine.database(), caller, method, agent_id).await
+    }
+
     async fn get_agent_scorecard(
         &self,
+        caller: &Caller,
         request: pb::GetAgentScorecardRequest,
     ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
+        self.authorize_agent(caller, GET_AGENT_SCORECARD, &agent_id)
+            .await?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let agent = self.agent(&agent_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_agent(snapshot, &agent_id).await? {
+                return Ok(stored);
+            }
+        }
         let scorecard = self.engine.agent_scorecard(&agent, &period).await?;
         Ok(pb::GetAgentScorecardResponse {
             agent_id: agent.agent_id,
@@ -140,11 +175,25 @@ impl ScorecardApi {
 
     async fn get_team_scorecard(
         &self,
+        caller: &Caller,
         request: pb::GetTeamScorecardRequest,
     ) -> Result<pb::GetTeamScorecardResponse, ApiError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
+        authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         self.ensure_team(&team_id).await?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(stored) = self.snapshot_team(snapshot, &team_id).await? {
+                return Ok(stored);
+            }
+        }
         let (scorecard, members) = self.engine.team_scorecard(&team_id, &period).await?;
         Ok(pb::GetTeamScorecardResponse {
             team_id,
@@ -155,6 +204,7 @@ impl ScorecardApi {
 
     async fn list_agent_scorecards(
         &self,
+        caller: &Caller,
         request: pb::ListAgentScorecardsRequest,
     ) -> Result<pb::ListAgentScorecardsResponse, ApiError> {
         let size = page_size_within(
@@ -163,17 +213,40 @@ impl ScorecardApi {
             MAX_SCORECARD_PAGE,
         )?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_list(caller, LIST_AGENT_SCORECARDS, team_id.as_deref())?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
             ApiError::invalid_field("order", "order must be a ScorecardOrder value")
         })?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let fingerprint = request_fingerprint(&[
             "agent_scorecards",
             team_id.as_deref().unwrap_or(""),
             &period_key(&period),
             order.as_str_name(),
+            &snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ]);
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        if let Some(snapshot) = &snapshot {
+            // A closed month pages its snapshot, which never changes between
+            // pages.
+            let by_composite_score = order == pb::ScorecardOrder::CompositeScoreDesc;
+            let stored = self
+                .snapshot_agents(snapshot, team_id.as_deref(), by_composite_score)
+                .await?;
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let (scorecards, next_page_token) = page_of(stored, offset, size, &fingerprint);
+            return Ok(pb::ListAgentScorecardsResponse {
+                scorecards,
+                next_page_token,
+            });
+        }
         let (page, next_page_token) = if order == pb::ScorecardOrder::CompositeScoreDesc {
             // The order depends on every agent's score: compute them all
             // (one grouped query over the rollups), then page by offset.
@@ -216,22 +289,50 @@ impl ScorecardApi {
 
     async fn list_threshold_breaches(
         &self,
+        caller: &Caller,
         request: pb::ListThresholdBreachesRequest,
     ) -> Result<pb::ListThresholdBreachesResponse, ApiError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
+        authorize_list(caller, LIST_THRESHOLD_BREACHES, team_id.as_deref())?;
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let snapshot = self
+            .snapshot_for(
+                request.period.as_ref(),
+                request.live,
+                request.snapshot_version,
+            )
+            .await?;
         let mut fingerprint_parts = vec![
             "breaches".to_owned(),
             team_id.clone().unwrap_or_default(),
             period_key(&period),
             request.include_at_risk.to_string(),
+            snapshot.as_ref().map(|s| s.key()).unwrap_or_default(),
         ];
         fingerprint_parts.extend(request.kpi_ids.iter().cloned());
         let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
         let fingerprint = request_fingerprint(&parts);
         let offset = decode_offset(&request.page_token, &fingerprint)?;
+        if let Some(snapshot) = &snapshot {
+            if let Some(team_id) = &team_id {
+                self.ensure_team(team_id).await?;
+            }
+            let breaches: Vec<pb::ThresholdBreach> = self
+                .snapshot_agents(snapshot, team_id.as_deref(), false)
+                .await?
+                .iter()
+                .flat_map(|answer| {
+                    snapshot::snapshot_breaches(answer, &request.kpi_ids, request.include_at_risk)
+                })
+                .collect();
+            let (breaches, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+            return Ok(pb::ListThresholdBreachesResponse {
+                breaches,
+                next_page_token,
+            });
+        }
 
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
         let scorecards = self
@@ -279,7 +380,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetAgentScorecardResponse>, Status> {
         log_outcome(
             "GetAgentScorecard",
-            ScorecardApi::get_agent_scorecard(self, request.into_inner()).await,
+            ScorecardApi::get_agent_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -290,7 +392,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetTeamScorecardResponse>, Status> {
         log_outcome(
             "GetTeamScorecard",
-            ScorecardApi::get_team_scorecard(self, request.into_inner()).await,
+            ScorecardApi::get_team_scorecard(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -301,7 +404,8 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentScorecardsResponse>, Status> {
         log_outcome(
             "ListAgentScorecards",
-            ScorecardApi::list_agent_scorecards(self, request.into_inner()).await,
+            ScorecardApi::list_agent_scorecards(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }
@@ -312,7 +416,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListThresholdBreachesResponse>, Status> {
         log_outcome(
             "ListThresholdBreaches",
-            ScorecardApi::list_threshold_breaches(self, request.into_inner()).await,
+            ScorecardApi::list_threshold_breaches(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }
@@ -323,7 +432,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::GetKpiTrendResponse>, Status> {
         log_outcome(
             "GetKpiTrend",
-            ScorecardApi::get_kpi_trend(self, request.into_inner()).await,
+            ScorecardApi::get_kpi_trend(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }
@@ -334,7 +443,12 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
     ) -> Result<Response<pb::ListAgentInteractionsResponse>, Status> {
         log_outcome(
             "ListAgentInteractions",
-            ScorecardApi::list_agent_interactions(self, request.into_inner()).await,
+            ScorecardApi::list_agent_interactions(
+                self,
+                &Caller::of(&request),
+                request.into_inner(),
+            )
+            .await,
         )
         .map(Response::new)
     }

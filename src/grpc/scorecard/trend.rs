@@ -1,12 +1,14 @@
 //! `GetKpiTrend`: chosen KPIs bucketed by day, week or month.
 
-use super::{parse_kpi_ids, ScorecardApi};
+use super::{parse_kpi_ids, ScorecardApi, GET_KPI_TREND};
 use crate::{
+    auth::{Caller, ReadSubject},
     domain::{
         kpi::KpiId,
         period::{buckets, Granularity},
     },
     grpc::{
+        access::authorize_read,
         error::ApiError,
         fields::required_request_id,
         kpi_results::kpi_result,
@@ -19,6 +21,7 @@ use crate::{
 impl ScorecardApi {
     pub(super) async fn get_kpi_trend(
         &self,
+        caller: &Caller,
         request: pb::GetKpiTrendRequest,
     ) -> Result<pb::GetKpiTrendResponse, ApiError> {
         use pb::get_kpi_trend_request::Subject;
@@ -44,6 +47,8 @@ impl ScorecardApi {
         let trend = match request.subject {
             Some(Subject::AgentId(agent_id)) => {
                 let agent_id = required_request_id("agent_id", &agent_id)?;
+                self.authorize_agent(caller, GET_KPI_TREND, &agent_id)
+                    .await?;
                 let agent = self.agent(&agent_id).await?;
                 let agents = [agent.agent_id];
                 self.engine
@@ -52,6 +57,7 @@ impl ScorecardApi {
             }
             Some(Subject::TeamId(team_id)) => {
                 let team_id = required_request_id("team_id", &team_id)?;
+                authorize_read(caller, GET_KPI_TREND, ReadSubject::Team(&team_id))?;
                 self.ensure_team(&team_id).await?;
                 self.engine
                     .trend(FactScope::Team(&team_id), &buckets, &kpis)

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod agent_time;
+pub mod audit_event;
 pub mod compliance_check;
 pub mod interaction;
 pub mod policy_version;

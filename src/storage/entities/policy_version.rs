@@ -13,6 +13,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub rules: String,
     pub created_at_us: i64,
+    /// The principal that stored the version ("" before authentication).
+    pub created_by: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,177 @@
+//! The audit trail: who changed what, when, through which call. Events are
+//! appended by the use cases that make the change (in the same transaction
+//! for policy and directory changes; right after the commit for ingest
+//! batches) and only ever read back by `AuditService.ListAuditEvents`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Caller;
+
+/// The kinds of change, as stored in `audit_events.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditKind {
+    PolicyVersionCreated,
+    TeamUpserted,
+    AgentUpserted,
+    RecordsIngested,
+    PeriodClosed,
+    PeriodRestated,
+    ChangeRefused,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 7] = [
+        AuditKind::PolicyVersionCreated,
+        AuditKind::TeamUpserted,
+        AuditKind::AgentUpserted,
+        AuditKind::RecordsIngested,
+        AuditKind::PeriodClosed,
+        AuditKind::PeriodRestated,
+        AuditKind::ChangeRefused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::PolicyVersionCreated => "POLICY_VERSION_CREATED",
+            AuditKind::TeamUpserted => "TEAM_UPSERTED",
+            AuditKind::AgentUpserted => "AGENT_UPSERTED",
+            AuditKind::RecordsIngested => "RECORDS_INGESTED",
+            AuditKind::PeriodClosed => "PERIOD_CLOSED",
+            AuditKind::PeriodRestated => "PERIOD_RESTATED",
+            AuditKind::ChangeRefused => "CHANGE_REFUSED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A record's natural key, as audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditedKey {
+    pub source: String,
+    pub external_id: String,
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum AuditChange {
+    /// A policy version was stored.
+    PolicyVersionCreated {
+        policy_version_id: i64,
+        team_id: Option<String>,
+        effective_from: String,
+        bonus_threshold: f64,
+    },
+    /// A team was created or renamed.
+    TeamUpserted {
+        team_id: String,
+        created: bool,
+        previous_display_name: Option<String>,
+        display_name: String,
+    },
+    /// An agent was created, renamed or moved.
+    AgentUpserted {
+        agent_id: String,
+        created: bool,
+        previous_team_id: Option<String>,
+        team_id: Option<String>,
+        previous_display_name: Option<String>,
+        display_name: String,
+    },
+    /// An ingest batch committed.
+    RecordsIngested {
+        /// `interactions`, `survey_responses`, ...
+        record_kind: String,
+        created: u32,
+        updated: u32,
+        unchanged: u32,
+        stale: u32,
+        voided: u32,
+        /// Keys whose stored record was replaced (corrections).
+        updated_keys: Vec<AuditedKey>,
+        /// Keys that are void after this batch.
+        voided_keys: Vec<AuditedKey>,
+        registered_agent_ids: Vec<String>,
+    },
+    /// A month was closed.
+    PeriodClosed {
+        month: String,
+        version: i32,
+        agent_scorecards: u32,
+        team_scorecards: u32,
+    },
+    /// A closed month was restated.
+    PeriodRestated {
+        month: String,
+        version: i32,
+        reason: String,
+    },
+    /// A change effective inside a closed month was refused.
+    ChangeRefused {
+        /// `policy_version` or `team_move`.
+        what: String,
+        /// The team or agent concerned (empty: the organisation).
+        subject: String,
+        effective_from: String,
+        closed_month: String,
+    },
+}
+
+impl AuditChange {
+    pub fn kind(&self) -> AuditKind {
+        match self {
+            AuditChange::PolicyVersionCreated { .. } => AuditKind::PolicyVersionCreated,
+            AuditChange::TeamUpserted { .. } => AuditKind::TeamUpserted,
+            AuditChange::AgentUpserted { .. } => AuditKind::AgentUpserted,
+            AuditChange::RecordsIngested { .. } => AuditKind::RecordsIngested,
+            AuditChange::PeriodClosed { .. } => AuditKind::PeriodClosed,
+            AuditChange::PeriodRestated { .. } => AuditKind::PeriodRestated,
+            AuditChange::ChangeRefused { .. } => AuditKind::ChangeRefused,
+        }
+    }
+}
+
+/// Who made a change and through which call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditActor {
+    pub principal: String,
+    /// The gRPC method path.
+    pub method: String,
+    pub request_id: String,
+}
+
+impl AuditActor {
+    pub fn new(caller: &Caller, method: &str) -> Self {
+        Self {
+            principal: caller.principal.name.clone(),
+            method: method.to_owned(),
+            request_id: caller.request_id.clone(),
+        }
+    }
+}
+
+/// A stored audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: AuditActor,
+    pub change: AuditChange,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Inclusive, microseconds since the epoch.
+    pub from_us: Option<i64>,
+    /// Exclusive, microseconds since the epoch.
+    pub to_us: Option<i64>,
+    pub principal: Option<String>,
+    pub kind: Option<AuditKind>,
+    /// Only ids below this (the keyset cursor; newest first).
+    pub before_id: Option<i64>,
+}

@@ -1,0 +1,49 @@
+//! Adapter glue for the body checks of the scope table: the adapters call
+//! these right after parsing a request, and the decision itself is
+//! `auth::authorize_body`. Reads about an agent need the agent's current
+//! team, looked up only for team-scoped callers.
+
+use super::error::ApiError;
+use crate::{
+    auth::{authorize_body, Body, Caller, ReadSubject},
+    storage::Database,
+};
+
+/// May the caller read what `subject` names through `method`?
+pub fn authorize_read(
+    caller: &Caller,
+    method: &str,
+    subject: ReadSubject<'_>,
+) -> Result<(), ApiError> {
+    authorize_body(&caller.principal, method, Body::Read(subject))
+}
+
+/// May the caller read `agent_id` (by the agent's current team)? Checked
+/// before existence: for a team-scoped caller an unknown agent is
+/// PERMISSION_DENIED, like another team's.
+pub async fn authorize_agent_read(
+    database: &Database,
+    caller: &Caller,
+    method: &str,
+    agent_id: &str,
+) -> Result<(), ApiError> {
+    if caller.principal.reads_everything() {
+        return authorize_read(caller, method, ReadSubject::Agent { current_team: None });
+    }
+    let agent = database.get_agent(agent_id).await?;
+    let current_team = agent.as_ref().and_then(|agent| agent.team_id.as_deref());
+    authorize_read(caller, method, ReadSubject::Agent { current_team })
+}
+
+/// May the caller read a list with this optional team filter?
+pub fn authorize_list(
+    caller: &Caller,
+    method: &str,
+    team_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let subject = match team_id {
+        Some(team_id) => ReadSubject::Team(team_id),
+        None => ReadSubject::Organisation,
+    };
+    authorize_read(caller, method, subject)
+}
