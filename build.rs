@@ -15,7 +15,15 @@ const PROTO_FILES: &[&str] = &[
     "proto/kpi/v1/period_service.proto",
 ];
 
+/// The `google.rpc` error details, shipped for clients and served by
+/// reflection so that tools can decode them; no Rust code is generated.
+const GOOGLE_RPC_FILES: &[&str] = &[
+    "proto/google/rpc/status.proto",
+    "proto/google/rpc/error_details.proto",
+];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    write_google_rpc_descriptors()?;
     let file_descriptors = protox::compile(PROTO_FILES, [PROTO_ROOT])?;
 
     // The encoded descriptor set feeds server reflection.
@@ -32,5 +40,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_fds(file_descriptors)?;
 
     println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    Ok(())
+}
+
+/// Encodes the `google.rpc` descriptors (with their imports) for reflection.
+fn write_google_rpc_descriptors() -> Result<(), Box<dyn std::error::Error>> {
+    let descriptors = protox::compile(GOOGLE_RPC_FILES, [PROTO_ROOT])?;
+    let path = PathBuf::from(env::var("OUT_DIR")?).join("google_rpc_descriptor.bin");
+    std::fs::write(path, prost::Message::encode_to_vec(&descriptors))?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 /// Every setting of the service.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -28,6 +29,7 @@ pub struct Settings {
 
 /// The gRPC listener and its limits.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to listen on; port 0 picks a free port.
     pub listen_addr: String,
@@ -43,10 +45,19 @@ pub struct ServerSettings {
     pub reflection: bool,
     /// How long shutdown waits for in-flight calls before it stops anyway.
     pub shutdown_grace_seconds: u64,
+    /// Seconds between HTTP/2 keepalive pings on idle connections; 0 = none.
+    pub keepalive_interval_seconds: u64,
+    /// Seconds to wait for a keepalive ping's answer before closing.
+    pub keepalive_timeout_seconds: u64,
+    /// Seconds after which a connection is asked to go away (GOAWAY), so
+    /// that clients reconnect and spread over replicas; 0 = never. Calls in
+    /// flight get `request_timeout_seconds` more to finish.
+    pub max_connection_age_seconds: u64,
 }
 
 /// The database connection pool.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://path?mode=rwc` (embedded default) or `postgres://...`.
     pub url: String,
@@ -64,6 +75,7 @@ pub struct DatabaseSettings {
 
 /// Limits on what ingestion accepts.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IngestSettings {
     /// Most items in one ingest batch.
     pub max_batch_size: usize,
@@ -75,6 +87,7 @@ pub struct IngestSettings {
 
 /// How periods are cut.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReportingSettings {
     /// IANA time zone of calendar days, weeks and months, e.g. `Europe/Berlin`.
     pub time_zone: String,
@@ -82,12 +95,16 @@ pub struct ReportingSettings {
 
 /// Log output.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
     /// `text` or `json`.
     pub log_format: LogFormat,
     /// `tracing` filter directives, e.g. `info,kpi_service=debug`;
     /// `RUST_LOG` overrides it.
     pub log_filter: String,
+    /// Address of the Prometheus `/metrics` listener, e.g. `0.0.0.0:9090`;
+    /// empty = no metrics listener.
+    pub metrics_addr: String,
 }
 
 /// Log line format.
@@ -101,6 +118,7 @@ pub enum LogFormat {
 /// TLS on the gRPC listener (rustls). Files are PEM; they are re-read when
 /// they change (polled) or on SIGHUP, without dropping open connections.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// The server's certificate chain. Setting it (with `key_file`) turns TLS on.
     pub cert_file: Option<PathBuf>,
@@ -127,6 +145,7 @@ pub enum AuthMode {
 
 /// Authentication and authorization.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// `none` (default, loopback only), `jwt` or `mtls`.
     pub mode: AuthMode,
@@ -142,6 +161,7 @@ pub struct AuthSettings {
 
 /// Bearer-token verification.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct JwtSettings {
     /// A JWK Set (JSON) with the issuer's RS256 / ES256 public keys; re-read
     /// when it changes.
@@ -159,6 +179,7 @@ pub struct JwtSettings {
 
 /// One mTLS principal and its scopes.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PrincipalSettings {
     /// The certificate's URI SAN (e.g. `spiffe://example.org/payroll`) or DNS SAN.
     pub name: String,
@@ -173,6 +194,12 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("invalid setting {key}: {reason}")]
     Invalid { key: &'static str, reason: String },
+    /// A key no setting has: a typo in the file or in a `KPI__` variable.
+    #[error(
+        "unknown setting: {0} (check the settings file and the KPI__<SECTION>__<KEY> \
+         environment variables for a typo)"
+    )]
+    UnknownSetting(String),
 }
 
 const DEFAULTS: &[(&str, &str)] = &[
@@ -183,6 +210,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.request_timeout_seconds", "30"),
     ("server.reflection", "true"),
     ("server.shutdown_grace_seconds", "20"),
+    ("server.keepalive_interval_seconds", "60"),
+    ("server.keepalive_timeout_seconds", "20"),
+    ("server.max_connection_age_seconds", "600"),
     ("database.url", "sqlite://kpi-service.db?mode=rwc"),
     ("database.max_connections", "16"),
     ("database.min_connections", "1"),
@@ -196,6 +226,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reporting.time_zone", "UTC"),
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
+    ("telemetry.metrics_addr", ""),
     ("tls.reload_interval_seconds", "10"),
     ("auth.mode", "none"),
     ("auth.allow_unauthenticated", "false"),
@@ -206,6 +237,15 @@ const DEFAULTS: &[(&str, &str)] = &[
 impl Settings {
     /// Loads the defaults, then `file` if given, then `KPI__*` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_with_environment(file, None)
+    }
+
+    /// Like [`Settings::load`], with `environment` standing in for the
+    /// process's variables when given (so tests need not touch them).
+    fn load_with_environment(
+        file: Option<&Path>,
+        environment: Option<config::Map<String, String>>,
+    ) -> Result<Self, SettingsError> {
         let mut builder = config::Config::builder();
         for (key, value) in DEFAULTS {
             builder = builder.set_default(*key, *value)?;
@@ -217,9 +257,13 @@ impl Settings {
             config::Environment::with_prefix("KPI")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .source(environment),
         );
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let settings: Settings = builder
+            .build()?
+            .try_deserialize()
+            .map_err(unknown_setting_hint)?;
         settings.validate()?;
         Ok(settings)
     }
@@ -272,7 +316,8 @@ impl Settings {
         if self.server.max_concurrent_requests == 0 {
             return Err(invalid("server.max_concurrent_requests", "must be >= 1"));
         }
-        self.validate_trust()
+        self.validate_trust()?;
+        self.validate_operations()
     }
 
     /// The TLS and auth settings hang together, and `none` is not served
@@ -350,6 +395,24 @@ impl Settings {
         }
         Ok(())
     }
+
+    /// The operators' settings: metrics listener and connection lifetimes.
+    fn validate_operations(&self) -> Result<(), SettingsError> {
+        if let Some(Err(_)) = self.telemetry.metrics_addr() {
+            return Err(SettingsError::Invalid {
+                key: "telemetry.metrics_addr",
+                reason: "expected host:port, e.g. 0.0.0.0:9090, or empty for none".into(),
+            });
+        }
+        if self.server.keepalive_interval_seconds > 0 && self.server.keepalive_timeout_seconds == 0
+        {
+            return Err(SettingsError::Invalid {
+                key: "server.keepalive_timeout_seconds",
+                reason: "must be >= 1 when keepalive pings are on".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl ServerSettings {
@@ -367,6 +430,23 @@ impl TlsSettings {
     /// True when the listener speaks TLS.
     pub fn enabled(&self) -> bool {
         self.cert_file.is_some()
+    }
+}
+
+/// Serde names an unknown field but not where it came from; say both.
+fn unknown_setting_hint(error: config::ConfigError) -> SettingsError {
+    let message = error.to_string();
+    if !message.contains("unknown field") {
+        return SettingsError::Load(error);
+    }
+    SettingsError::UnknownSetting(message)
+}
+
+impl TelemetrySettings {
+    /// The metrics listener's address; `None` when metrics are off.
+    pub fn metrics_addr(&self) -> Option<Result<SocketAddr, std::net::AddrParseError>> {
+        let address = self.metrics_addr.trim();
+        (!address.is_empty()).then(|| SocketAddr::from_str(address))
     }
 }
 
@@ -412,6 +492,51 @@ mod tests {
             "defaults fill the rest"
         );
         assert!(settings.database.migrate_on_start);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let typo_in_environment = config::Map::from([(
+            "KPI__SERVER__LISTEN_ADRR".to_owned(),
+            "0.0.0.0:6000".to_owned(),
+        )]);
+        let error = Settings::load_with_environment(None, Some(typo_in_environment))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("listen_adrr"), "{error}");
+        assert!(error.contains("server"), "{error}");
+
+        let file = std::env::temp_dir().join(format!("kpi-typo-{}.toml", std::process::id()));
+        std::fs::write(&file, "[databse]\nurl = \"postgres://db/kpi\"\n").unwrap();
+        let result = Settings::load_with_environment(Some(&file), Some(config::Map::new()));
+        let _ = std::fs::remove_file(&file);
+        let error = result.unwrap_err().to_string();
+        assert!(error.contains("databse"), "{error}");
+
+        let typo_in_a_nested_section = config::Map::from([(
+            "KPI__AUTH__JWT__ISSUR".to_owned(),
+            "https://login.example.com/".to_owned(),
+        )]);
+        let error = Settings::load_with_environment(None, Some(typo_in_a_nested_section))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("issur"), "{error}");
+
+        assert!(
+            Settings::load_with_environment(None, Some(config::Map::new())).is_ok(),
+            "the defaults alone are valid"
+        );
+    }
+
+    #[test]
+    fn metrics_are_off_by_default_and_need_a_socket_address() {
+        let mut settings = Settings::defaults().unwrap();
+        assert!(settings.telemetry.metrics_addr().is_none());
+        settings.telemetry.metrics_addr = "0.0.0.0:9090".into();
+        assert!(settings.validate().is_ok());
+        settings.telemetry.metrics_addr = "metrics".into();
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("telemetry.metrics_addr"), "{error}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `kpi-service` binary: `serve` (the default) or `migrate`.
+//! The `kpi-service` binary: `serve` (the default), `migrate`, or
+//! `demo-data` (load the README's example into a running server).
 
 use std::path::PathBuf;
 
@@ -23,6 +24,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Load the README's worked example and a small demo set into a running
+    /// server through its public API (safe to repeat).
+    DemoData {
+        /// The server's gRPC address.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        address: String,
+    },
     /// Operate the daily rollups.
     #[command(subcommand)]
     Rollups(RollupsCommand),
@@ -57,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("database migrated");
             Ok(())
         }
+        Command::DemoData { address } => load_demo_data(address).await,
         Command::Rollups(command) => run_rollups(command, &settings).await,
     }
 }
@@ -109,6 +118,24 @@ async fn run_rollups(command: RollupsCommand, settings: &Settings) -> anyhow::Re
             Ok(())
         }
     }
+}
+
+async fn load_demo_data(address: String) -> anyhow::Result<()> {
+    let channel = tonic::transport::Endpoint::from_shared(address.clone())
+        .with_context(|| format!("{address:?} is not a URL like http://127.0.0.1:50051"))?
+        .connect()
+        .await
+        .with_context(|| format!("could not connect to {address}"))?;
+    let report = kpi_service::grpc::demo_data::load(channel)
+        .await
+        .context("loading the demo data failed")?;
+    tracing::info!(
+        created = report.created,
+        updated = report.updated,
+        unchanged = report.unchanged,
+        "demo data loaded; try GetAgentScorecard for agent ana, month 2026-11"
+    );
+    Ok(())
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

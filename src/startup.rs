@@ -6,7 +6,10 @@ use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
-use tonic::transport::{server::TcpIncoming, Server};
+use tonic::{
+    codec::CompressionEncoding,
+    transport::{server::TcpIncoming, Server},
+};
 use tonic_health::{server::HealthReporter, ServingStatus};
 
 use crate::{
@@ -29,6 +32,10 @@ use crate::{
     },
     scorecard::ScorecardEngine,
     storage::Database,
+    telemetry::{
+        calls::{KnownMethods, ObserveCallsLayer},
+        metrics::Metrics,
+    },
     tls::ReloadableTls,
 };
 
@@ -48,7 +55,15 @@ pub struct Application {
     local_addr: SocketAddr,
     database: Database,
     settings: Settings,
+    metrics: Option<MetricsEndpoint>,
     trust: Trust,
+}
+
+/// The Prometheus listener and the registry it serves.
+struct MetricsEndpoint {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    metrics: Metrics,
 }
 
 /// Transport security and authentication, built (and their files checked)
@@ -95,13 +110,20 @@ impl Application {
             .await
             .with_context(|| format!("could not listen on {}", settings.server.listen_addr))?;
         let local_addr = listener.local_addr()?;
+        let metrics = bind_metrics_endpoint(&settings).await?;
         Ok(Self {
             listener,
             local_addr,
             database,
             settings,
+            metrics,
             trust,
         })
+    }
+
+    /// The metrics listener's address, when `telemetry.metrics_addr` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|endpoint| endpoint.local_addr)
     }
 
     /// The address actually bound (useful with port 0).
@@ -142,32 +164,46 @@ impl Application {
         };
         let decode_limit = server_settings.max_decode_message_bytes;
         let encode_limit = server_settings.max_encode_message_bytes;
+        let gzip = CompressionEncoding::Gzip;
         let ingest = IngestServiceServer::new(IngestApi::new(self.database.clone(), limits))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let directory = DirectoryServiceServer::new(DirectoryApi::new(self.database.clone()))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let engine =
             ScorecardEngine::new(self.database.clone(), self.settings.reporting.time_zone());
         let scorecards = ScorecardServiceServer::new(ScorecardApi::new(engine.clone()))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let periods = PeriodServiceServer::new(PeriodApi::new(engine.clone()))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let policies = PolicyServiceServer::new(PolicyApi::new(engine))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
         let audit = AuditServiceServer::new(AuditApi::new(self.database.clone()))
             .max_decoding_message_size(decode_limit)
-            .max_encoding_message_size(encode_limit);
+            .max_encoding_message_size(encode_limit)
+            .accept_compressed(gzip)
+            .send_compressed(gzip);
 
         let (reflection_v1, reflection_v1alpha) = if server_settings.reflection {
             let descriptors = || {
                 tonic_reflection::server::Builder::configure()
                     .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
                     .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                    .register_encoded_file_descriptor_set(pb::GOOGLE_RPC_FILE_DESCRIPTOR_SET)
             };
             (
                 Some(descriptors().build_v1()?),
@@ -187,14 +223,31 @@ impl Application {
             }
         };
 
+        let metrics = self
+            .metrics
+            .as_ref()
+            .map(|endpoint| endpoint.metrics.clone());
+        let observe_calls = ObserveCallsLayer::new(metrics, known_methods()?);
+        let metrics_task = self.metrics.map(|endpoint| {
+            tracing::info!(address = %endpoint.local_addr, "serving metrics at /metrics");
+            crate::telemetry::scrape::serve(
+                endpoint.listener,
+                endpoint.metrics,
+                self.database.clone(),
+                health_reporter.clone(),
+            )
+        });
+
         let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
-        let router = Server::builder()
+        let router = with_connection_lifetimes(Server::builder(), server_settings)
             .timeout(server_settings.request_timeout())
+            // First, so that it observes every call, also those refused by
+            // the limits that follow.
+            .layer(observe_calls)
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                 server_settings.max_concurrent_requests,
             ))
             .layer(AuthLayer::new(self.trust.authenticator.clone()))
-            .trace_fn(|request| tracing::info_span!("grpc", rpc = %request.uri().path()))
             .add_service(health_service)
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
@@ -239,6 +292,9 @@ impl Application {
         if let Some(reloader) = reloader {
             reloader.abort();
         }
+        if let Some(metrics_task) = metrics_task {
+            metrics_task.abort();
+        }
         tracing::info!("stopped");
         outcome
     }
@@ -279,5 +335,51 @@ async fn watch_database_health(
             last = Some(ready);
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// Binds the metrics listener when `telemetry.metrics_addr` is set.
+async fn bind_metrics_endpoint(settings: &Settings) -> anyhow::Result<Option<MetricsEndpoint>> {
+    let Some(address) = settings.telemetry.metrics_addr() else {
+        return Ok(None);
+    };
+    let address = address.context("telemetry.metrics_addr is not host:port")?;
+    let listener = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("could not listen for metrics on {address}"))?;
+    Ok(Some(MetricsEndpoint {
+        local_addr: listener.local_addr()?,
+        listener,
+        metrics: Metrics::new().context("could not build the metrics registry")?,
+    }))
+}
+
+/// Every method served, for bounded metric labels.
+fn known_methods() -> anyhow::Result<KnownMethods> {
+    KnownMethods::from_descriptor_sets(&[
+        pb::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ])
+    .context("could not read the service descriptors")
+}
+
+/// HTTP/2 keepalive pings find dead peers; a maximum connection age makes
+/// clients reconnect now and then, so that behind a Kubernetes Service
+/// they spread over new replicas instead of sticking to the first one.
+fn with_connection_lifetimes(
+    builder: Server,
+    settings: &crate::configuration::ServerSettings,
+) -> Server {
+    let seconds = |value: u64| (value > 0).then(|| Duration::from_secs(value));
+    let builder = builder
+        .http2_keepalive_interval(seconds(settings.keepalive_interval_seconds))
+        .http2_keepalive_timeout(seconds(settings.keepalive_timeout_seconds));
+    match seconds(settings.max_connection_age_seconds) {
+        Some(age) => builder
+            .max_connection_age(age)
+            .max_connection_age_grace(settings.request_timeout()),
+        None => builder,
     }
 }

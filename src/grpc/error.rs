@@ -75,6 +75,8 @@ pub enum ApiError {
     Unavailable,
     /// A concurrent write won; retry the call.
     Aborted,
+    /// The numbers a paginated listing pages changed since its first page.
+    ListingChanged,
     /// A bug; nothing internal is told to the caller.
     Internal,
 }
@@ -193,6 +195,13 @@ impl From<ApiError> for Status {
                 Code::Aborted,
                 "a concurrent write to the same records conflicted; retry the call",
                 error_info("WRITE_CONFLICT"),
+            ),
+            ApiError::ListingChanged => Status::with_error_details(
+                Code::Aborted,
+                "the numbers changed since the first page of this listing; restart it from the \
+                 first page, or page by agent id or a closed month, which never skip or repeat \
+                 an agent",
+                error_info("DATA_CHANGED"),
             ),
             ApiError::Internal => Status::with_error_details(
                 Code::Internal,

@@ -5,6 +5,7 @@
 
 mod access;
 pub mod audit;
+pub mod demo_data;
 pub mod directory;
 pub mod error;
 mod fields;
@@ -24,21 +25,29 @@ pub mod pb {
     /// The encoded descriptors of the API, served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/kpi_descriptor.bin"));
+
+    /// The encoded `google.rpc` error-detail descriptors (`proto/google/rpc`),
+    /// served by reflection so that tools can decode error details.
+    pub const GOOGLE_RPC_FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/google_rpc_descriptor.bin"));
 }
 
-/// Logs a call's outcome code (inside the call's span) and converts errors.
+/// Logs a handler's outcome code at debug level and converts errors.
 fn log_outcome<T>(
     rpc: &'static str,
     result: Result<T, error::ApiError>,
 ) -> Result<T, tonic::Status> {
     match result {
+        // The call's `call finished` line (code, latency, request id) comes
+        // from the observing layer in `telemetry::calls`, for every call.
         Ok(value) => {
-            tracing::info!(rpc, code = "OK", "call finished");
+            tracing::debug!(rpc, code = "OK", "handler finished");
             Ok(value)
         }
         Err(error) => {
             let status = tonic::Status::from(error);
-            tracing::info!(rpc, code = ?status.code(), "call finished");
+            let code = crate::telemetry::codes::canonical_name(status.code() as i32);
+            tracing::debug!(rpc, code, "handler finished");
             Err(status)
         }
     }

@@ -83,6 +83,17 @@ pub(crate) fn parse_month(field: &str, text: &str, zone: chrono_tz::Tz) -> Resul
     })
 }
 
+/// The idempotency key of a create: its request id (if any) and a digest
+/// of the rest of the request.
+pub(crate) fn idempotency_key<M: Message>(
+    request_id_text: &str,
+    method: &'static str,
+    body: &M,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    Ok(request_id(request_id_text)?
+        .map(|id| IdempotencyKey::new(id, method, &body.encode_to_vec())))
+}
+
 fn request_id(text: &str) -> Result<Option<&str>, ApiError> {
     if text.is_empty() {
         return Ok(None);
@@ -444,7 +455,7 @@ fn not_closed(month: &str) -> ApiError {
     }
 }
 
-fn request_id_reused() -> ApiError {
+pub(crate) fn request_id_reused() -> ApiError {
     ApiError::invalid_field(
         "request_id",
         "request_id was already used for a different request; use a new id for a new request",

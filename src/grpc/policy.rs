@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
+use super::periods::{idempotency_key, request_id_reused};
 use super::{
     access::authorize_read,
     error::ApiError,
@@ -77,6 +78,7 @@ impl PolicyApi {
         caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
     ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
+        let request_id = request.request_id;
         let policy = request
             .policy
             .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
@@ -120,6 +122,7 @@ impl PolicyApi {
         self.ensure_team(team_id.as_deref()).await?;
         self.refuse_if_closed(caller, team_id.as_deref(), effective_from)
             .await?;
+        let request_key = idempotency_key(&request_id, "CreatePolicyVersion", &policy)?;
         let stored = self
             .engine
             .database()
@@ -131,8 +134,10 @@ impl PolicyApi {
                     created_by: caller.principal.name.clone(),
                 },
                 &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                request_key.as_ref(),
             )
-            .await?;
+            .await?
+            .ok_or_else(request_id_reused)?;
         Ok(pb::CreatePolicyVersionResponse {
             policy: Some(policy_version_to_pb(&stored)),
         })

@@ -28,7 +28,7 @@ use crate::{
         policy::PolicyVersion,
         rollups::{
             contribution::day_number,
-            read::{grouped_sums, GroupKey, GroupSums, Grouping},
+            read::{grouped_sums, watermark, GroupKey, GroupSums, Grouping},
         },
         Database, StorageError,
     },
@@ -200,6 +200,16 @@ impl ScorecardEngine {
             ));
         }
         Ok(scorecards)
+    }
+
+    /// When the numbers of `period` last changed (see `rollups::read::watermark`).
+    pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
+        let first = day_number(local_date(period.start, self.zone));
+        let last = day_number(local_date(
+            period.end - chrono::Duration::microseconds(1),
+            self.zone,
+        ));
+        watermark(self.database.connection(), first, last + 1).await
     }
 
     /// The sums of `scope` over `period`, grouped: whole local days from

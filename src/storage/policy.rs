@@ -14,7 +14,10 @@ use sea_orm::{
 use serde_json::{json, Value};
 
 use super::{
-    audit, entities::policy_version, instant, now_micros, Database, StorageError, WriteWork,
+    audit,
+    entities::policy_version,
+    idempotency::{remember, replay, IdempotencyKey, Replay},
+    instant, now_micros, Database, StorageError, WriteWork,
 };
 use crate::{
     audit::{AuditActor, AuditChange},
@@ -127,13 +130,48 @@ pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, Stor
 struct CreatePolicyVersion<'a> {
     new: &'a NewPolicyVersion,
     actor: &'a AuditActor,
+    request: Option<&'a IdempotencyKey>,
+}
+
+/// What a create did: the new version's id, the id a retry of the same
+/// request created, or nothing when the request id was used for another
+/// request.
+enum Created {
+    Id(i64),
+    RequestIdReused,
 }
 
 impl WriteWork for CreatePolicyVersion<'_> {
-    type Output = i64;
+    type Output = Created;
     type Error = StorageError;
 
-    async fn run(&self, transaction: &DatabaseTransaction) -> Result<i64, StorageError> {
+    async fn run(&self, transaction: &DatabaseTransaction) -> Result<Created, StorageError> {
+        if let Some(key) = self.request {
+            match replay(transaction, key).await? {
+                Replay::Same(bytes) => {
+                    let id = <[u8; 8]>::try_from(bytes.as_slice())
+                        .map(i64::from_be_bytes)
+                        .map_err(|_| StorageError::Corrupt("idempotent policy response".into()))?;
+                    return Ok(Created::Id(id));
+                }
+                Replay::Reused => return Ok(Created::RequestIdReused),
+                Replay::New => {}
+            }
+        }
+        let id = self.insert(transaction).await?;
+        if let Some(key) = self.request {
+            remember(transaction, key, id.to_be_bytes().to_vec()).await?;
+        }
+        Ok(Created::Id(id))
+    }
+
+    fn is_retryable(&self, error: &StorageError) -> bool {
+        matches!(error, StorageError::Conflict(_))
+    }
+}
+
+impl CreatePolicyVersion<'_> {
+    async fn insert(&self, transaction: &DatabaseTransaction) -> Result<i64, StorageError> {
         let new = self.new;
         let result = policy_version::Entity::insert(policy_version::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
@@ -155,25 +193,35 @@ impl WriteWork for CreatePolicyVersion<'_> {
         audit::append(transaction, self.actor, &change).await?;
         Ok(result.last_insert_id)
     }
-
-    fn is_retryable(&self, error: &StorageError) -> bool {
-        matches!(error, StorageError::Conflict(_))
-    }
 }
 
 impl Database {
     /// Stores a new version, and its audit event in the same transaction,
     /// and returns it with its id.
+    /// With a client request id, a retry of the same request returns the
+    /// version the first call created; `None` means the id was used for
+    /// another request.
     pub async fn create_policy_version(
         &self,
         new: &NewPolicyVersion,
         actor: &AuditActor,
-    ) -> Result<PolicyVersion, StorageError> {
-        let id = self.write(CreatePolicyVersion { new, actor }).await?;
+        request: Option<&IdempotencyKey>,
+    ) -> Result<Option<PolicyVersion>, StorageError> {
+        let created = self
+            .write(CreatePolicyVersion {
+                new,
+                actor,
+                request,
+            })
+            .await?;
+        let Created::Id(id) = created else {
+            return Ok(None);
+        };
         self.policy_cache.invalidate().await;
         self.get_policy_version(id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
+            .map(Some)
     }
 
     pub async fn get_policy_version(&self, id: i64) -> Result<Option<PolicyVersion>, StorageError> {

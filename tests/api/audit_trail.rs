@@ -78,6 +78,7 @@ async fn changes_are_audited_with_principal_and_request_id(backend: Backend) {
         .policies()
         .create_policy_version(request(
             pb::CreatePolicyVersionRequest {
+                request_id: String::new(),
                 policy: Some(pb::PolicyVersion {
                     effective_from: "2026-11-01".into(),
                     rules: vec![at_least("csat", 80.0)],

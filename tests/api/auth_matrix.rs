@@ -370,6 +370,7 @@ async fn invoke(
                 channel,
                 path,
                 pb::CreatePolicyVersionRequest {
+                    request_id: String::new(),
                     policy: Some(pb::PolicyVersion {
                         team_id: team,
                         effective_from: "2026-11-01".into(),
@@ -458,6 +459,7 @@ async fn seed(app: &TestApp, issuer: &TokenIssuer) -> (Subject, Subject) {
             .policies()
             .create_policy_version(request(
                 pb::CreatePolicyVersionRequest {
+                    request_id: String::new(),
                     policy: Some(pb::PolicyVersion {
                         team_id: team.into(),
                         effective_from: "2026-10-01".into(),

@@ -59,6 +59,8 @@ pub struct TestApp {
     pub channel: Channel,
     /// The address the server listens on.
     pub address: std::net::SocketAddr,
+    /// The Prometheus listener, when `telemetry.metrics_addr` was set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// The application's own pool, for reading back what was stored.
     pub database: Database,
     shutdown: Option<oneshot::Sender<()>>,
@@ -264,6 +266,7 @@ pub async fn spawn_app_with_client(
     };
     let address = format!("{scheme}://{local_addr}");
     let database = application.database().clone();
+    let metrics_addr = application.metrics_addr();
     let (shutdown, shutdown_received) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until_stopped(async move {
         let _ = shutdown_received.await;
@@ -283,6 +286,7 @@ pub async fn spawn_app_with_client(
     TestApp {
         channel,
         address: local_addr,
+        metrics_addr,
         database,
         shutdown: Some(shutdown),
         server: Some(server),

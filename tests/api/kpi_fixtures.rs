@@ -283,6 +283,7 @@ pub async fn create_policy(
 ) -> pb::PolicyVersion {
     app.policies()
         .create_policy_version(pb::CreatePolicyVersionRequest {
+            request_id: String::new(),
             policy: Some(pb::PolicyVersion {
                 team_id: team_id.into(),
                 effective_from: effective_from.into(),

@@ -67,7 +67,7 @@ async fn csat_policy(app: &TestApp) {
                 rules: vec![at_least("csat", 80.0)],
                 ..Default::default()
             }),
-            ..Default::default()
+            request_id: String::new(),
         })
         .await
         .expect("creating the policy failed");
@@ -289,7 +289,7 @@ async fn changes_effective_inside_a_closed_month_are_refused(backend: Backend) {
             rules: vec![at_least("csat", 10.0)],
             ..Default::default()
         }),
-        ..Default::default()
+        request_id: String::new(),
     };
     for back_dated in ["2026-10-15", "2026-09-01"] {
         let refused = app
@@ -305,10 +305,34 @@ async fn changes_effective_inside_a_closed_month_are_refused(backend: Backend) {
             refused.message()
         );
     }
-    app.policies()
-        .create_policy_version(policy("2026-11-01"))
+    // Into an open month it applies; sent twice with one request id, it is
+    // stored once.
+    let with_id = pb::CreatePolicyVersionRequest {
+        request_id: "payroll-policy-1".into(),
+        ..policy("2026-11-01")
+    };
+    let first = app
+        .policies()
+        .create_policy_version(with_id.clone())
         .await
-        .expect("a policy effective in an open month applies");
+        .expect("a policy effective in an open month applies")
+        .into_inner();
+    let retry = app
+        .policies()
+        .create_policy_version(with_id)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first, retry);
+    let reused = app
+        .policies()
+        .create_policy_version(pb::CreatePolicyVersionRequest {
+            request_id: "payroll-policy-1".into(),
+            ..policy("2026-12-01")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), Code::InvalidArgument);
     let versions = app
         .policies()
         .list_policy_versions(pb::ListPolicyVersionsRequest::default())

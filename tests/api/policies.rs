@@ -342,6 +342,7 @@ async fn policies_with_bad_rules_are_rejected_with_every_violation(backend: Back
         .policies()
         .create_policy_version(pb::CreatePolicyVersionRequest {
             policy: Some(bad.clone()),
+            request_id: String::new(),
         })
         .await
         .unwrap_err();
@@ -387,6 +388,7 @@ async fn policies_with_bad_rules_are_rejected_with_every_violation(backend: Back
     let status = app
         .policies()
         .create_policy_version(pb::CreatePolicyVersionRequest {
+            request_id: String::new(),
             policy: Some(pb::PolicyVersion {
                 team_id: "ghost".into(),
                 effective_from: "2026-11-01".into(),

@@ -34,6 +34,7 @@ async fn create(
 ) -> pb::PolicyVersion {
     client
         .create_policy_version(pb::CreatePolicyVersionRequest {
+            request_id: String::new(),
             policy: Some(pb::PolicyVersion {
                 team_id: team_id.into(),
                 effective_from: effective_from.into(),

@@ -1,55 +1,50 @@
-//! The README's worked example, exactly as documented: if this fails, the
-//! README is no longer true.
+//! The README's worked example, exactly as documented and as loaded by
+//! `kpi-service demo-data`: if this fails, the README is no longer true.
 
-use kpi_service::grpc::pb::{self, scorecard_service_client::ScorecardServiceClient};
+use kpi_service::grpc::{
+    demo_data::{self, DemoDataReport},
+    pb::{self, scorecard_service_client::ScorecardServiceClient},
+};
 
 use crate::{
-    fixtures::{interaction, interactions},
-    helpers::{at, spawn_app, Backend},
+    helpers::{spawn_app, Backend},
     on_both_backends,
 };
 
-on_both_backends!(the_readme_worked_example_is_what_the_service_answers);
+on_both_backends!(
+    the_readme_worked_example_is_what_the_service_answers,
+    the_demo_set_has_an_agent_in_breach,
+);
+
+fn november() -> Option<pb::PeriodSelector> {
+    Some(pb::PeriodSelector {
+        period: Some(pb::period_selector::Period::Month("2026-11".into())),
+    })
+}
 
 async fn the_readme_worked_example_is_what_the_service_answers(backend: Backend) {
     let app = spawn_app(backend).await;
-    // 20 calls in November 2026, 240 s talk + 20 s hold + 40 s wrap-up each,
-    // 17 resolved on first contact; 20 CSAT responses, 17 scoring 4 or 5.
-    let calls: Vec<pb::Interaction> = (0..20)
-        .map(|n| {
-            let mut call = interaction(&format!("call-{n}"), "ana");
-            call.first_contact_resolved = n < 17;
-            call
-        })
-        .collect();
-    app.ingest()
-        .ingest_interactions(interactions(calls))
-        .await
-        .unwrap();
-    let responses: Vec<pb::SurveyResponse> = (0..20)
-        .map(|n| pb::SurveyResponse {
-            source: "survey-tool".into(),
-            external_id: format!("csat-{n}"),
-            interaction: Some(crate::fixtures::key("phone-platform", &format!("call-{n}"))),
-            kind: pb::SurveyKind::Csat as i32,
-            score: if n < 17 { 4 + n % 2 } else { 2 },
-            responded_at: Some(at("2026-11-03T10:00:00Z")),
+    // `kpi-service demo-data` loads, among a small demo set, the README's
+    // data: 20 calls in November 2026, 240 s talk + 20 s hold + 40 s
+    // wrap-up each, 17 resolved on first contact; 20 CSAT responses, 17
+    // scoring 4 or 5.
+    let first = demo_data::load(app.channel.clone()).await.unwrap();
+    assert_eq!((first.updated, first.unchanged, first.other), (0, 0, 0));
+    assert!(first.created >= 40, "{first:?}");
+    let again = demo_data::load(app.channel.clone()).await.unwrap();
+    assert_eq!(
+        again,
+        DemoDataReport {
+            unchanged: first.created,
             ..Default::default()
-        })
-        .collect();
-    app.ingest()
-        .ingest_survey_responses(pb::IngestSurveyResponsesRequest {
-            survey_responses: responses,
-        })
-        .await
-        .unwrap();
+        },
+        "loading twice changes nothing"
+    );
 
     let scorecard = ScorecardServiceClient::new(app.channel.clone())
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id: "ana".into(),
-            period: Some(pb::PeriodSelector {
-                period: Some(pb::period_selector::Period::Month("2026-11".into())),
-            }),
+            period: november(),
             ..Default::default()
         })
         .await
@@ -95,4 +90,49 @@ async fn the_readme_worked_example_is_what_the_service_answers(backend: Backend)
         .ineligibility_reasons
         .contains(&"gate kpi privacy_compliance is INSUFFICIENT_DATA".to_owned()));
     assert!(scorecard.data_updated_time.is_some());
+}
+
+/// Ben: 12 calls of 400 s talk + 60 s hold + 80 s wrap-up (AHT 540 against
+/// <= 300), 6 resolved first time (FCR 50 against >= 80), 6 of 10 CSAT
+/// responses satisfied (60 against >= 85).
+async fn the_demo_set_has_an_agent_in_breach(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo_data::load(app.channel.clone()).await.unwrap();
+    let breaches = ScorecardServiceClient::new(app.channel.clone())
+        .list_threshold_breaches(pb::ListThresholdBreachesRequest {
+            period: november(),
+            team_id: "support-east".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .breaches;
+    let ben = |kpi: &str| {
+        breaches
+            .iter()
+            .find(|breach| {
+                breach.agent_id == "ben" && breach.result.as_ref().unwrap().kpi_id == kpi
+            })
+            .map(|breach| {
+                (
+                    breach.team_id.clone(),
+                    breach.result.as_ref().unwrap().value,
+                )
+            })
+    };
+    assert_eq!(
+        ben("aht"),
+        Some(("support-east".into(), Some(540.0))),
+        "{breaches:?}"
+    );
+    assert_eq!(ben("fcr_rate"), Some(("support-east".into(), Some(50.0))));
+    assert_eq!(ben("csat"), Some(("support-east".into(), Some(60.0))));
+    assert!(
+        breaches
+            .iter()
+            .all(|breach| breach.agent_id != "ana"
+                || breach.result.as_ref().unwrap().kpi_id != "aht"),
+        "ana meets her AHT target exactly"
+    );
 }

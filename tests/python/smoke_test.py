@@ -174,16 +174,21 @@ def unauthenticated_check(address, ca_pem):
 
 
 def open_channel(address, ca_file, token_file):
-    """Plain text, or TLS with the bearer token on every call."""
+    """Plain text, or TLS with the bearer token on every call; either way
+    with the repository's retry policy, as the README tells clients to."""
+    retries = [
+        ("grpc.service_config", (REPOSITORY / "service_config.json").read_text()),
+        ("grpc.enable_retries", 1),
+    ]
     if ca_file is None:
-        return grpc.insecure_channel(address), None
+        return grpc.insecure_channel(address, options=retries), None
     ca_pem = pathlib.Path(ca_file).read_bytes()
     token = pathlib.Path(token_file).read_text().strip()
     credentials = grpc.composite_channel_credentials(
         grpc.ssl_channel_credentials(root_certificates=ca_pem),
         grpc.access_token_call_credentials(token),
     )
-    options = [("grpc.ssl_target_name_override", "localhost")]
+    options = [("grpc.ssl_target_name_override", "localhost"), *retries]
     return grpc.secure_channel(address, credentials, options=options), ca_pem
 
 

@@ -17,6 +17,7 @@ use crate::{
         rollups::contribution::StoredRecord,
         Database,
     },
+    telemetry::metrics::Metrics,
 };
 use parse::{parse_batch, ItemContext};
 
@@ -34,13 +35,15 @@ impl IngestApi {
 
     /// Parses a batch, checks that the caller may write every record's
     /// source, writes it atomically, records the audit event and reports
-    /// each item.
+    /// each item. The items' outcomes are counted in `metrics` (put into the
+    /// request's extensions by the call-observing layer when metrics are on).
     async fn ingest<P, R>(
         &self,
         caller: &Caller,
         method: &str,
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
+        metrics: Option<Metrics>,
     ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError>
     where
         R: IngestRecord,
@@ -51,9 +54,19 @@ impl IngestApi {
             + Send
             + sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
     {
-        let records = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
+        let item_count = items.len();
+        let parsed = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key
-        })?;
+        });
+        let records = match parsed {
+            Ok(records) => records,
+            Err(error) => {
+                if let Some(metrics) = &metrics {
+                    metrics.ingest_batch(R::FIELD, std::iter::repeat_n("rejected", item_count));
+                }
+                return Err(error);
+            }
+        };
         let sources = records
             .iter()
             .map(|record| record.meta().key.source.as_str())
@@ -72,6 +85,12 @@ impl IngestApi {
                 },
             )
             .await?;
+        if let Some(metrics) = &metrics {
+            metrics.ingest_batch(
+                R::FIELD,
+                outcomes.iter().map(|outcome| outcome_label(*outcome)),
+            );
+        }
         self.audit_batch(
             &AuditActor::new(caller, method),
             R::FIELD,
@@ -160,6 +179,17 @@ impl IngestApi {
     }
 }
 
+/// The `outcome` label of `kpi_ingest_items_total`.
+fn outcome_label(outcome: IngestOutcome) -> &'static str {
+    match outcome {
+        IngestOutcome::Created => "created",
+        IngestOutcome::Updated => "updated",
+        IngestOutcome::Unchanged => "unchanged",
+        IngestOutcome::Stale => "stale",
+        IngestOutcome::Voided => "voided",
+    }
+}
+
 fn outcome_to_pb(outcome: IngestOutcome) -> pb::IngestOutcome {
     match outcome {
         IngestOutcome::Created => pb::IngestOutcome::Created,
@@ -177,10 +207,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestInteractionsRequest>,
     ) -> Result<Response<pb::IngestInteractionsResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().interactions;
         let method = "/kpi.v1.IngestService/IngestInteractions";
         let result = self
-            .ingest(&caller, method, items, parse::interaction)
+            .ingest(&caller, method, items, parse::interaction, metrics)
             .await;
         log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestInteractionsResponse {
@@ -195,10 +226,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestSurveyResponsesRequest>,
     ) -> Result<Response<pb::IngestSurveyResponsesResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().survey_responses;
         let method = "/kpi.v1.IngestService/IngestSurveyResponses";
         let result = self
-            .ingest(&caller, method, items, parse::survey_response)
+            .ingest(&caller, method, items, parse::survey_response, metrics)
             .await;
         log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestSurveyResponsesResponse {
@@ -213,10 +245,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestQaEvaluationsRequest>,
     ) -> Result<Response<pb::IngestQaEvaluationsResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().qa_evaluations;
         let method = "/kpi.v1.IngestService/IngestQaEvaluations";
         let result = self
-            .ingest(&caller, method, items, parse::qa_evaluation)
+            .ingest(&caller, method, items, parse::qa_evaluation, metrics)
             .await;
         log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestQaEvaluationsResponse {
@@ -231,10 +264,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestComplianceChecksRequest>,
     ) -> Result<Response<pb::IngestComplianceChecksResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().compliance_checks;
         let method = "/kpi.v1.IngestService/IngestComplianceChecks";
         let result = self
-            .ingest(&caller, method, items, parse::compliance_check)
+            .ingest(&caller, method, items, parse::compliance_check, metrics)
             .await;
         log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestComplianceChecksResponse {
@@ -249,9 +283,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestViolationsRequest>,
     ) -> Result<Response<pb::IngestViolationsResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().violations;
         let method = "/kpi.v1.IngestService/IngestViolations";
-        let result = self.ingest(&caller, method, items, parse::violation).await;
+        let result = self
+            .ingest(&caller, method, items, parse::violation, metrics)
+            .await;
         log_outcome("IngestViolations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestViolationsResponse {
                 results,
@@ -265,10 +302,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestTrainingAssignmentsRequest>,
     ) -> Result<Response<pb::IngestTrainingAssignmentsResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().training_assignments;
         let method = "/kpi.v1.IngestService/IngestTrainingAssignments";
         let result = self
-            .ingest(&caller, method, items, parse::training_assignment)
+            .ingest(&caller, method, items, parse::training_assignment, metrics)
             .await;
         log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
@@ -283,9 +321,12 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         request: Request<pb::IngestAgentTimeRequest>,
     ) -> Result<Response<pb::IngestAgentTimeResponse>, Status> {
         let caller = Caller::of(&request);
+        let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().agent_time;
         let method = "/kpi.v1.IngestService/IngestAgentTime";
-        let result = self.ingest(&caller, method, items, parse::agent_time).await;
+        let result = self
+            .ingest(&caller, method, items, parse::agent_time, metrics)
+            .await;
         log_outcome("IngestAgentTime", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestAgentTimeResponse {
                 results,

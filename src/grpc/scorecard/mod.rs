@@ -1,6 +1,7 @@
 //! `kpi.v1.ScorecardService`: scorecards and breaches here; trends and
 //! drill-downs in their own files.
 
+mod cursor;
 mod drill_down;
 mod snapshot;
 mod trend;
@@ -9,16 +10,15 @@ use std::cmp::Ordering;
 
 use tonic::{Request, Response, Status};
 
+use cursor::{offset_page, LiveCursor};
+
 use super::{
     access::{authorize_agent_read, authorize_list, authorize_read},
     error::ApiError,
     fields::{optional_request_id, required_request_id},
     kpi_results::{definition_to_pb, kpi_result, policy_ref, scorecard_to_pb},
     log_outcome,
-    pagination::{
-        decode_offset, decode_token, page_of, page_size, page_size_within, request_fingerprint,
-        trim_page,
-    },
+    pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},
     pb,
     period::resolve_period,
 };
@@ -247,19 +247,37 @@ impl ScorecardApi {
                 next_page_token,
             });
         }
-        let (page, next_page_token) = if order == pb::ScorecardOrder::CompositeScoreDesc {
+        let by_score = order == pb::ScorecardOrder::CompositeScoreDesc;
+        let watermark = if by_score {
+            self.engine.data_watermark(&period).await?
+        } else {
+            None
+        };
+        let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
+        let started = cursor
+            .clone()
+            .unwrap_or_else(|| LiveCursor::start(watermark));
+        // The listing's agents are those of its first page's time.
+        let agents: Vec<Agent> = agents
+            .into_iter()
+            .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
+            .collect();
+        let (page, next_page_token) = if by_score {
             // The order depends on every agent's score: compute them all
             // (one grouped query over the rollups), then page by offset.
-            let offset = decode_offset(&request.page_token, &fingerprint)?;
+            let offset = match &cursor {
+                Some(cursor) => cursor.offset_at(watermark)?,
+                None => 0,
+            };
             let mut scorecards = self
                 .engine
                 .agent_scorecards(&agents, whole_directory, &period)
                 .await?;
             scorecards.sort_by(by_composite);
-            page_of(scorecards, offset, size, &fingerprint)
+            offset_page(scorecards, offset, size, &started, &fingerprint)
         } else {
             // By agent id: a keyset page, and only its agents are computed.
-            let after = decode_token(&request.page_token, &fingerprint)?;
+            let after = cursor.map(|cursor| cursor.position);
             let mut page_agents: Vec<Agent> = agents
                 .into_iter()
                 .filter(|agent| {
@@ -269,9 +287,15 @@ impl ScorecardApi {
                 })
                 .take(size as usize + 1)
                 .collect();
-            let next = trim_page(&mut page_agents, size, &fingerprint, |agent| {
-                agent.agent_id.clone()
-            });
+            let next = if page_agents.len() as u64 > size {
+                page_agents.truncate(size as usize);
+                page_agents
+                    .last()
+                    .map(|last| started.encode(&fingerprint, &last.agent_id))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
             let scorecards = self
                 .engine
                 .agent_scorecards(&page_agents, false, &period)
@@ -314,8 +338,8 @@ impl ScorecardApi {
         fingerprint_parts.extend(request.kpi_ids.iter().cloned());
         let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
         let fingerprint = request_fingerprint(&parts);
-        let offset = decode_offset(&request.page_token, &fingerprint)?;
         if let Some(snapshot) = &snapshot {
+            let offset = decode_offset(&request.page_token, &fingerprint)?;
             if let Some(team_id) = &team_id {
                 self.ensure_team(team_id).await?;
             }
@@ -334,7 +358,18 @@ impl ScorecardApi {
             });
         }
 
+        let watermark = self.engine.data_watermark(&period).await?;
+        let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
+        let offset = match &cursor {
+            Some(cursor) => cursor.offset_at(watermark)?,
+            None => 0,
+        };
+        let started = cursor.unwrap_or_else(|| LiveCursor::start(watermark));
         let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        let agents: Vec<Agent> = agents
+            .into_iter()
+            .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
+            .collect();
         let scorecards = self
             .engine
             .agent_scorecards(&agents, whole_directory, &period)
@@ -353,7 +388,7 @@ impl ScorecardApi {
                 agent_id: breach.agent.agent_id,
             })
             .collect();
-        let (page, next_page_token) = page_of(breaches, offset, size, &fingerprint);
+        let (page, next_page_token) = offset_page(breaches, offset, size, &started, &fingerprint);
         Ok(pb::ListThresholdBreachesResponse {
             breaches: page,
             next_page_token,

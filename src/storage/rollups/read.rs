@@ -147,3 +147,29 @@ fn group_from_row(row: &QueryResult) -> Result<GroupSums, StorageError> {
         updated_at_us: row.try_get("", "updated_at_us")?,
     })
 }
+
+/// When the rollups of days `[first_day, end_day)` last changed (µs), if
+/// they hold anything: a listing compares it between pages to know that
+/// the numbers it pages have not moved.
+pub async fn watermark(
+    connection: &impl ConnectionTrait,
+    first_day: i32,
+    end_day: i32,
+) -> Result<Option<i64>, StorageError> {
+    let backend = connection.get_database_backend();
+    let row = connection
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT MAX(updated_at_us) AS watermark FROM {ROLLUP_TABLE} WHERE day >= {} AND day < {}",
+                placeholder(backend, 1),
+                placeholder(backend, 2)
+            ),
+            [Value::from(first_day), Value::from(end_day)],
+        ))
+        .await?;
+    Ok(row
+        .map(|row| row.try_get::<Option<i64>>("", "watermark"))
+        .transpose()?
+        .flatten())
+}

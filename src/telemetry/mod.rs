@@ -1,4 +1,12 @@
-//! Logging through `tracing`: human-readable text or one JSON object per line.
+//! Telemetry: logging through `tracing` (human-readable text or one JSON
+//! object per line), the tower layer that observes every gRPC call
+//! (`calls`), and the Prometheus metrics (`metrics`) served on their own
+//! listener (`scrape`).
+
+pub mod calls;
+pub mod codes;
+pub mod metrics;
+pub mod scrape;
 
 use tracing_subscriber::{fmt, EnvFilter};
 

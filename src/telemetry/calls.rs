@@ -1,0 +1,513 @@
+//! The tower layer that observes every gRPC call, whether or not it reaches a
+//! handler (unknown methods, shed calls, decode failures, cancellations):
+//!
+//! - the request id: `x-request-id` from the client, or a generated UUID,
+//!   INSERTED into the request's headers (handlers read it as
+//!   `x-request-id` metadata), put on the call's span and echoed in the
+//!   response metadata;
+//! - W3C `traceparent`: a valid one puts its trace id on the span and is
+//!   echoed back unchanged;
+//! - one `call finished` log line per call with the method, the canonical
+//!   code name (`INVALID_ARGUMENT`), the latency and the peer;
+//! - the RED metrics per method and code (see [`super::metrics`]).
+//!
+//! Add it first (outermost) in `startup`, so that it also sees the calls
+//! that the limits behind it refuse.
+
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{Arc, Mutex, OnceLock, PoisonError},
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use http_body::Frame;
+use prost::Message;
+use tonic::{
+    body::Body,
+    transport::server::{TcpConnectInfo, TlsConnectInfo},
+    Status,
+};
+use tower::{Layer, Service, ServiceExt};
+use tracing::Instrument;
+
+use super::{codes::canonical_name, metrics::Metrics};
+
+/// The request-id header, read from requests and echoed in responses.
+pub const REQUEST_ID: &str = "x-request-id";
+/// The W3C trace-context header.
+pub const TRACEPARENT: &str = "traceparent";
+/// Longest client request id accepted; longer ones are replaced.
+const MAX_REQUEST_ID_LEN: usize = 128;
+/// Calls logged at debug level only: probes arrive every few seconds and
+/// would drown the log (they are still counted in the metrics).
+const QUIET_PATHS: &[&str] = &["/grpc.health.v1.Health/Check"];
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The gRPC methods the server knows, so that metric labels stay bounded
+/// (any other path is labelled `unknown`).
+#[derive(Debug, Default)]
+pub struct KnownMethods {
+    /// `/package.Service/Method` -> (`package.Service`, `Method`).
+    paths: HashMap<String, (&'static str, &'static str)>,
+}
+
+impl KnownMethods {
+    /// Every method of every service in the given encoded descriptor sets.
+    pub fn from_descriptor_sets(sets: &[&[u8]]) -> Result<Self, prost::DecodeError> {
+        let mut paths = HashMap::new();
+        for set in sets {
+            let set = prost_types::FileDescriptorSet::decode(*set)?;
+            for file in set.file {
+                let package = file.package.unwrap_or_default();
+                for service in file.service {
+                    let service_name = match package.is_empty() {
+                        true => service.name().to_owned(),
+                        false => format!("{package}.{}", service.name()),
+                    };
+                    let service_name = intern(service_name);
+                    for method in service.method {
+                        let method_name = intern(method.name().to_owned());
+                        paths.insert(
+                            format!("/{service_name}/{method_name}"),
+                            (service_name, method_name),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(Self { paths })
+    }
+
+    /// (service, method) labels of a request path like
+    /// `/kpi.v1.DirectoryService/GetAgent`.
+    fn labels(&self, path: &str) -> (&'static str, &'static str) {
+        self.paths
+            .get(path)
+            .copied()
+            .unwrap_or(("unknown", "unknown"))
+    }
+}
+
+/// A `'static` copy of `name`, made once per process, so that metric labels
+/// need no allocation per call. The names come from the compiled-in
+/// descriptors, so the set is bounded.
+fn intern(name: String) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = names.get(name.as_str()) {
+        return known;
+    }
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(name);
+    name
+}
+
+/// Observes every call: request id, trace context, log line, metrics.
+#[derive(Clone)]
+pub struct ObserveCallsLayer {
+    metrics: Option<Metrics>,
+    methods: Arc<KnownMethods>,
+}
+
+impl ObserveCallsLayer {
+    /// `metrics` is `None` when no metrics listener is configured.
+    pub fn new(metrics: Option<Metrics>, methods: KnownMethods) -> Self {
+        Self {
+            metrics,
+            methods: Arc::new(methods),
+        }
+    }
+}
+
+impl<S> Layer<S> for ObserveCallsLayer {
+    type Service = ObserveCalls<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        ObserveCalls {
+            inner,
+            metrics: self.metrics.clone(),
+            methods: self.methods.clone(),
+        }
+    }
+}
+
+/// The service made by [`ObserveCallsLayer`].
+#[derive(Clone)]
+pub struct ObserveCalls<S> {
+    inner: S,
+    metrics: Option<Metrics>,
+    methods: Arc<KnownMethods>,
+}
+
+impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for ObserveCalls<S>
+where
+    S: Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    RequestBody: Send + 'static,
+    ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResponseBody::Error: Into<BoxError>,
+{
+    type Response = http::Response<ObservedBody>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    /// Always ready: the inner services' readiness (a concurrency limit's
+    /// queue) is awaited inside the call, so that a queued call is already
+    /// in flight, its wait counts in its latency, and a call that times out
+    /// while queued is still logged and counted.
+    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: http::Request<RequestBody>) -> Self::Future {
+        let inner = self.inner.clone();
+
+        let path = request.uri().path().to_owned();
+        let (service, method) = self.methods.labels(&path);
+        let request_id = request_id_of(request.headers_mut());
+        let traceparent = request
+            .headers()
+            .get(TRACEPARENT)
+            .filter(|value| value.to_str().is_ok_and(is_valid_traceparent))
+            .cloned();
+        let trace_id = traceparent
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split('-').nth(1));
+        let extensions = request.extensions();
+        let peer = extensions
+            .get::<TcpConnectInfo>()
+            .or_else(|| {
+                extensions
+                    .get::<TlsConnectInfo<TcpConnectInfo>>()
+                    .map(TlsConnectInfo::get_ref)
+            })
+            .and_then(TcpConnectInfo::remote_addr);
+        let span = tracing::info_span!(
+            "call",
+            rpc = %path,
+            request_id = %request_id.to_str().unwrap_or_default(),
+            trace_id = tracing::field::Empty,
+        );
+        if let Some(trace_id) = trace_id {
+            span.record("trace_id", trace_id);
+        }
+        if let Some(metrics) = &self.metrics {
+            request.extensions_mut().insert(metrics.clone());
+        }
+
+        let record = CallRecord {
+            started: Instant::now(),
+            service,
+            method,
+            path,
+            peer,
+            metrics: self.metrics.clone(),
+            span: span.clone(),
+            finished: false,
+        };
+        if let Some(metrics) = &record.metrics {
+            metrics.call_started(service, method);
+        }
+
+        Box::pin(
+            async move {
+                let mut record = record;
+                let mut response = match inner.oneshot(request).await {
+                    Ok(response) => response.map(Body::new),
+                    Err(error) => Status::from_error(error.into()).into_http(),
+                };
+                let headers = response.headers_mut();
+                headers.insert(REQUEST_ID, request_id);
+                if let Some(traceparent) = traceparent {
+                    headers.insert(TRACEPARENT, traceparent);
+                }
+                // A trailers-only response (every error a handler returns)
+                // carries its code in the headers; otherwise it comes in
+                // the trailers at the end of the body.
+                if let Some(code) = grpc_status(response.headers()) {
+                    record.finish(code);
+                }
+                Ok(response.map(|body| ObservedBody {
+                    inner: body,
+                    record,
+                }))
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The client's request id if usable, else a new UUID; either way it ends
+/// up in the request's headers.
+fn request_id_of(headers: &mut HeaderMap) -> HeaderValue {
+    let usable = headers.get(REQUEST_ID).filter(|value| {
+        let bytes = value.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID_LEN
+            && bytes.iter().all(|byte| byte.is_ascii_graphic())
+    });
+    if let Some(value) = usable {
+        return value.clone();
+    }
+    let generated = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+    headers.insert(REQUEST_ID, generated.clone());
+    generated
+}
+
+/// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero
+/// (W3C Trace Context, version 00; later versions may append fields).
+fn is_valid_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let is_hex = |part: &str, len: usize| {
+        part.len() == len
+            && part
+                .bytes()
+                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+    };
+    let not_zero = |part: &str| part.bytes().any(|byte| byte != b'0');
+    parts.len() >= 4
+        && is_hex(parts[0], 2)
+        && parts[0] != "ff"
+        && (parts[0] != "00" || parts.len() == 4)
+        && is_hex(parts[1], 32)
+        && not_zero(parts[1])
+        && is_hex(parts[2], 16)
+        && not_zero(parts[2])
+        && is_hex(parts[3], 2)
+}
+
+fn grpc_status(headers: &HeaderMap) -> Option<i32> {
+    headers
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+}
+
+/// What is needed to log and count a call once it ends.
+struct CallRecord {
+    started: Instant,
+    service: &'static str,
+    method: &'static str,
+    path: String,
+    peer: Option<SocketAddr>,
+    metrics: Option<Metrics>,
+    span: tracing::Span,
+    finished: bool,
+}
+
+impl CallRecord {
+    fn finish(&mut self, code: i32) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let code = canonical_name(code);
+        let latency = self.started.elapsed();
+        if let Some(metrics) = &self.metrics {
+            metrics.call_finished(self.service, self.method, code, latency);
+        }
+        self.log(code, latency);
+    }
+
+    fn log(&self, code: &'static str, latency: Duration) {
+        let latency_ms = latency.as_secs_f64() * 1000.0;
+        let peer = self.peer.map(|peer| peer.to_string()).unwrap_or_default();
+        let rpc = self.path.as_str();
+        let _entered = self.span.enter();
+        if QUIET_PATHS.contains(&rpc) {
+            tracing::debug!(rpc, code, latency_ms, peer, "call finished");
+        } else if matches!(code, "INTERNAL" | "UNKNOWN" | "DATA_LOSS") {
+            tracing::warn!(rpc, code, latency_ms, peer, "call finished");
+        } else {
+            tracing::info!(rpc, code, latency_ms, peer, "call finished");
+        }
+    }
+}
+
+impl Drop for CallRecord {
+    /// A call whose response was dropped before it ended was cancelled: by
+    /// the client, or by the server's per-call timeout (which tonic reports
+    /// to the client as CANCELLED).
+    fn drop(&mut self) {
+        self.finish(tonic::Code::Cancelled as i32);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that finishes its call's record when the trailers
+    /// (with the final `grpc-status`) have been sent.
+    pub struct ObservedBody {
+        #[pin]
+        inner: Body,
+        record: CallRecord,
+    }
+}
+
+impl http_body::Body for ObservedBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(context);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(code) = frame.trailers_ref().and_then(grpc_status) {
+                    this.record.finish(code);
+                }
+            }
+            Poll::Ready(Some(Err(status))) => this.record.finish(status.code() as i32),
+            // The body ended without trailers: nothing says how it went.
+            Poll::Ready(None) => this.record.finish(tonic::Code::Unknown as i32),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_follows_the_w3c_format() {
+        assert!(is_valid_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        ));
+        for invalid in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert!(!is_valid_traceparent(invalid), "{invalid:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a_usable_request_id_is_kept_and_anything_else_replaced() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, HeaderValue::from_static("req-42"));
+        assert_eq!(request_id_of(&mut headers), "req-42");
+
+        for unusable in ["", "has space", &"x".repeat(MAX_REQUEST_ID_LEN + 1)] {
+            let mut headers = HeaderMap::new();
+            headers.insert(REQUEST_ID, HeaderValue::from_str(unusable).unwrap());
+            let generated = request_id_of(&mut headers);
+            assert_eq!(generated.len(), 36, "a UUID replaces {unusable:?}");
+            assert_eq!(
+                headers.get(REQUEST_ID),
+                Some(&generated),
+                "the request carries the id the handlers will see"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_request_id_and_unknown_paths_are_labelled_unknown() {
+        use tower::ServiceExt;
+
+        let methods =
+            KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap();
+        assert_eq!(
+            methods.labels("/kpi.v1.DirectoryService/GetAgent"),
+            ("kpi.v1.DirectoryService", "GetAgent")
+        );
+        assert_eq!(
+            methods.labels("/kpi.v1.DirectoryService/Nope"),
+            ("unknown", "unknown")
+        );
+
+        let metrics = Metrics::new().unwrap();
+        let handler = tower::service_fn(|request: http::Request<()>| async move {
+            let seen = request
+                .headers()
+                .get(REQUEST_ID)
+                .cloned()
+                .expect("the handler must see a request id");
+            let mut response = Status::not_found("no").into_http::<Body>();
+            response.headers_mut().insert("seen-request-id", seen);
+            Ok::<_, std::convert::Infallible>(response)
+        });
+        let service = ObserveCallsLayer::new(Some(metrics.clone()), methods).layer(handler);
+        let response = service
+            .oneshot(
+                http::Request::builder()
+                    .uri("/kpi.v1.DirectoryService/GetAgent")
+                    .body(())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let echoed = response.headers().get(REQUEST_ID).unwrap();
+        assert_eq!(Some(echoed), response.headers().get("seen-request-id"));
+        assert!(metrics.render().contains(
+            "kpi_grpc_requests_total{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\",code=\"NOT_FOUND\"} 1"
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_call_refused_by_an_inner_layer_is_answered_and_counted_as_shed() {
+        use tower::ServiceExt;
+
+        let methods =
+            KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap();
+        let metrics = Metrics::new().unwrap();
+        // What a load-shedding layer behind this one does: fail the call
+        // with an error instead of a response.
+        let shedding = tower::service_fn(|_request: http::Request<()>| async {
+            Err::<http::Response<Body>, BoxError>(Box::new(Status::resource_exhausted(
+                "too many calls",
+            )))
+        });
+        let service = ObserveCallsLayer::new(Some(metrics.clone()), methods).layer(shedding);
+        let response = service
+            .oneshot(
+                http::Request::builder()
+                    .uri("/kpi.v1.IngestService/IngestInteractions")
+                    .body(())
+                    .unwrap(),
+            )
+            .await
+            .expect("errors become gRPC responses");
+        assert_eq!(grpc_status(response.headers()), Some(8));
+        assert!(response.headers().contains_key(REQUEST_ID));
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "kpi_grpc_shed_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"} 1"
+            ),
+            "{text}"
+        );
+    }
+}
