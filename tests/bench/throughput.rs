@@ -1,177 +1,190 @@
 //! Throughput benchmark: `cargo bench --bench throughput`.
 //!
-//! Reports figures and ratios to a baseline measured in the same run; it
-//! never fails on timing. For each backend it measures
-//! - the baseline: the database's own multi-row INSERT of the same
-//!   interaction rows, 1,000 per statement, in one transaction per batch;
-//! - ingestion through the real gRPC server (`IngestInteractions`, batches
-//!   of 1,000: validation, replay detection, upsert, commit);
-//! - a replay of the same batches (every item UNCHANGED);
-//! - a month scorecard of one agent, and the scorecards of every agent.
+//! Runs the release `kpi-service` binary as a subprocess on a fresh
+//! database, talks to it over gRPC, and reports figures beside baselines
+//! measured in the same run; it never fails on timing. Per backend:
 //!
-//! Sizes: `KPI_BENCH_ROWS` interactions (default 20,000) over 100 agents.
+//! 1. registers the teams and agents (DirectoryService);
+//! 2. baseline: the database's own bulk write of the same rows into a
+//!    same-shaped table (PostgreSQL `COPY`, SQLite multi-row `INSERT`);
+//! 3. ingests the interactions, then their linked CSAT responses, through
+//!    gRPC in batches of 1,000 with concurrent writers, in passes (see
+//!    `data.rs`), while probing one agent's scorecard latency;
+//! 4. after each pass (the checkpoint, then the full size) measures the
+//!    November queries against SQL on the rollups and on raw rows, and the
+//!    peak memory of a freshly restarted service under 50 concurrent
+//!    organisation-wide calls.
+//!
+//! Environment: `KPI_BENCH_AGENTS` (1000, in `KPI_BENCH_TEAMS` = 20 teams),
+//! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
+//! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
+//! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
+//! `autoanalyze.rs`).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../api/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
-#[path = "../api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
+mod autoanalyze;
+mod baseline;
+mod data;
+mod ingest;
+mod queries;
+mod report;
+mod server;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use fixtures::{interaction, interactions};
-use helpers::{spawn_app, Backend, TestApp};
-use kpi_service::grpc::pb;
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use data::{passes, Directory, Kind};
+use report::{BackendReport, Checkpoint};
+use sea_orm::{ConnectionTrait, Statement};
+use server::{Backend, Service};
 
-const BATCH: usize = 1_000;
-const AGENTS: usize = 100;
-
-fn rows() -> usize {
-    std::env::var("KPI_BENCH_ROWS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(20_000)
+/// The benchmark's size and shape, from the environment.
+struct Config {
+    directory: Directory,
+    interactions: u64,
+    checkpoint: u64,
+    writers: usize,
+    backends: Vec<Backend>,
+    /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
+    auto_analyze: bool,
 }
 
-fn batch(number: usize, prefix: &str) -> Vec<pb::Interaction> {
-    (0..BATCH)
-        .map(|index| {
-            let n = number * BATCH + index;
-            let mut item = interaction(&format!("{prefix}-{n}"), &format!("agent-{}", n % AGENTS));
-            item.talk_seconds = 60 + (n % 600) as i64;
-            item
-        })
-        .collect()
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(value) => value
+            .replace(['_', ','], "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be a whole number, got {value:?}")),
+        Err(_) => default,
+    }
 }
 
-/// The same rows inserted by hand: what the database itself can do.
-async fn baseline_insert(app: &TestApp, total: usize) -> Duration {
-    let connection = app.database.connection();
-    let backend = connection.get_database_backend();
-    let started = Instant::now();
-    for number in 0..total / BATCH {
-        let mut sql = String::from(
-            "INSERT INTO interactions (source, external_id, revision, voided, content_hash, ingested_at_us, \
-             updated_at_us, agent_id, team_id, channel, queued_at_us, first_response_at_us, ended_at_us, \
-             resolved_at_us, sla_due_at_us, talk_seconds, hold_seconds, after_contact_work_seconds, resolved, \
-             first_contact_resolved, escalated, transferred, agent_error, complaint) VALUES ",
-        );
-        for index in 0..BATCH {
-            let n = number * BATCH + index;
-            if index > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "('baseline', 'b-{n}', NULL, false, 'x', 0, 0, 'agent-{}', NULL, 'phone', 1793606400000000, \
-                 1793606430000000, 1793606700000000, 1793606700000000, NULL, {}, 20, 40, true, true, false, false, \
-                 false, false)",
-                n % AGENTS,
-                60 + n % 600
-            ));
+impl Config {
+    fn from_env() -> Config {
+        let backends = std::env::var("KPI_BENCH_BACKENDS")
+            .unwrap_or_else(|_| "postgres,sqlite".to_owned())
+            .split(',')
+            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" | "pg" => Backend::Postgres,
+                "sqlite" => Backend::Sqlite,
+                other => panic!("KPI_BENCH_BACKENDS: unknown backend {other:?}"),
+            })
+            .collect();
+        Config {
+            directory: Directory {
+                agents: env_number("KPI_BENCH_AGENTS", 1_000).max(1),
+                teams: env_number("KPI_BENCH_TEAMS", 20).max(1),
+            },
+            interactions: env_number("KPI_BENCH_INTERACTIONS", 2_000_000).max(1),
+            checkpoint: env_number("KPI_BENCH_CHECKPOINT", 500_000).max(1),
+            writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
+            backends,
+            auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
         }
-        let transaction = connection.begin().await.unwrap();
-        transaction
-            .execute(Statement::from_string(backend, sql))
-            .await
-            .unwrap();
-        transaction.commit().await.unwrap();
     }
-    started.elapsed()
 }
 
-async fn ingest_all(app: &TestApp, total: usize, prefix: &str) -> Duration {
-    let mut client = app.ingest();
-    let started = Instant::now();
-    for number in 0..total / BATCH {
-        client
-            .ingest_interactions(interactions(batch(number, prefix)))
-            .await
-            .unwrap();
+fn progress(backend: Backend, started: Instant, message: &str) {
+    eprintln!(
+        "[{:>7.1} s] {}: {message}",
+        started.elapsed().as_secs_f64(),
+        backend.name()
+    );
+}
+
+async fn postgres_deadlocks(service: &Service) -> Option<i64> {
+    if service.backend != Backend::Postgres {
+        return None;
     }
-    started.elapsed()
-}
-
-fn month() -> Option<pb::PeriodSelector> {
-    Some(pb::PeriodSelector {
-        period: Some(pb::period_selector::Period::Month("2026-11".into())),
-    })
-}
-
-fn per_second(count: usize, elapsed: Duration) -> f64 {
-    count as f64 / elapsed.as_secs_f64()
-}
-
-async fn run(backend: Backend) {
-    let total = rows() / BATCH * BATCH;
-    let app = spawn_app(backend).await;
-
-    let baseline = baseline_insert(&app, total).await;
-    let ingest = ingest_all(&app, total, "svc").await;
-    let replay = ingest_all(&app, total, "svc").await;
-
-    let mut scorecards =
-        pb::scorecard_service_client::ScorecardServiceClient::new(app.channel.clone());
-    let started = Instant::now();
-    scorecards
-        .get_agent_scorecard(pb::GetAgentScorecardRequest {
-            agent_id: "agent-7".into(),
-            period: month(),
-            ..Default::default()
-        })
+    let connection = service.database.connection();
+    let row = connection
+        .query_one(Statement::from_string(
+            connection.get_database_backend(),
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+        ))
         .await
-        .unwrap();
-    let one_scorecard = started.elapsed();
-    let started = Instant::now();
-    let listed = scorecards
-        .list_agent_scorecards(pb::ListAgentScorecardsRequest {
-            period: month(),
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let all_scorecards = started.elapsed();
+        .ok()??;
+    row.try_get("", "deadlocks").ok()
+}
 
-    println!("\n{backend:?}: {total} interactions, batches of {BATCH}, {AGENTS} agents");
-    println!(
-        "  baseline multi-row INSERT   {:>9.0} rows/s  ({:.2?})",
-        per_second(total, baseline),
-        baseline
-    );
-    println!(
-        "  IngestInteractions (new)    {:>9.0} rows/s  ({:.2?})  ratio to baseline {:.2}",
-        per_second(total, ingest),
-        ingest,
-        baseline.as_secs_f64() / ingest.as_secs_f64()
-    );
-    println!(
-        "  IngestInteractions (replay) {:>9.0} rows/s  ({:.2?})  ratio to baseline {:.2}",
-        per_second(total, replay),
-        replay,
-        baseline.as_secs_f64() / replay.as_secs_f64()
-    );
-    println!(
-        "  GetAgentScorecard (month, {} rows of that agent): {:.2?}",
-        2 * total / AGENTS,
-        one_scorecard
-    );
-    println!(
-        "  ListAgentScorecards (month, {} agents, {} rows): {:.2?}",
-        listed.scorecards.len(),
-        2 * total,
-        all_scorecards
-    );
+async fn run(backend: Backend, config: &Config) -> BackendReport {
+    let started = Instant::now();
+    let directory = config.directory;
+    let passes = passes(config.interactions, config.checkpoint);
+    let mut service = Service::start(backend).await;
+    ingest::register_directory(&service, &directory).await;
+    progress(backend, started, "directory registered; baseline");
+    let mut report = BackendReport {
+        backend: Some(backend),
+        agents: directory.agents,
+        teams: directory.teams,
+        writers: config.writers,
+        surveys_sent: passes.iter().map(|pass| pass.surveys()).sum(),
+        ..Default::default()
+    };
+    report.interactions_baseline = baseline::measure(
+        &service,
+        &directory,
+        &passes,
+        Kind::Interactions,
+        config.writers,
+    )
+    .await;
+    report.surveys_baseline =
+        baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
+
+    let auto_analyze = if config.auto_analyze {
+        autoanalyze::AutoAnalyze::start_if_needed(&service).await
+    } else {
+        None
+    };
+    for pass in &passes {
+        progress(backend, started, &format!("ingesting up to {}", pass.end));
+        let probe = queries::LoadedProbe::start(&service, &directory).await;
+        let cpu_before = service.cpu_seconds();
+        let mut checkpoint = Checkpoint {
+            interactions: pass.end,
+            ..Default::default()
+        };
+        for kind in [Kind::Interactions, Kind::Surveys] {
+            let (timed, errors) =
+                ingest::ingest_pass(&service, &directory, pass, kind, config.writers).await;
+            report.errors.absorb(errors);
+            match kind {
+                Kind::Interactions => checkpoint.interactions_ingest = timed,
+                Kind::Surveys => checkpoint.surveys_ingest = timed,
+            }
+        }
+        checkpoint.ingest_cpu_seconds = service.cpu_seconds() - cpu_before;
+        checkpoint.loaded = probe.finish().await;
+        progress(backend, started, "queries");
+        checkpoint.queries = queries::measure(&service, &directory).await;
+        checkpoint.memory_after_queries = service.memory();
+        // A fresh process: the peak is then the query path's alone.
+        service.restart().await;
+        checkpoint.peak_was_reset = service.reset_peak_memory();
+        checkpoint.concurrent_elapsed = queries::concurrent_organisation_calls(&service).await;
+        checkpoint.memory_concurrent = service.memory();
+        report.checkpoints.push(checkpoint);
+    }
+    if let Some(auto_analyze) = auto_analyze {
+        report.stand_in_analyzes = Some(auto_analyze.finish().await);
+    }
+    report.rollup_totals = queries::rollup_totals(&service).await;
+    report.deadlocks = postgres_deadlocks(&service).await;
+    progress(backend, started, "done");
+    service.stop().await;
+    report
 }
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
-    // useful either: the benchmark always runs in full when invoked.
-    run(Backend::Sqlite).await;
-    run(Backend::Postgres).await;
+    // `cargo bench` passes `--bench`; there is nothing to filter: the
+    // benchmark always runs in full when invoked.
+    let config = Config::from_env();
+    for backend in &config.backends {
+        // Printed as soon as a backend is done, so a long run shows progress.
+        run(*backend, &config).await.print();
+    }
 }

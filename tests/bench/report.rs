@@ -1,0 +1,344 @@
+//! The printed figures: one set of Markdown tables per backend, ready to
+//! paste into the README.
+
+use std::time::Duration;
+
+use crate::{
+    baseline::Baseline,
+    ingest::{Timed, WriteErrors},
+    queries::{Latencies, QueryFigures, CONCURRENT_CALLS},
+    server::{Backend, Memory},
+};
+
+/// What one checkpoint (the end of one pass) measured.
+#[derive(Debug, Clone, Default)]
+pub struct Checkpoint {
+    /// Interactions stored at this point.
+    pub interactions: u64,
+    pub interactions_ingest: Timed,
+    pub surveys_ingest: Timed,
+    /// CPU seconds the service used while this pass was being ingested.
+    pub ingest_cpu_seconds: f64,
+    /// The one-agent scorecard while this pass was being ingested.
+    pub loaded: Latencies,
+    pub queries: QueryFigures,
+    /// Peak since start, after the pass and its queries.
+    pub memory_after_queries: Memory,
+    /// Peak of a freshly restarted service during the concurrent
+    /// organisation-wide calls.
+    pub memory_concurrent: Memory,
+    pub peak_was_reset: bool,
+    pub concurrent_elapsed: Duration,
+}
+
+/// Everything one backend measured.
+#[derive(Debug, Clone, Default)]
+pub struct BackendReport {
+    pub backend: Option<Backend>,
+    pub agents: u64,
+    pub teams: u64,
+    pub writers: usize,
+    pub interactions_baseline: Baseline,
+    pub surveys_baseline: Baseline,
+    pub errors: WriteErrors,
+    /// Deadlocks PostgreSQL detected in the service's database.
+    pub deadlocks: Option<i64>,
+    /// Tables the autovacuum stand-in analyzed (the server's autovacuum is off).
+    pub stand_in_analyzes: Option<u64>,
+    /// Contacts and CSAT responses summed over the rollups.
+    pub rollup_totals: (i64, i64),
+    pub surveys_sent: u64,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+fn ms(duration: Duration) -> String {
+    let millis = duration.as_secs_f64() * 1_000.0;
+    if millis < 10.0 {
+        format!("{millis:.2} ms")
+    } else if millis < 10_000.0 {
+        format!("{millis:.0} ms")
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
+fn ratio(service: Duration, reference: Duration) -> String {
+    format!("{:.1}×", service.as_secs_f64() / reference.as_secs_f64())
+}
+
+fn rate(timed: &Timed) -> String {
+    format!(
+        "{:.0} rows/s ({} rows, {:.1} s)",
+        timed.rows_per_second(),
+        timed.rows,
+        timed.elapsed.as_secs_f64()
+    )
+}
+
+fn millions(count: u64) -> String {
+    if count >= 1_000_000 {
+        format!("{:.1}M", count as f64 / 1e6)
+    } else {
+        format!("{}k", count / 1_000)
+    }
+}
+
+impl BackendReport {
+    pub fn print(&self) {
+        let backend = self.backend.unwrap_or(Backend::Sqlite);
+        let last = self.checkpoints.last().cloned().unwrap_or_default();
+        println!(
+            "\n### {} — {} agents in {} teams, {} interactions + {} CSAT responses, {} writers\n",
+            backend.name(),
+            self.agents,
+            self.teams,
+            last.interactions,
+            self.surveys_sent,
+            self.writers
+        );
+        self.print_ingest(backend);
+        self.print_queries();
+        self.print_memory();
+    }
+
+    fn print_ingest(&self, backend: Backend) {
+        let mut interactions = Timed::default();
+        let mut surveys = Timed::default();
+        for checkpoint in &self.checkpoints {
+            interactions.add(checkpoint.interactions_ingest);
+            surveys.add(checkpoint.surveys_ingest);
+        }
+        let mut all_ingest = interactions;
+        all_ingest.add(surveys);
+        let bulk_name = match backend {
+            Backend::Postgres => "COPY, one stream of every row",
+            Backend::Sqlite => "multi-row INSERT, 1,000 rows per transaction",
+        };
+        println!("| ingest | interactions | CSAT responses | ratio (all rows) |");
+        println!("|---|---|---|---|");
+        let mut all_bulk = self.interactions_baseline.bulk;
+        all_bulk.add(self.surveys_baseline.bulk);
+        println!(
+            "| baseline: {bulk_name} | {} | {} | |",
+            rate(&self.interactions_baseline.bulk),
+            rate(&self.surveys_baseline.bulk)
+        );
+        if let (Some(i), Some(s)) = (
+            self.interactions_baseline.batched,
+            self.surveys_baseline.batched,
+        ) {
+            println!(
+                "| baseline: COPY per batch of 1,000, {} writers | {} | {} | |",
+                self.writers,
+                rate(&i),
+                rate(&s)
+            );
+        }
+        println!(
+            "| service: Ingest* via gRPC, batches of 1,000, {} writers | {} | {} | **{:.2}×** {bulk_name}{} |",
+            self.writers,
+            rate(&interactions),
+            rate(&surveys),
+            all_ingest.rows_per_second() / all_bulk.rows_per_second(),
+            self.batched_ratio(&all_ingest)
+        );
+        println!(
+            "\nErrors: {} ABORTED, {} UNAVAILABLE, {} other, {} batches lost; deadlocks detected by \
+             PostgreSQL: {}. Rollups count {} contacts and {} CSAT responses (sent: {} and {}).\n",
+            self.errors.aborted,
+            self.errors.unavailable,
+            self.errors.other,
+            self.errors.lost_batches,
+            self.deadlocks
+                .map_or_else(|| "n/a".to_owned(), |count| count.to_string()),
+            self.rollup_totals.0,
+            self.rollup_totals.1,
+            interactions.rows,
+            surveys.rows
+        );
+        let cpu: f64 = self.checkpoints.iter().map(|c| c.ingest_cpu_seconds).sum();
+        let wall = all_ingest.elapsed.as_secs_f64();
+        println!(
+            "The service process used {cpu:.0} CPU seconds during the {wall:.0} s of ingest \
+             ({:.0} ms per 1,000 rows, {:.0}% of one core).\n",
+            cpu * 1_000.0 / (all_ingest.rows as f64 / 1_000.0),
+            100.0 * cpu / wall
+        );
+        if let Some(count) = self.stand_in_analyzes {
+            println!(
+                "The server runs with autovacuum off: the benchmark stood in for its ANALYZE \
+                 (same naptime, threshold and scale factor) and analyzed {count} times.\n"
+            );
+        }
+    }
+
+    fn batched_ratio(&self, all_ingest: &Timed) -> String {
+        match (
+            self.interactions_baseline.batched,
+            self.surveys_baseline.batched,
+        ) {
+            (Some(mut batched), Some(surveys)) => {
+                batched.add(surveys);
+                format!(
+                    "; {:.2}× COPY per batch",
+                    all_ingest.rows_per_second() / batched.rows_per_second()
+                )
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn print_queries(&self) {
+        let header: Vec<String> = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| format!("at {}", millions(checkpoint.interactions)))
+            .collect();
+        println!(
+            "| November query | {} | target |",
+            header
+                .iter()
+                .map(|at| format!("service {at} | reference SQL {at} | ratio {at}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        println!("|---|{}---|", "---|---|---|".repeat(self.checkpoints.len()));
+        type Row = (
+            &'static str,
+            fn(&Checkpoint) -> (String, String, String),
+            &'static str,
+        );
+        let rows: [Row; 8] = [
+            (
+                "one agent's scorecard, p50 (200 calls)",
+                |c| (ms(c.queries.unloaded.p50), String::new(), String::new()),
+                "",
+            ),
+            (
+                "one agent's scorecard, p99 (200 calls)",
+                |c| (ms(c.queries.unloaded.p99), String::new(), String::new()),
+                "≤ 2 ms",
+            ),
+            (
+                "one agent's scorecard, p99 while that pass ingested",
+                |c| {
+                    (
+                        format!("{} ({} calls)", ms(c.loaded.p99), c.loaded.calls),
+                        String::new(),
+                        String::new(),
+                    )
+                },
+                "≤ 5 ms",
+            ),
+            (
+                "all agents' scorecards, all pages (page_size 500) vs rollup GROUP BY agent",
+                |c| {
+                    let q = &c.queries;
+                    (
+                        format!("{} ({} agents)", ms(q.all_scorecards), q.scorecards_listed),
+                        ms(q.rollup_by_agent),
+                        ratio(q.all_scorecards, q.rollup_by_agent),
+                    )
+                },
+                "≤ 1.5×",
+            ),
+            (
+                "breaches, all pages vs rollup GROUP BY agent",
+                |c| {
+                    let q = &c.queries;
+                    (
+                        format!("{} ({} breaches)", ms(q.all_breaches), q.breaches_listed),
+                        ms(q.rollup_by_agent),
+                        ratio(q.all_breaches, q.rollup_by_agent),
+                    )
+                },
+                "≤ 2×",
+            ),
+            (
+                "one team's scorecard vs rollup GROUP BY agent of the team",
+                |c| {
+                    let q = &c.queries;
+                    (
+                        ms(q.team_scorecard),
+                        ms(q.rollup_team),
+                        ratio(q.team_scorecard, q.rollup_team),
+                    )
+                },
+                "",
+            ),
+            (
+                "one team's daily trend (24 KPIs) vs rollup GROUP BY day of the team",
+                |c| {
+                    let q = &c.queries;
+                    (
+                        ms(q.team_trend),
+                        ms(q.rollup_team_by_day),
+                        ratio(q.team_trend, q.rollup_team_by_day),
+                    )
+                },
+                "",
+            ),
+            (
+                "reference: raw GROUP BY agent over November's interactions",
+                |c| (String::new(), ms(c.queries.raw_group_by), String::new()),
+                "",
+            ),
+        ];
+        for (name, cells, target) in rows {
+            let columns: Vec<String> = self
+                .checkpoints
+                .iter()
+                .map(|checkpoint| {
+                    let (service, reference, ratio) = cells(checkpoint);
+                    format!("{service} | {reference} | {ratio}")
+                })
+                .collect();
+            println!("| {name} | {} | {target} |", columns.join(" | "));
+        }
+        println!();
+    }
+
+    fn print_memory(&self) {
+        println!("| service memory | {} | target |", self.checkpoint_header());
+        println!("|---|{}---|", "---|".repeat(self.checkpoints.len()));
+        let peak: Vec<String> = self
+            .checkpoints
+            .iter()
+            .map(|c| format!("{:.0} MB", c.memory_after_queries.peak_mb))
+            .collect();
+        println!(
+            "| VmHWM since start, after the ingest and the queries | {} | |",
+            peak.join(" | ")
+        );
+        let concurrent: Vec<String> = self
+            .checkpoints
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:.0} MB{} (VmRSS after {:.0} MB; {} calls took {})",
+                    c.memory_concurrent.peak_mb,
+                    if c.peak_was_reset {
+                        ""
+                    } else {
+                        " (peak since start: reset refused)"
+                    },
+                    c.memory_concurrent.rss_mb,
+                    CONCURRENT_CALLS,
+                    ms(c.concurrent_elapsed)
+                )
+            })
+            .collect();
+        println!(
+            "| VmHWM of a restarted service during {CONCURRENT_CALLS} concurrent organisation-wide calls (all pages) | {} | ≤ 150 MB |",
+            concurrent.join(" | ")
+        );
+    }
+
+    fn checkpoint_header(&self) -> String {
+        self.checkpoints
+            .iter()
+            .map(|c| format!("at {}", millions(c.interactions)))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
