@@ -134,6 +134,12 @@ struct HealthState {
     probe_requested: Notify,
 }
 
+/// Prepared statements kept per connection. Batch statements differ in
+/// their number of rows, so an unbounded cache grows with every batch size
+/// seen (resident memory reached 1.8 GB after 2M interactions on SQLite
+/// with the default of 100; this bound is the suspected cure).
+const STATEMENT_CACHE_CAPACITY: usize = 32;
+
 /// How many times a write transaction is retried after a conflict.
 const WRITE_ATTEMPTS: usize = 3;
 
@@ -155,13 +161,16 @@ impl Database {
                     .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+                    .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
             })
             // Batch look-ups filter on lists of up to 1,000 keys. A generic
             // plan cannot hash such a parameter list and scans it per row
             // (measured: 878 ms instead of 6 ms per 1,000-key look-up), so
             // every statement is planned with its actual values.
             .map_sqlx_postgres_opts(|postgres| {
-                postgres.options([("plan_cache_mode", "force_custom_plan")])
+                postgres
+                    .options([("plan_cache_mode", "force_custom_plan")])
+                    .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
             });
         let connection = sea_orm::Database::connect(options.clone()).await?;
         let probe_timeout = probe_timeout(settings);

@@ -167,15 +167,18 @@ pub async fn lock_record_keys<'a>(
     }
     hashes.sort_unstable();
     hashes.dedup();
-    let list: Vec<String> = hashes.iter().map(i64::to_string).collect();
-    // Volatile functions in the select list run after the ORDER BY, so the
-    // locks are taken in ascending order.
-    let sql = format!(
-        "SELECT pg_advisory_xact_lock(k) FROM unnest(ARRAY[{}]::bigint[]) AS k ORDER BY k",
-        list.join(",")
-    );
+    let list = serde_json::to_string(&hashes).unwrap_or_default();
+    // One JSON parameter keeps the statement's text constant (one cached
+    // statement per connection). Volatile functions in the select list run
+    // after the ORDER BY, so the locks are taken in ascending order.
+    let sql = "SELECT pg_advisory_xact_lock(k) FROM \
+               (SELECT json_array_elements_text($1::json)::bigint AS k) AS keys ORDER BY k";
     connection
-        .execute(Statement::from_string(DatabaseBackend::Postgres, sql))
+        .execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [Value::from(list)],
+        ))
         .await?;
     Ok(())
 }
