@@ -49,6 +49,8 @@ pub async fn register_directory(service: &Service, directory: &Directory) {
                     team_id: directory.team_id(directory.team_of(agent)),
                     ..Default::default()
                 }),
+                // The first team counts from the earliest day.
+                team_effective_from: String::new(),
             })
             .await
             .expect("UpsertAgent failed");
