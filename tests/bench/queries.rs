@@ -151,17 +151,22 @@ pub async fn list_all_scorecards(
     let mut page_token = String::new();
     let mut count = 0;
     loop {
-        let page = client
+        let reply = client
             .list_agent_scorecards(pb::ListAgentScorecardsRequest {
                 period: november(),
                 order: order as i32,
                 page_size: 500,
-                page_token,
+                page_token: page_token.clone(),
                 ..Default::default()
             })
-            .await
-            .expect("ListAgentScorecards failed")
-            .into_inner();
+            .await;
+        let page = match reply {
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => {
+                wait_pushback(&status).await;
+                continue;
+            }
+            other => other.expect("ListAgentScorecards failed").into_inner(),
+        };
         count += page.scorecards.len();
         if page.next_page_token.is_empty() {
             return count;
@@ -175,22 +180,40 @@ pub async fn list_all_breaches(client: &mut ScorecardServiceClient<Channel>) -> 
     let mut page_token = String::new();
     let mut count = 0;
     loop {
-        let page = client
+        let reply = client
             .list_threshold_breaches(pb::ListThresholdBreachesRequest {
                 period: november(),
                 page_size: 1_000,
-                page_token,
+                page_token: page_token.clone(),
                 ..Default::default()
             })
-            .await
-            .expect("ListThresholdBreaches failed")
-            .into_inner();
+            .await;
+        let page = match reply {
+            Err(status) if status.code() == tonic::Code::ResourceExhausted => {
+                wait_pushback(&status).await;
+                continue;
+            }
+            other => other.expect("ListThresholdBreaches failed").into_inner(),
+        };
         count += page.breaches.len();
         if page.next_page_token.is_empty() {
             return count;
         }
         page_token = page.next_page_token;
     }
+}
+
+/// Waits as long as a shed call's `grpc-retry-pushback-ms` asks (the
+/// service limits concurrent organisation-wide calls; a well-behaved
+/// payroll client retries after the delay).
+async fn wait_pushback(status: &tonic::Status) {
+    let millis = status
+        .metadata()
+        .get("grpc-retry-pushback-ms")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(100u64);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 fn placeholder(backend: DatabaseBackend, position: usize) -> String {

@@ -69,12 +69,18 @@ impl LiveCursor {
         }))
     }
 
-    /// The offset position of a score-ordered page, after checking that the
-    /// numbers did not move since the first page.
-    pub fn offset_at(&self, watermark: Option<i64>) -> Result<usize, ApiError> {
+    /// Refuses a page computed on other numbers than the first page's.
+    pub fn check_watermark(&self, watermark: Option<i64>) -> Result<(), ApiError> {
         if self.watermark != watermark {
             return Err(ApiError::ListingChanged);
         }
+        Ok(())
+    }
+
+    /// The offset position of a score-ordered page, after checking that the
+    /// numbers did not move since the first page.
+    pub fn offset_at(&self, watermark: Option<i64>) -> Result<usize, ApiError> {
+        self.check_watermark(watermark)?;
         self.position.parse().map_err(|_| {
             ApiError::invalid_field(
                 "page_token",

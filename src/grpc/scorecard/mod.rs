@@ -97,6 +97,19 @@ pub(crate) fn agent_scorecard_to_pb(
     }
 }
 
+/// Agents whose scorecards a breach page computes first; each further
+/// chunk is twice as large.
+const FIRST_BREACH_CHUNK: usize = 250;
+
+/// Where a KPI stands in the catalogue (breaches of an agent come in this
+/// order).
+fn catalogue_position(kpi: KpiId) -> usize {
+    KpiId::ALL
+        .iter()
+        .position(|candidate| *candidate == kpi)
+        .unwrap_or(usize::MAX)
+}
+
 /// Composite score descending, agents without one last, then by id.
 fn by_composite(left: &(Agent, Scorecard), right: &(Agent, Scorecard)) -> Ordering {
     match (left.1.verdict.composite, right.1.verdict.composite) {
@@ -360,35 +373,75 @@ impl ScorecardApi {
 
         let watermark = self.engine.data_watermark(&period).await?;
         let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
-        let offset = match &cursor {
-            Some(cursor) => cursor.offset_at(watermark)?,
-            None => 0,
-        };
-        let started = cursor.unwrap_or_else(|| LiveCursor::start(watermark));
-        let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
+        if let Some(cursor) = &cursor {
+            cursor.check_watermark(watermark)?;
+        }
+        let started = cursor
+            .clone()
+            .unwrap_or_else(|| LiveCursor::start(watermark));
+        // The previous page's last breach: (agent, KPI).
+        let after: Option<(String, usize)> = cursor.and_then(|cursor| {
+            let (agent_id, kpi_id) = cursor.position.split_once('\t')?;
+            let kpi = kpi_id.parse::<KpiId>().ok()?;
+            Some((agent_id.to_owned(), catalogue_position(kpi)))
+        });
+        let (agents, _) = self.agents_in_scope(team_id.as_deref()).await?;
         let agents: Vec<Agent> = agents
             .into_iter()
             .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
+            .filter(|agent| {
+                after
+                    .as_ref()
+                    .is_none_or(|(last, _)| agent.agent_id.as_str() >= last.as_str())
+            })
             .collect();
-        let scorecards = self
-            .engine
-            .agent_scorecards(&agents, whole_directory, &period)
-            .await?;
         let filter = BreachFilter {
             kpis,
             include_at_risk: request.include_at_risk,
         };
-        let breaches: Vec<pb::ThresholdBreach> = collect_breaches(&scorecards, &filter)
-            .into_iter()
-            .map(|breach| pb::ThresholdBreach {
-                shortfall: breach.shortfall(),
-                result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
-                policy: Some(policy_ref(&breach.policy)),
-                team_id: breach.agent.team_id.unwrap_or_default(),
-                agent_id: breach.agent.agent_id,
-            })
-            .collect();
-        let (page, next_page_token) = offset_page(breaches, offset, size, &started, &fingerprint);
+        // Breaches come by agent id, then catalogue order: compute agents a
+        // chunk at a time from the cursor on, only as many as the page needs
+        // (a page no longer recomputes the whole organisation).
+        let mut page: Vec<pb::ThresholdBreach> = Vec::new();
+        let mut remaining = agents.as_slice();
+        let mut chunk_size = FIRST_BREACH_CHUNK;
+        while page.len() as u64 <= size && !remaining.is_empty() {
+            let (chunk, rest) = remaining.split_at(chunk_size.min(remaining.len()));
+            remaining = rest;
+            chunk_size = chunk_size.saturating_mul(2);
+            let scorecards = self.engine.agent_scorecards(chunk, false, &period).await?;
+            for breach in collect_breaches(&scorecards, &filter) {
+                let already_served = after.as_ref().is_some_and(|(last_agent, last_kpi)| {
+                    breach.agent.agent_id == *last_agent
+                        && catalogue_position(breach.value.kpi) <= *last_kpi
+                });
+                if already_served {
+                    continue;
+                }
+                page.push(pb::ThresholdBreach {
+                    shortfall: breach.shortfall(),
+                    result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
+                    policy: Some(policy_ref(&breach.policy)),
+                    team_id: breach.agent.team_id.unwrap_or_default(),
+                    agent_id: breach.agent.agent_id,
+                });
+            }
+        }
+        let next_page_token = if page.len() as u64 > size {
+            page.truncate(size as usize);
+            page.last()
+                .map(|last| {
+                    let kpi_id = last
+                        .result
+                        .as_ref()
+                        .map(|result| result.kpi_id.as_str())
+                        .unwrap_or_default();
+                    started.encode(&fingerprint, &format!("{}\t{kpi_id}", last.agent_id))
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         Ok(pb::ListThresholdBreachesResponse {
             breaches: page,
             next_page_token,
