@@ -9,30 +9,37 @@
 //! the same record are decided one after the other: exactly one of them is
 //! CREATED, and the rollups never count a row twice.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     sea_query::{Alias, Expr, OnConflict, SimpleExpr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, FromQueryResult, Iden, IntoActiveModel, Iterable, QueryFilter,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, Iden,
+    IntoActiveModel, Iterable,
 };
 
+mod agents;
+mod deltas;
+mod lookup;
+
+use agents::{check_explicit_teams, load_agent_teams, register_new_agents};
+use deltas::{interaction_deltas, linked_record_deltas};
+use lookup::load_models;
+
 use super::{
-    entities::{agent, interaction, qa_evaluation, survey_response, team},
     memberships::{load_histories, lock_memberships_shared, MembershipHistory},
     now_micros,
     rollups::{
-        contribution::{local_day_number, Contribution, InteractionPlace, StoredRecord},
-        maintain::{lock_record_keys, upsert_additive, RollupDeltas},
+        contribution::{local_day_number, Contribution, StoredRecord},
+        maintain::{lock_record_keys, upsert_additive},
     },
     Database, StorageError, WriteWork,
 };
 use crate::domain::{
     ingest::{decide, IngestOutcome},
     records::{RecordKey, RecordMeta},
-    violations::{indexed, nested, FieldViolation},
+    violations::FieldViolation,
 };
 
 /// Most bind parameters one statement may carry (SQLite allows 32,766,
@@ -278,117 +285,6 @@ where
     })
 }
 
-/// Rollup deltas of an interaction batch: each written interaction moves
-/// from where it counted to where it counts now, and so do the survey
-/// responses and QA evaluations linked to it when its agent, team, day or
-/// void flag changed (or it just arrived).
-async fn interaction_deltas<M: StoredRecord>(
-    connection: &impl ConnectionTrait,
-    written: &[RecordKey],
-    before: &HashMap<RecordKey, M>,
-    after: &HashMap<RecordKey, M>,
-    zone: Tz,
-) -> Result<RollupDeltas, StorageError> {
-    let no_links = HashMap::new();
-    let mut deltas = RollupDeltas::default();
-    let mut places_before = HashMap::new();
-    let mut places_after = HashMap::new();
-    for key in written {
-        let old = before
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        let new = after
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        let old_place = old.as_ref().and_then(|c| c.own_place());
-        let new_place = new.as_ref().and_then(|c| c.own_place());
-        deltas.replace(
-            old.as_ref().map(|c| (c, &no_links)),
-            new.as_ref().map(|c| (c, &no_links)),
-            zone,
-        )?;
-        if old_place != new_place {
-            if let Some(place) = old_place {
-                places_before.insert(key.clone(), place);
-            }
-            if let Some(place) = new_place {
-                places_after.insert(key.clone(), place);
-            }
-        }
-    }
-    let moved: BTreeSet<&RecordKey> = places_before.keys().chain(places_after.keys()).collect();
-    if moved.is_empty() {
-        return Ok(deltas);
-    }
-    let moved: Vec<&RecordKey> = moved.into_iter().collect();
-    let mut dependents: Vec<Contribution> = Vec::new();
-    for model in load_linked::<survey_response::Entity>(connection, &moved).await? {
-        dependents.extend(model.contribution()?);
-    }
-    for model in load_linked::<qa_evaluation::Entity>(connection, &moved).await? {
-        dependents.extend(model.contribution()?);
-    }
-    for dependent in &dependents {
-        deltas.replace(
-            Some((dependent, &places_before)),
-            Some((dependent, &places_after)),
-            zone,
-        )?;
-    }
-    Ok(deltas)
-}
-
-/// Rollup deltas of a batch of any other kind: each written row moves from
-/// where it counted to where it counts now; the interactions it is (or
-/// was) linked to are read as they stand, locked by this batch.
-async fn linked_record_deltas<M: StoredRecord>(
-    connection: &impl ConnectionTrait,
-    written: &[RecordKey],
-    before: &HashMap<RecordKey, Contribution>,
-    after: &HashMap<RecordKey, M>,
-    zone: Tz,
-) -> Result<RollupDeltas, StorageError> {
-    let mut pairs = Vec::with_capacity(written.len());
-    for key in written {
-        let new = after
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        pairs.push((before.get(key), new));
-    }
-    let linked: BTreeSet<&RecordKey> = pairs
-        .iter()
-        .flat_map(|(old, new)| {
-            [
-                old.and_then(Contribution::linked_interaction),
-                new.as_ref().and_then(Contribution::linked_interaction),
-            ]
-        })
-        .flatten()
-        .collect();
-    let linked: Vec<&RecordKey> = linked.into_iter().collect();
-    let places: HashMap<RecordKey, InteractionPlace> =
-        load_models::<interaction::Entity>(connection, &linked)
-            .await?
-            .into_iter()
-            .map(|(key, model)| (key, InteractionPlace::of(&model)))
-            .collect();
-    let mut deltas = RollupDeltas::default();
-    for (old, new) in &pairs {
-        deltas.replace(
-            old.map(|c| (c, &places)),
-            new.as_ref().map(|c| (c, &places)),
-            zone,
-        )?;
-    }
-    Ok(deltas)
-}
-
 /// The team a record counts for (catalogue, Conventions: Team): the one
 /// the sender named, else the team of the agent's membership in force on
 /// the local day of the record's own instant (an interaction's `ended_at`).
@@ -410,214 +306,6 @@ fn team_to_record<R: IngestRecord>(
     };
     let day = local_day_number(record.counted_at().timestamp_micros(), zone)?;
     Ok(history.team_on(day).map(str::to_owned))
-}
-
-async fn check_explicit_teams<R: IngestRecord>(
-    connection: &impl ConnectionTrait,
-    records: &[R],
-) -> Result<(), IngestError> {
-    let named: BTreeSet<&str> = records.iter().filter_map(|r| r.explicit_team()).collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let known: BTreeSet<String> = team::Entity::find()
-        .filter(team::Column::TeamId.is_in(named.iter().copied()))
-        .all(connection)
-        .await
-        .map_err(StorageError::from)?
-        .into_iter()
-        .map(|team| team.team_id)
-        .collect();
-    let violations: Vec<FieldViolation> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(index, record)| {
-            let team = record.explicit_team()?;
-            (!known.contains(team)).then(|| FieldViolation {
-                field: nested(&indexed(R::FIELD, index), "team_id"),
-                description: format!(
-                    "team {team:?} is not in the directory; create it with DirectoryService.UpsertTeam first"
-                ),
-            })
-        })
-        .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(IngestError::Invalid(violations))
-    }
-}
-
-/// The directory's current team of every agent the batch names that exists
-/// (which agents are known; teams are taken from the memberships).
-async fn load_agent_teams<R: IngestRecord>(
-    connection: &impl ConnectionTrait,
-    records: &[R],
-) -> Result<HashMap<String, Option<String>>, StorageError> {
-    let named: BTreeSet<&str> = records.iter().filter_map(|r| r.named_agent()).collect();
-    let mut teams = HashMap::with_capacity(named.len());
-    let named: Vec<&str> = named.into_iter().collect();
-    for chunk in named.chunks(LOOKUP_CHUNK) {
-        let agents = agent::Entity::find()
-            .filter(agent::Column::AgentId.is_in(chunk.iter().copied()))
-            .all(connection)
-            .await?;
-        teams.extend(agents.into_iter().map(|a| (a.agent_id, a.team_id)));
-    }
-    Ok(teams)
-}
-
-/// Adds agents not yet in the directory, without a team. A batch naming
-/// more than `max_new_agents` unknown agents is refused whole (a typo'd or
-/// hostile feed must not flood the directory): the violation points at the
-/// first item past the limit.
-async fn register_new_agents<R: IngestRecord>(
-    connection: &impl ConnectionTrait,
-    records: &[R],
-    known: &HashMap<String, Option<String>>,
-    max_new_agents: usize,
-) -> Result<Vec<String>, IngestError> {
-    let mut new_agents: BTreeSet<&str> = BTreeSet::new();
-    for (index, record) in records.iter().enumerate() {
-        let Some(agent_id) = record.named_agent() else {
-            continue;
-        };
-        if known.contains_key(agent_id) || !new_agents.insert(agent_id) {
-            continue;
-        }
-        if new_agents.len() > max_new_agents {
-            return Err(IngestError::Invalid(vec![FieldViolation {
-                field: nested(&indexed(R::FIELD, index), "agent_id"),
-                description: format!(
-                    "the batch names more than {max_new_agents} agents that are not in the \
-                     directory; add them with DirectoryService.UpsertAgent first, or send \
-                     smaller batches"
-                ),
-            }]));
-        }
-    }
-    if new_agents.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now_us = now_micros();
-    let rows: Vec<agent::ActiveModel> = new_agents
-        .iter()
-        .map(|agent_id| agent::ActiveModel {
-            agent_id: sea_orm::Set((*agent_id).to_owned()),
-            display_name: sea_orm::Set(String::new()),
-            team_id: sea_orm::Set(None),
-            created_at_us: sea_orm::Set(now_us),
-            updated_at_us: sea_orm::Set(now_us),
-        })
-        .collect();
-    for chunk in rows.chunks(LOOKUP_CHUNK) {
-        agent::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(agent::Column::AgentId)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(connection)
-            .await
-            .map_err(StorageError::from)?;
-    }
-    Ok(new_agents.into_iter().map(str::to_owned).collect())
-}
-
-/// Matches rows whose two key columns equal one of `keys`: exact pairs on
-/// PostgreSQL; on SQLite (no row-value lists) each column against its own
-/// list, a superset the caller narrows to the exact pairs.
-fn key_filter(backend: DatabaseBackend, columns: [&str; 2], keys: &[&RecordKey]) -> SimpleExpr {
-    match backend {
-        // One JSON parameter, whatever the number of keys: the statement's
-        // text stays the same (one cached statement) and plans in about a
-        // millisecond, where a 500-pair row-value IN list took 140 ms to
-        // plan on a 2M-row table.
-        DatabaseBackend::Postgres => {
-            let pairs: Vec<[&str; 2]> = keys
-                .iter()
-                .map(|key| [key.source.as_str(), key.external_id.as_str()])
-                .collect();
-            let json = serde_json::to_string(&pairs).unwrap_or_default();
-            let [source, external_id] = columns;
-            Expr::cust_with_values(
-                format!(
-                    "({source}, {external_id}) IN (SELECT pair->>0, pair->>1 \
-                     FROM json_array_elements($1::json) AS pair)"
-                ),
-                [json],
-            )
-        }
-        _ => {
-            let [source, external_id] = columns.map(|name| Expr::col(Alias::new(name)));
-            let sources: BTreeSet<&str> = keys.iter().map(|k| k.source.as_str()).collect();
-            source
-                .is_in(sources.into_iter().map(str::to_owned))
-                .and(external_id.is_in(keys.iter().map(|k| k.external_id.clone())))
-        }
-    }
-}
-
-/// The stored rows of `keys`, whole.
-async fn load_models<E>(
-    connection: &impl ConnectionTrait,
-    keys: &[&RecordKey],
-) -> Result<HashMap<RecordKey, E::Model>, StorageError>
-where
-    E: EntityTrait,
-    E::Model: StoredRecord,
-{
-    let wanted: BTreeSet<&RecordKey> = keys.iter().copied().collect();
-    let wanted_list: Vec<&RecordKey> = wanted.iter().copied().collect();
-    let backend = connection.get_database_backend();
-    let mut stored = HashMap::with_capacity(wanted.len());
-    for chunk in wanted_list.chunks(LOOKUP_CHUNK) {
-        let rows = E::find()
-            .filter(key_filter(backend, ["source", "external_id"], chunk))
-            .all(connection)
-            .await?;
-        for row in rows {
-            let key = row.key();
-            if wanted.contains(&key) {
-                stored.insert(key, row);
-            }
-        }
-    }
-    Ok(stored)
-}
-
-/// The non-void rows of `E` linked to one of `interactions`.
-async fn load_linked<E>(
-    connection: &impl ConnectionTrait,
-    interactions: &[&RecordKey],
-) -> Result<Vec<E::Model>, StorageError>
-where
-    E: EntityTrait,
-    E::Model: StoredRecord,
-{
-    let wanted: BTreeSet<&RecordKey> = interactions.iter().copied().collect();
-    let backend = connection.get_database_backend();
-    let mut linked = Vec::new();
-    for chunk in interactions.chunks(LOOKUP_CHUNK) {
-        let rows = E::find()
-            .filter(Expr::col(Alias::new("voided")).eq(false))
-            .filter(key_filter(
-                backend,
-                ["interaction_source", "interaction_external_id"],
-                chunk,
-            ))
-            .all(connection)
-            .await?;
-        for row in rows {
-            let link = row
-                .contribution()?
-                .and_then(|c| c.linked_interaction().cloned());
-            if link.as_ref().is_some_and(|key| wanted.contains(key)) {
-                linked.push(row);
-            }
-        }
-    }
-    Ok(linked)
 }
 
 /// The database's own guard against an older revision overwriting a newer
