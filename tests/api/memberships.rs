@@ -5,7 +5,6 @@
 //! refused, and an agent's month is judged by the team at its start. The
 //! reporting zone is UTC, so local days are UTC days.
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use kpi_service::{
     audit::{AuditChange, AuditFilter, AuditKind},
@@ -14,7 +13,7 @@ use kpi_service::{
 };
 use pb::KpiStatus::{Breached, Met};
 use pb::SurveyKind::Csat;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::EntityTrait;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -378,26 +377,15 @@ async fn a_back_dated_move_in_an_open_month_re_attributes_and_rollups_still_veri
     );
 }
 
-fn day_number(date: &str) -> i64 {
-    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
-}
-
-/// Closes a month by writing its `closed_periods` row directly: the lead's
-/// ClosePeriod RPC is not merged yet; once it is, this should call it.
-async fn close_month(app: &TestApp, month: &str, first_day: &str, end_day: &str) {
-    let sql = format!(
-        "INSERT INTO closed_periods \
-         (month, first_day, end_day, closed_at_us, closed_by, current_version) \
-         VALUES ('{month}', {}, {}, 0, 'payroll', 1)",
-        day_number(first_day),
-        day_number(end_day)
-    );
-    app.database
-        .connection()
-        .execute_unprepared(&sql)
+/// Closes a month through PeriodService.ClosePeriod.
+async fn close_month(app: &TestApp, month: &str) {
+    kpi_service::grpc::pb::period_service_client::PeriodServiceClient::new(app.channel.clone())
+        .close_period(pb::ClosePeriodRequest {
+            month: month.into(),
+            request_id: String::new(),
+        })
         .await
-        .unwrap();
+        .expect("ClosePeriod failed");
 }
 
 async fn a_back_dated_move_into_a_closed_month_is_refused_and_audited(backend: Backend) {
@@ -413,7 +401,7 @@ async fn a_back_dated_move_into_a_closed_month_is_refused_and_audited(backend: B
         ],
     )
     .await;
-    close_month(&app, "2026-09", "2026-09-01", "2026-10-01").await;
+    close_month(&app, "2026-09").await;
 
     for effective_from in ["2026-09-20", "2026-08-01"] {
         let status = app
