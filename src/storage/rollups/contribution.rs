@@ -161,6 +161,13 @@ pub trait StoredRecord {
 }
 
 macro_rules! stored_record_common {
+    (agent) => {
+        stored_record_common!();
+
+        fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
+            (Some(&self.agent_id), self.team_id.as_deref())
+        }
+    };
     () => {
         fn key(&self) -> RecordKey {
             RecordKey {
@@ -207,11 +214,7 @@ fn own(agent_id: &str, team_id: &Option<String>, at_us: i64) -> Placement {
 }
 
 impl StoredRecord for interaction::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
@@ -256,11 +259,7 @@ impl StoredRecord for survey_response::Model {
 }
 
 impl StoredRecord for qa_evaluation::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
@@ -282,11 +281,7 @@ impl StoredRecord for qa_evaluation::Model {
 }
 
 impl StoredRecord for compliance_check::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
@@ -308,11 +303,7 @@ impl StoredRecord for compliance_check::Model {
 }
 
 impl StoredRecord for violation::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
@@ -329,11 +320,7 @@ impl StoredRecord for violation::Model {
 }
 
 impl StoredRecord for training_assignment::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
@@ -353,11 +340,7 @@ impl StoredRecord for training_assignment::Model {
 }
 
 impl StoredRecord for agent_time::Model {
-    stored_record_common!();
-
-    fn agent_and_team(&self) -> (Option<&str>, Option<&str>) {
-        (Some(&self.agent_id), self.team_id.as_deref())
-    }
+    stored_record_common!(agent);
 
     fn contribution(&self) -> Result<Option<Contribution>, StorageError> {
         if self.voided {
