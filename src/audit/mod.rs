@@ -127,6 +127,51 @@ pub enum AuditChange {
 }
 
 impl AuditChange {
+    /// The event of an ingest batch: counts by outcome, and the keys that
+    /// were corrected or voided.
+    pub fn records_ingested<'a>(
+        record_kind: &str,
+        keys: impl Iterator<Item = &'a crate::domain::records::RecordKey>,
+        outcomes: &[crate::domain::ingest::IngestOutcome],
+        registered_agent_ids: &[String],
+    ) -> AuditChange {
+        use crate::domain::ingest::IngestOutcome;
+        let mut counts = [0u32; 5];
+        let mut updated_keys = Vec::new();
+        let mut voided_keys = Vec::new();
+        for (key, outcome) in keys.zip(outcomes) {
+            let audited = || AuditedKey {
+                source: key.source.clone(),
+                external_id: key.external_id.clone(),
+            };
+            let slot = match outcome {
+                IngestOutcome::Created => 0,
+                IngestOutcome::Updated => {
+                    updated_keys.push(audited());
+                    1
+                }
+                IngestOutcome::Unchanged => 2,
+                IngestOutcome::Stale => 3,
+                IngestOutcome::Voided => {
+                    voided_keys.push(audited());
+                    4
+                }
+            };
+            counts[slot] += 1;
+        }
+        AuditChange::RecordsIngested {
+            record_kind: record_kind.to_owned(),
+            created: counts[0],
+            updated: counts[1],
+            unchanged: counts[2],
+            stale: counts[3],
+            voided: counts[4],
+            updated_keys,
+            voided_keys,
+            registered_agent_ids: registered_agent_ids.to_vec(),
+        }
+    }
+
     pub fn kind(&self) -> AuditKind {
         match self {
             AuditChange::PolicyVersionCreated { .. } => AuditKind::PolicyVersionCreated,

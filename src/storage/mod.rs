@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod ingest;
 pub mod memberships;
 pub mod periods;
+mod pg_arrays;
 pub mod policy;
 mod policy_cache;
 mod records;

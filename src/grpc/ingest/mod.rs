@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::{error::ApiError, fields::FieldParser, log_outcome, pb};
 use crate::{
-    audit::{AuditActor, AuditChange, AuditedKey},
+    audit::AuditActor,
     auth::{authorize_body, Body, Caller},
     domain::ingest::IngestOutcome,
     storage::{
@@ -82,6 +82,7 @@ impl IngestApi {
                 BatchOptions {
                     zone: self.limits.time_zone,
                     max_new_agents: self.limits.max_new_agents_per_batch,
+                    audit: Some(&AuditActor::new(caller, method)),
                 },
             )
             .await?;
@@ -91,14 +92,6 @@ impl IngestApi {
                 outcomes.iter().map(|outcome| outcome_label(*outcome)),
             );
         }
-        self.audit_batch(
-            &AuditActor::new(caller, method),
-            R::FIELD,
-            records.iter().map(|record| &record.meta().key),
-            &outcomes,
-            &registered_agent_ids,
-        )
-        .await;
         let results = records
             .iter()
             .zip(outcomes)
@@ -117,65 +110,6 @@ impl IngestApi {
             "batch committed"
         );
         Ok((results, registered_agent_ids))
-    }
-}
-
-impl IngestApi {
-    /// Appends the batch's audit event. It runs after the batch committed,
-    /// in a transaction of its own (the batch writer belongs to storage and
-    /// knows nothing of callers): if it fails, the batch stays committed
-    /// and OK is still the truth for the client, so the failure is logged
-    /// loudly instead of being reported as the call's outcome.
-    async fn audit_batch<'a>(
-        &self,
-        actor: &AuditActor,
-        record_kind: &str,
-        keys: impl Iterator<Item = &'a crate::domain::records::RecordKey>,
-        outcomes: &[IngestOutcome],
-        registered_agent_ids: &[String],
-    ) {
-        let mut counts = [0u32; 5];
-        let mut updated_keys = Vec::new();
-        let mut voided_keys = Vec::new();
-        for (key, outcome) in keys.zip(outcomes) {
-            let audited = || AuditedKey {
-                source: key.source.clone(),
-                external_id: key.external_id.clone(),
-            };
-            let slot = match outcome {
-                IngestOutcome::Created => 0,
-                IngestOutcome::Updated => {
-                    updated_keys.push(audited());
-                    1
-                }
-                IngestOutcome::Unchanged => 2,
-                IngestOutcome::Stale => 3,
-                IngestOutcome::Voided => {
-                    voided_keys.push(audited());
-                    4
-                }
-            };
-            counts[slot] += 1;
-        }
-        let change = AuditChange::RecordsIngested {
-            record_kind: record_kind.to_owned(),
-            created: counts[0],
-            updated: counts[1],
-            unchanged: counts[2],
-            stale: counts[3],
-            voided: counts[4],
-            updated_keys,
-            voided_keys,
-            registered_agent_ids: registered_agent_ids.to_vec(),
-        };
-        if let Err(error) = self.database.append_audit_event(actor, &change).await {
-            tracing::error!(
-                %error,
-                principal = %actor.principal,
-                request_id = %actor.request_id,
-                "the batch committed but its audit event could not be written"
-            );
-        }
     }
 }
 

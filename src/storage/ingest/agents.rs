@@ -5,7 +5,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::{IngestError, IngestRecord, LOOKUP_CHUNK};
+use super::{IngestError, IngestRecord};
+
+/// Most agent ids bound per query.
+const AGENT_CHUNK: usize = 500;
 use crate::{
     domain::violations::{indexed, nested, FieldViolation},
     storage::{
@@ -59,7 +62,7 @@ pub(super) async fn load_agent_teams<R: IngestRecord>(
     let named: BTreeSet<&str> = records.iter().filter_map(|r| r.named_agent()).collect();
     let mut teams = HashMap::with_capacity(named.len());
     let named: Vec<&str> = named.into_iter().collect();
-    for chunk in named.chunks(LOOKUP_CHUNK) {
+    for chunk in named.chunks(AGENT_CHUNK) {
         let agents = agent::Entity::find()
             .filter(agent::Column::AgentId.is_in(chunk.iter().copied()))
             .all(connection)
@@ -112,7 +115,7 @@ pub(super) async fn register_new_agents<R: IngestRecord>(
             updated_at_us: sea_orm::Set(now_us),
         })
         .collect();
-    for chunk in rows.chunks(LOOKUP_CHUNK) {
+    for chunk in rows.chunks(AGENT_CHUNK) {
         agent::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::column(agent::Column::AgentId)

@@ -7,11 +7,19 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
 };
 
-use super::LOOKUP_CHUNK;
 use crate::{
     domain::records::RecordKey,
     storage::{rollups::contribution::StoredRecord, StorageError},
 };
+
+/// Most keys looked up per query: a SQLite `IN` list binds each key, a
+/// PostgreSQL look-up binds one JSON parameter whatever the number.
+fn lookup_chunk(backend: DatabaseBackend) -> usize {
+    match backend {
+        DatabaseBackend::Postgres => 5_000,
+        _ => 500,
+    }
+}
 
 /// Matches rows whose two key columns equal one of `keys`: exact pairs on
 /// PostgreSQL; on SQLite (no row-value lists) each column against its own
@@ -60,7 +68,7 @@ where
     let wanted_list: Vec<&RecordKey> = wanted.iter().copied().collect();
     let backend = connection.get_database_backend();
     let mut stored = HashMap::with_capacity(wanted.len());
-    for chunk in wanted_list.chunks(LOOKUP_CHUNK) {
+    for chunk in wanted_list.chunks(lookup_chunk(backend)) {
         let rows = E::find()
             .filter(key_filter(backend, ["source", "external_id"], chunk))
             .all(connection)
@@ -87,7 +95,7 @@ where
     let wanted: BTreeSet<&RecordKey> = interactions.iter().copied().collect();
     let backend = connection.get_database_backend();
     let mut linked = Vec::new();
-    for chunk in interactions.chunks(LOOKUP_CHUNK) {
+    for chunk in interactions.chunks(lookup_chunk(backend)) {
         let rows = E::find()
             .filter(Expr::col(Alias::new("voided")).eq(false))
             .filter(key_filter(

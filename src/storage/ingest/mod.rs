@@ -13,21 +13,20 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict, SimpleExpr},
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, Iden,
-    IntoActiveModel, Iterable,
-};
+use sea_orm::{DatabaseTransaction, EntityTrait, FromQueryResult, Iden, IntoActiveModel};
 
 mod agents;
 mod deltas;
 mod lookup;
+mod upsert;
 
 use agents::{check_explicit_teams, load_agent_teams, register_new_agents};
 use deltas::{interaction_deltas, linked_record_deltas};
 use lookup::load_models;
+use upsert::upsert_rows;
 
 use super::{
+    audit::append as append_audit_event,
     memberships::{load_histories, lock_memberships_shared, MembershipHistory},
     now_micros,
     rollups::{
@@ -36,17 +35,15 @@ use super::{
     },
     Database, StorageError, WriteWork,
 };
-use crate::domain::{
-    ingest::{decide, IngestOutcome},
-    records::{RecordKey, RecordMeta},
-    violations::FieldViolation,
+use crate::{
+    audit::{AuditActor, AuditChange},
+    domain::{
+        ingest::{decide, IngestOutcome},
+        records::{RecordKey, RecordMeta},
+        violations::FieldViolation,
+    },
 };
 
-/// Most bind parameters one statement may carry (SQLite allows 32,766,
-/// PostgreSQL 65,535); chunks stay below both.
-const MAX_BIND_PARAMETERS: usize = 30_000;
-/// Most keys looked up per query.
-const LOOKUP_CHUNK: usize = 500;
 /// The advisory-lock namespace of interactions, shared by the records
 /// linked to them.
 const INTERACTION_LOCKS: &str = "interactions";
@@ -93,11 +90,14 @@ pub struct RowContext {
 
 /// How a batch is written.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchOptions {
+pub struct BatchOptions<'a> {
     /// The reporting zone the rollups' days are cut in.
     pub zone: Tz,
     /// Most agents one batch may add to the directory on first sight.
     pub max_new_agents: usize,
+    /// Who sends the batch: its audit event is appended in the batch's own
+    /// transaction, so that a committed batch always has its event.
+    pub audit: Option<&'a AuditActor>,
 }
 
 /// What a batch did.
@@ -126,12 +126,13 @@ impl Database {
     pub async fn ingest<R: IngestRecord>(
         &self,
         records: &[R],
-        options: BatchOptions,
+        options: BatchOptions<'_>,
     ) -> Result<BatchReport, IngestError>
     where
         <R::Entity as EntityTrait>::ActiveModel: Send,
         <R::Entity as EntityTrait>::Model: StoredRecord
             + FromQueryResult
+            + Clone
             + Sync
             + Send
             + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
@@ -142,7 +143,7 @@ impl Database {
 
 struct BatchWrite<'a, R> {
     records: &'a [R],
-    options: BatchOptions,
+    options: BatchOptions<'a>,
 }
 
 impl<R: IngestRecord> WriteWork for BatchWrite<'_, R>
@@ -150,6 +151,7 @@ where
     <R::Entity as EntityTrait>::ActiveModel: Send,
     <R::Entity as EntityTrait>::Model: StoredRecord
         + FromQueryResult
+        + Clone
         + Sync
         + Send
         + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
@@ -169,12 +171,13 @@ where
 async fn write_batch<R: IngestRecord>(
     transaction: &DatabaseTransaction,
     records: &[R],
-    options: BatchOptions,
+    options: BatchOptions<'_>,
 ) -> Result<BatchReport, IngestError>
 where
     <R::Entity as EntityTrait>::ActiveModel: Send,
     <R::Entity as EntityTrait>::Model: StoredRecord
         + FromQueryResult
+        + Clone
         + Sync
         + Send
         + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
@@ -261,10 +264,15 @@ where
     // A stable order keeps concurrent batches from deadlocking on PostgreSQL.
     rows.sort_by(|left, right| left.0.cmp(&right.0));
     let written: Vec<RecordKey> = rows.iter().map(|(key, _)| key.clone()).collect();
-    upsert_rows::<R::Entity>(transaction, rows.into_iter().map(|(_, row)| row).collect()).await?;
-
-    let written_refs: Vec<&RecordKey> = written.iter().collect();
-    let current = load_models::<R::Entity>(transaction, &written_refs).await?;
+    let mut current = upsert_rows::<R::Entity>(transaction, rows).await?;
+    // A row the revision guard refused still counts as it is stored.
+    for key in &written {
+        if !current.contains_key(key) {
+            if let Some(model) = stored.get(key) {
+                current.insert(key.clone(), model.clone());
+            }
+        }
+    }
     let deltas = if R::IS_INTERACTION {
         interaction_deltas(transaction, &written, &stored, &current, options.zone).await?
     } else {
@@ -278,6 +286,15 @@ where
         .await?
     };
     upsert_additive(transaction, deltas.into_rows(now_us)).await?;
+    if let Some(actor) = options.audit {
+        let change = AuditChange::records_ingested(
+            R::FIELD,
+            records.iter().map(|record| &record.meta().key),
+            &outcomes,
+            &registered_agent_ids,
+        );
+        append_audit_event(transaction, actor, &change).await?;
+    }
 
     Ok(BatchReport {
         outcomes,
@@ -308,60 +325,10 @@ fn team_to_record<R: IngestRecord>(
     Ok(history.team_on(day).map(str::to_owned))
 }
 
-/// The database's own guard against an older revision overwriting a newer
-/// one: the batch logic already skips stale items, but two batches racing
-/// on PostgreSQL could both read the old row before either writes.
-fn newer_or_unversioned<E: EntityTrait>() -> SimpleExpr {
-    let revision = || Alias::new("revision");
-    let incoming = || Expr::col((Alias::new("excluded"), revision()));
-    let stored = || Expr::col((E::default(), revision()));
-    incoming()
-        .is_null()
-        .or(stored().is_null())
-        .or(incoming().gte(stored()))
-}
-
-/// Inserts new rows and replaces changed ones in as few statements as the
-/// bind-parameter limits allow.
-async fn upsert_rows<E: EntityTrait>(
-    connection: &impl ConnectionTrait,
-    rows: Vec<E::ActiveModel>,
-) -> Result<(), StorageError>
-where
-    E::ActiveModel: ActiveModelTrait<Entity = E>,
-    E::Model: IntoActiveModel<E::ActiveModel>,
-{
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let column_count = E::Column::iter().count();
-    let rows_per_statement = (MAX_BIND_PARAMETERS / column_count.max(1)).max(1);
-    let kept_on_update = ["id", "source", "external_id", "ingested_at_us"];
-    let updated_columns: Vec<E::Column> = E::Column::iter()
-        .filter(|column| !kept_on_update.contains(&column.to_string().as_str()))
-        .collect();
-    let natural_key: Vec<Alias> = ["source", "external_id"].map(Alias::new).into();
-
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<E::ActiveModel> = rows.by_ref().take(rows_per_statement).collect();
-        E::insert_many(chunk)
-            .on_conflict(
-                OnConflict::columns(natural_key.clone())
-                    .update_columns(updated_columns.clone())
-                    .action_and_where(newer_or_unversioned::<E>())
-                    .to_owned(),
-            )
-            .exec_without_returning(connection)
-            .await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, Utc};
-    use sea_orm::EntityTrait;
+    use sea_orm::{ConnectionTrait, EntityTrait};
 
     use super::*;
     use crate::{
@@ -408,36 +375,92 @@ mod tests {
         (record, context)
     }
 
+    /// The database the guard is checked on: an in-memory SQLite, or a
+    /// fresh PostgreSQL database on `KPI_TEST_POSTGRES_URL`'s server (the
+    /// one the integration tests use), dropped afterwards.
+    async fn database(postgres: bool) -> (Database, Option<(String, String)>) {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.max_connections = 1;
+        let mut created = None;
+        if postgres {
+            let admin_url = std::env::var("KPI_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("kpi_unit_guard_{}", std::process::id());
+            let admin = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+                .await
+                .unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            let server = admin_url.rsplit_once('/').unwrap().0.to_owned();
+            settings.url = format!("{server}/{name}");
+            created = Some((admin_url, name));
+        } else {
+            settings.url = "sqlite::memory:".into();
+        }
+        let database = Database::connect(&settings).await.unwrap();
+        database.migrate().await.unwrap();
+        (database, created)
+    }
+
+    async fn write(
+        database: &Database,
+        revision: i64,
+        talk_seconds: i64,
+    ) -> Vec<(Option<i64>, i64)> {
+        let (record, row) = call(revision, talk_seconds);
+        let written = upsert_rows::<interaction::Entity>(
+            database.connection(),
+            vec![(record.meta.key.clone(), record.to_active_model(&row))],
+        )
+        .await
+        .unwrap();
+        written
+            .values()
+            .map(|model| (model.revision, model.talk_seconds))
+            .collect()
+    }
+
     /// What a race between two batches looks like to the database: the
     /// older revision's upsert arrives after the newer one was written,
     /// without the batch logic having seen it.
     #[tokio::test]
     async fn the_database_refuses_an_older_revision_even_without_the_batch_logic() {
-        let mut settings = Settings::defaults().unwrap().database;
-        settings.url = "sqlite::memory:".into();
-        settings.max_connections = 1;
-        let database = Database::connect(&settings).await.unwrap();
-        database.migrate().await.unwrap();
-        let connection = database.connection();
+        for postgres in [false, true] {
+            let (database, created) = database(postgres).await;
+            let connection = database.connection();
 
-        let (newer, newer_row) = call(5, 300);
-        upsert_rows::<interaction::Entity>(connection, vec![newer.to_active_model(&newer_row)])
-            .await
-            .unwrap();
-        let (older, older_row) = call(3, 100);
-        upsert_rows::<interaction::Entity>(connection, vec![older.to_active_model(&older_row)])
-            .await
-            .unwrap();
+            assert_eq!(write(&database, 5, 300).await, vec![(Some(5), 300)]);
+            // PostgreSQL answers only what it wrote; SQLite reads the key
+            // back. Neither answers the refused revision.
+            let refused = write(&database, 3, 100).await;
+            assert!(
+                refused.is_empty() || refused == vec![(Some(5), 300)],
+                "{refused:?}"
+            );
+            let stored = interaction::Entity::find().all(connection).await.unwrap();
+            assert_eq!(stored.len(), 1);
+            assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(5), 300));
 
-        let stored = interaction::Entity::find().all(connection).await.unwrap();
-        assert_eq!(stored.len(), 1);
-        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(5), 300));
+            assert_eq!(write(&database, 6, 200).await, vec![(Some(6), 200)]);
+            let stored = interaction::Entity::find().all(connection).await.unwrap();
+            assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(6), 200));
 
-        let (newest, newest_row) = call(6, 200);
-        upsert_rows::<interaction::Entity>(connection, vec![newest.to_active_model(&newest_row)])
-            .await
-            .unwrap();
-        let stored = interaction::Entity::find().all(connection).await.unwrap();
-        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(6), 200));
+            database.close().await;
+            if let Some((admin_url, name)) = created {
+                let admin = sea_orm::Database::connect(admin_url.as_str())
+                    .await
+                    .unwrap();
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+                    .await
+                    .unwrap();
+            }
+        }
     }
 }

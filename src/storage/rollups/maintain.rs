@@ -14,7 +14,13 @@ use super::{
     contribution::{Contribution, InteractionPlace, RollupKey},
     ROLLUP_TABLE,
 };
-use crate::{domain::records::RecordKey, storage::StorageError};
+use crate::{
+    domain::records::RecordKey,
+    storage::{
+        pg_arrays::{unnest_call, ColumnArrays},
+        StorageError,
+    },
+};
 
 /// Most bind parameters one statement may carry (below SQLite's 32,766
 /// and PostgreSQL's 65,535).
@@ -74,6 +80,9 @@ pub async fn upsert_additive(
     rows: Vec<(RollupKey, SumColumns, i64)>,
 ) -> Result<(), StorageError> {
     let backend = connection.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        return upsert_arrays(connection, rows).await;
+    }
     let columns_per_row = 4 + INTEGER_COLUMNS.len() + FLOAT_COLUMNS.len();
     let rows_per_statement = MAX_BIND_PARAMETERS / columns_per_row;
     for chunk in rows.chunks(rows_per_statement) {
@@ -100,6 +109,50 @@ pub async fn upsert_additive(
         );
         connection
             .execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rows per PostgreSQL statement (one array per column carries any
+/// number; this bounds one statement's memory).
+const ROWS_PER_ARRAY_STATEMENT: usize = 5_000;
+
+/// PostgreSQL: one array per column through `unnest`, so that the
+/// statement's text (and plan) is the same whatever the number of keys.
+/// `unnest` yields the rows in array order, which keeps the key order.
+async fn upsert_arrays(
+    connection: &impl ConnectionTrait,
+    rows: Vec<(RollupKey, SumColumns, i64)>,
+) -> Result<(), StorageError> {
+    let mut types = vec!["text", "text", "integer"];
+    types.extend(INTEGER_COLUMNS.iter().map(|_| "bigint"));
+    types.extend(FLOAT_COLUMNS.iter().map(|_| "double precision"));
+    types.push("bigint");
+    let sql = format!(
+        "{} SELECT * FROM {} {}",
+        insert_head(),
+        unnest_call(&types, 1),
+        additive_conflict_clause(DatabaseBackend::Postgres)
+    );
+    for chunk in rows.chunks(ROWS_PER_ARRAY_STATEMENT) {
+        let mut arrays = ColumnArrays::new(types.len());
+        for (key, sums, updated_at_us) in chunk {
+            let mut values: Vec<Value> = Vec::with_capacity(types.len());
+            values.push(key.agent_id.as_str().into());
+            values.push(key.team_id.as_str().into());
+            values.push(key.day.into());
+            values.extend(sums.integers.iter().map(|value| Value::from(*value)));
+            values.extend(sums.floats.iter().map(|value| Value::from(*value)));
+            values.push((*updated_at_us).into());
+            arrays.push_row(values)?;
+        }
+        connection
+            .execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                &sql,
+                arrays.into_values(),
+            ))
             .await?;
     }
     Ok(())
