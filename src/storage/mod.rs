@@ -164,13 +164,22 @@ impl Database {
                     .foreign_keys(true)
                     .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
             })
-            // Batch look-ups filter on lists of up to 1,000 keys. A generic
+            // Rollup reads filter on lists of up to 1,000 agents. A generic
             // plan cannot hash such a parameter list and scans it per row
             // (measured: 878 ms instead of 6 ms per 1,000-key look-up), so
             // every statement is planned with its actual values.
+            // An organisation's month of rollups (1,000 agents × 30 days)
+            // sorts about 12 MB for its worked days: within 16 MB of
+            // `work_mem` the sort stays in memory instead of spilling to
+            // disk (measured: 51 ms instead of 60 ms; a 500-agent page 30
+            // instead of 36 ms). Heavy reads are at most
+            // `server.max_concurrent_heavy_requests` at a time.
             .map_sqlx_postgres_opts(|postgres| {
                 postgres
-                    .options([("plan_cache_mode", "force_custom_plan")])
+                    .options([
+                        ("plan_cache_mode", "force_custom_plan"),
+                        ("work_mem", "16MB"),
+                    ])
                     .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
             });
         let connection = sea_orm::Database::connect(options.clone()).await?;

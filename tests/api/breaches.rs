@@ -14,6 +14,7 @@ on_both_backends!(
     a_range_target_is_breached_on_either_side,
     the_warning_band_marks_at_risk,
     breach_pagination_returns_every_breach_exactly_once,
+    a_live_breach_list_keeps_its_place_while_numbers_move,
 );
 
 fn breaches_in_november() -> pb::ListThresholdBreachesRequest {
@@ -362,4 +363,78 @@ async fn breach_pagination_returns_every_breach_exactly_once(backend: Backend) {
     .await;
     assert!(october.is_empty());
     assert_eq!(page_sizes, vec![0]);
+}
+
+/// A live breach list pages by (agent, KPI): a correction between pages
+/// neither aborts the listing nor makes it repeat or skip a position; the
+/// later pages show the numbers as they are when read.
+async fn a_live_breach_list_keeps_its_place_while_numbers_move(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ten_minute_call = |n: u32, escalated: bool| pb::Interaction {
+        talk_seconds: 600,
+        hold_seconds: 0,
+        after_contact_work_seconds: 0,
+        escalated,
+        ..call(&format!("c-{n}"), &format!("a{n}"), "2026-11-02T09:10:00Z")
+    };
+    ingest_interactions(&app, (1..=4).map(|n| ten_minute_call(n, false)).collect()).await;
+    // Under the defaults each agent breaches contacts_per_day and aht.
+    let mut client = app.scorecards();
+    let request = pb::ListThresholdBreachesRequest {
+        page_size: 3,
+        ..breaches_in_november()
+    };
+    let first = client
+        .list_threshold_breaches(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        agent_and_kpi(&first.breaches),
+        pairs(&[
+            ("a1", "contacts_per_day"),
+            ("a1", "aht"),
+            ("a2", "contacts_per_day")
+        ])
+    );
+
+    // a2's call is corrected to escalated (a new breach behind the
+    // cursor's agent but after its KPI), a1's to a short one (a breach
+    // already served disappears).
+    ingest_interactions(
+        &app,
+        vec![
+            ten_minute_call(2, true),
+            pb::Interaction {
+                talk_seconds: 100,
+                ..ten_minute_call(1, false)
+            },
+        ],
+    )
+    .await;
+    let mut rest = Vec::new();
+    let mut token = first.next_page_token;
+    while !token.is_empty() {
+        let page = client
+            .list_threshold_breaches(pb::ListThresholdBreachesRequest {
+                page_token: token.clone(),
+                ..request.clone()
+            })
+            .await
+            .unwrap_or_else(|status| panic!("a later page failed: {status:?}"))
+            .into_inner();
+        rest.extend(page.breaches);
+        token = page.next_page_token;
+    }
+    assert_eq!(
+        agent_and_kpi(&rest),
+        pairs(&[
+            ("a2", "aht"),
+            ("a2", "escalation_rate"),
+            ("a3", "contacts_per_day"),
+            ("a3", "aht"),
+            ("a4", "contacts_per_day"),
+            ("a4", "aht"),
+        ])
+    );
 }

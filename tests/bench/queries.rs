@@ -13,12 +13,15 @@ use std::{
 
 use kpi_service::{
     grpc::pb::{self, scorecard_service_client::ScorecardServiceClient},
-    storage::rollups::{
-        columns::{FLOAT_COLUMNS, INTEGER_COLUMNS},
-        ROLLUP_TABLE,
+    storage::{
+        facts::FactScope,
+        rollups::{
+            read::{grouped_sums_statement, Grouping},
+            ROLLUP_TABLE,
+        },
     },
 };
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use tonic::transport::Channel;
 
 use crate::{
@@ -223,48 +226,27 @@ fn placeholder(backend: DatabaseBackend, position: usize) -> String {
     }
 }
 
-/// The rollup GROUP BY the service runs, for November: by agent (all
-/// agents, or one team's) or by day (a team's trend).
+/// The rollup GROUP BY the service runs (its own statement builder), for
+/// November: by agent (all agents, or one team's) or by day (a team's
+/// trend).
 fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
     let day = |seconds: i64| i32::try_from(seconds / 86_400).unwrap_or_default();
-    let mut values: Vec<Value> = vec![
-        day(NOVEMBER_START_SECONDS).into(),
-        day(DECEMBER_START_SECONDS).into(),
-    ];
-    let mut filter = format!(
-        "day >= {} AND day < {}",
-        placeholder(backend, 1),
-        placeholder(backend, 2)
-    );
-    if let Some(team) = team {
-        values.push(team.to_owned().into());
-        filter.push_str(&format!(" AND team_id = {}", placeholder(backend, 3)));
-    }
-    let (group, distinct) = if by_day {
-        ("day", "agent_id")
-    } else {
-        ("agent_id", "day")
+    let scope = match team {
+        Some(team) => FactScope::Team(team),
+        None => FactScope::Organisation,
     };
-    let mut selected = vec![format!("{group} AS group_key")];
-    selected.extend(
-        INTEGER_COLUMNS
-            .iter()
-            .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")),
-    );
-    selected.extend(
-        FLOAT_COLUMNS
-            .iter()
-            .map(|column| format!("SUM({column}) AS {column}")),
-    );
-    selected.push(format!(
-        "COUNT(DISTINCT CASE WHEN contacts > 0 THEN {distinct} END) AS worked_days"
-    ));
-    selected.push("MAX(updated_at_us) AS updated_at_us".to_owned());
-    let sql = format!(
-        "SELECT {} FROM {ROLLUP_TABLE} WHERE {filter} GROUP BY {group}",
-        selected.join(", ")
-    );
-    Statement::from_sql_and_values(backend, sql, values)
+    let grouping = if by_day {
+        Grouping::Day
+    } else {
+        Grouping::Agent
+    };
+    grouped_sums_statement(
+        backend,
+        scope,
+        day(NOVEMBER_START_SECONDS),
+        day(DECEMBER_START_SECONDS),
+        grouping,
+    )
 }
 
 /// A raw GROUP BY over November's interactions (the sums of the

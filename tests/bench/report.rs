@@ -43,7 +43,8 @@ pub struct BackendReport {
     pub errors: WriteErrors,
     /// Deadlocks PostgreSQL detected in the service's database.
     pub deadlocks: Option<i64>,
-    /// Tables the autovacuum stand-in analyzed (the server's autovacuum is off).
+    /// Tables the autovacuum stand-in vacuumed or analyzed (the server's
+    /// autovacuum is off).
     pub stand_in_analyzes: Option<u64>,
     /// Contacts and CSAT responses summed over the rollups.
     pub rollup_totals: (i64, i64),
@@ -166,8 +167,9 @@ impl BackendReport {
         );
         if let Some(count) = self.stand_in_analyzes {
             println!(
-                "The server runs with autovacuum off: the benchmark stood in for its ANALYZE \
-                 (same naptime, threshold and scale factor) and analyzed {count} times.\n"
+                "The server runs with autovacuum off: the benchmark stood in for it (VACUUM and \
+                 ANALYZE at the same naptime, thresholds and scale factors, plus one round before \
+                 each set of queries) and ran {count} table passes.\n"
             );
         }
     }

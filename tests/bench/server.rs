@@ -259,6 +259,11 @@ impl Service {
                     std::fs::remove_file(file).ok();
                 }
             }
+            Cleanup::PostgresDatabase { name, .. }
+                if std::env::var_os("KPI_BENCH_KEEP_DATABASE").is_some() =>
+            {
+                eprintln!("KPI_BENCH_KEEP_DATABASE: kept PostgreSQL database {name}");
+            }
             Cleanup::PostgresDatabase { admin_url, name } => {
                 if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
                     admin

@@ -20,7 +20,8 @@
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
-//! `autoanalyze.rs`).
+//! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
+//! database is kept for inspection instead of dropped).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -158,6 +159,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         }
         checkpoint.ingest_cpu_seconds = service.cpu_seconds() - cpu_before;
         checkpoint.loaded = probe.finish().await;
+        if let Some(auto_analyze) = &auto_analyze {
+            auto_analyze.settle().await;
+        }
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
         checkpoint.memory_after_queries = service.memory();

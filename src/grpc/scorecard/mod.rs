@@ -371,14 +371,13 @@ impl ScorecardApi {
             });
         }
 
-        let watermark = self.engine.data_watermark(&period).await?;
+        // Pages follow a keyset on (agent, KPI), which no change of numbers
+        // can reorder: a page never repeats or skips a breach position, and
+        // shows the numbers as they are when it is read. Unlike a listing
+        // by score, it needs no watermark (which would cost a scan of the
+        // period's rollups on every page).
         let cursor = LiveCursor::decode(&request.page_token, &fingerprint)?;
-        if let Some(cursor) = &cursor {
-            cursor.check_watermark(watermark)?;
-        }
-        let started = cursor
-            .clone()
-            .unwrap_or_else(|| LiveCursor::start(watermark));
+        let started = cursor.clone().unwrap_or_else(|| LiveCursor::start(None));
         // The previous page's last breach: (agent, KPI).
         let after: Option<(String, usize)> = cursor.and_then(|cursor| {
             let (agent_id, kpi_id) = cursor.position.split_once('\t')?;
