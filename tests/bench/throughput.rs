@@ -30,6 +30,7 @@ mod baseline;
 mod data;
 mod ingest;
 mod queries;
+mod recompute;
 mod report;
 mod server;
 
@@ -171,6 +172,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         checkpoint.concurrent_elapsed = queries::concurrent_organisation_calls(&service).await;
         checkpoint.memory_concurrent = service.memory();
         report.checkpoints.push(checkpoint);
+    }
+    if let Some(last) = passes.last() {
+        report.recompute = recompute::measure(&service, &directory, last).await;
     }
     if let Some(auto_analyze) = auto_analyze {
         report.stand_in_analyzes = Some(auto_analyze.finish().await);
