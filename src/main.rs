@@ -7,9 +7,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kpi_service::{configuration::Settings, startup::Application, storage::Database, telemetry};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Customer-service KPI service (gRPC).
 #[derive(Parser)]
 #[command(version, about)]

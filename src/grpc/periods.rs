@@ -22,7 +22,7 @@ use crate::{
     audit::AuditActor,
     auth::Caller,
     domain::period::{resolve, Period, PeriodSpec},
-    scorecard::ScorecardEngine,
+    scorecard::{AgentSet, ScorecardEngine},
     storage::{
         idempotency::IdempotencyKey,
         periods::{
@@ -154,7 +154,7 @@ impl PeriodApi {
         let agents = database.all_agents(None).await?;
         let scorecards = self
             .engine
-            .agent_scorecards(&agents, true, &month.period)
+            .agent_scorecards(&agents, AgentSet::Directory, &month.period)
             .await?;
         let agent_entries = scorecards
             .iter()
@@ -387,7 +387,7 @@ impl PeriodApi {
         let agents = database.all_agents(None).await?;
         let live = self
             .engine
-            .agent_scorecards(&agents, true, &month.period)
+            .agent_scorecards(&agents, AgentSet::Directory, &month.period)
             .await?;
         let mut changed: Vec<pb::AgentAdjustment> = Vec::new();
         for (agent, scorecard) in &live {

@@ -35,6 +35,22 @@ use crate::{
     },
 };
 
+/// Which agents a call to [`ScorecardEngine::agent_scorecards`] covers;
+/// it decides how the rollups are filtered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentSet {
+    /// Just the agents given (a team's members, say): a list of ids.
+    Listed,
+    /// Part of the whole directory, in the order the database lists it
+    /// (`Database::all_agents`; a page of it): the range from its first to
+    /// its last id, one range of the rollups' key, which holds every agent
+    /// given whatever the database's collation. Agents inside the range but
+    /// not given are read and left out.
+    DirectoryRun,
+    /// The whole directory: no filter.
+    Directory,
+}
+
 /// The policy a scorecard was judged by.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppliedPolicy {
@@ -207,20 +223,22 @@ impl ScorecardEngine {
         Ok((scorecard, members.into_iter().collect()))
     }
 
-    /// Scorecards of `agents` (all of the directory when `whole_directory`),
-    /// read from the rollups in one grouped query. Returned in the order of
-    /// `agents`.
+    /// Scorecards of `agents`, read from the rollups in one grouped query
+    /// filtered as `set` allows. Returned in the order of `agents`.
     pub async fn agent_scorecards(
         &self,
         agents: &[Agent],
-        whole_directory: bool,
+        set: AgentSet,
         period: &Period,
     ) -> Result<Vec<(Agent, Scorecard)>, StorageError> {
         let ids: Vec<String> = agents.iter().map(|agent| agent.agent_id.clone()).collect();
-        let scope = if whole_directory {
-            FactScope::Organisation
-        } else {
-            FactScope::Agents(&ids)
+        let whole_directory = set == AgentSet::Directory;
+        let scope = match (set, ids.first(), ids.last()) {
+            (AgentSet::Directory, _, _) => FactScope::Organisation,
+            (AgentSet::DirectoryRun, Some(first), Some(last)) => {
+                FactScope::AgentRange { first, last }
+            }
+            _ => FactScope::Agents(&ids),
         };
         let mut per_agent = self.sums(scope, period, Grouping::Agent).await?;
         let histories = if whole_directory {

@@ -36,6 +36,9 @@ pub enum FactScope<'a> {
     /// team recorded on each record; a linked survey response, its
     /// interaction's).
     Team(&'a str),
+    /// Every agent whose id lies in `[first, last]` (a page of the whole
+    /// directory: one range of the rollups' key instead of a list).
+    AgentRange { first: &'a str, last: &'a str },
     /// Every agent.
     Organisation,
 }
@@ -100,6 +103,7 @@ impl RawFacts {
 fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'_>) -> Condition {
     match scope {
         FactScope::Agents(agents) => Condition::all().add(agent.is_in(agents.iter().cloned())),
+        FactScope::AgentRange { first, last } => Condition::all().add(agent.between(first, last)),
         FactScope::Team(team_id) => Condition::all().add(team.eq(team_id)),
         FactScope::Organisation => Condition::all(),
     }
@@ -287,6 +291,9 @@ async fn add_linked_surveys(
     match scope {
         FactScope::Agents(agents) => {
             query.and_where(column(call(), "agent_id").is_in(agents.iter().cloned()));
+        }
+        FactScope::AgentRange { first, last } => {
+            query.and_where(column(call(), "agent_id").between(first, last));
         }
         FactScope::Team(team_id) => {
             query.and_where(column(call(), "team_id").eq(team_id));

@@ -30,7 +30,7 @@ use crate::{
         period::Period,
         violations::{indexed, Violations},
     },
-    scorecard::{collect_breaches, BreachFilter, Scorecard, ScorecardEngine},
+    scorecard::{collect_breaches, AgentSet, BreachFilter, Scorecard, ScorecardEngine},
 };
 
 const GET_AGENT_SCORECARD: &str = "/kpi.v1.ScorecardService/GetAgentScorecard";
@@ -284,7 +284,7 @@ impl ScorecardApi {
             };
             let mut scorecards = self
                 .engine
-                .agent_scorecards(&agents, whole_directory, &period)
+                .agent_scorecards(&agents, directory_or_listed(whole_directory), &period)
                 .await?;
             scorecards.sort_by(by_composite);
             offset_page(scorecards, offset, size, &started, &fingerprint)
@@ -311,7 +311,7 @@ impl ScorecardApi {
             };
             let scorecards = self
                 .engine
-                .agent_scorecards(&page_agents, false, &period)
+                .agent_scorecards(&page_agents, run_or_listed(whole_directory), &period)
                 .await?;
             (scorecards, next)
         };
@@ -384,7 +384,7 @@ impl ScorecardApi {
             let kpi = kpi_id.parse::<KpiId>().ok()?;
             Some((agent_id.to_owned(), catalogue_position(kpi)))
         });
-        let (agents, _) = self.agents_in_scope(team_id.as_deref()).await?;
+        let (agents, whole_directory) = self.agents_in_scope(team_id.as_deref()).await?;
         let agents: Vec<Agent> = agents
             .into_iter()
             .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
@@ -408,7 +408,10 @@ impl ScorecardApi {
             let (chunk, rest) = remaining.split_at(chunk_size.min(remaining.len()));
             remaining = rest;
             chunk_size = chunk_size.saturating_mul(2);
-            let scorecards = self.engine.agent_scorecards(chunk, false, &period).await?;
+            let scorecards = self
+                .engine
+                .agent_scorecards(chunk, run_or_listed(whole_directory), &period)
+                .await?;
             for breach in collect_breaches(&scorecards, &filter) {
                 let already_served = after.as_ref().is_some_and(|(last_agent, last_kpi)| {
                     breach.agent.agent_id == *last_agent
@@ -538,5 +541,23 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             .await,
         )
         .map(Response::new)
+    }
+}
+
+/// The whole directory, or just the agents listed (a team's).
+fn directory_or_listed(whole_directory: bool) -> AgentSet {
+    if whole_directory {
+        AgentSet::Directory
+    } else {
+        AgentSet::Listed
+    }
+}
+
+/// A page of the whole directory, or just the agents listed (a team's).
+fn run_or_listed(whole_directory: bool) -> AgentSet {
+    if whole_directory {
+        AgentSet::DirectoryRun
+    } else {
+        AgentSet::Listed
     }
 }

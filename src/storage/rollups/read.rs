@@ -107,6 +107,15 @@ pub fn grouped_sums_statement(
                 .collect();
             filter.push_str(&format!(" AND agent_id IN ({})", list.join(", ")));
         }
+        FactScope::AgentRange { first, last } => {
+            values.push(first.to_owned().into());
+            values.push(last.to_owned().into());
+            filter.push_str(&format!(
+                " AND agent_id >= {} AND agent_id <= {}",
+                placeholder(backend, values.len() - 1),
+                placeholder(backend, values.len())
+            ));
+        }
         FactScope::Team(team_id) => {
             values.push(team_id.to_owned().into());
             filter.push_str(&format!(
