@@ -47,7 +47,8 @@ impl IngestApi {
     ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError>
     where
         R: IngestRecord,
-        <R::Entity as EntityTrait>::ActiveModel: Send,
+        <R::Entity as EntityTrait>::ActiveModel:
+            Send + sea_orm::TryIntoModel<<R::Entity as EntityTrait>::Model>,
         <R::Entity as EntityTrait>::Model: StoredRecord
             + sea_orm::FromQueryResult
             + Sync

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, FromQueryResult, Iden,
-    IntoActiveModel,
+    IntoActiveModel, TryIntoModel,
 };
 
 mod agents;
@@ -132,7 +132,8 @@ impl Database {
         options: BatchOptions<'_>,
     ) -> Result<BatchReport, IngestError>
     where
-        <R::Entity as EntityTrait>::ActiveModel: Send,
+        <R::Entity as EntityTrait>::ActiveModel:
+            Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
         <R::Entity as EntityTrait>::Model: StoredRecord
             + FromQueryResult
             + Clone
@@ -151,7 +152,7 @@ struct BatchWrite<'a, R> {
 
 impl<R: IngestRecord> WriteWork for BatchWrite<'_, R>
 where
-    <R::Entity as EntityTrait>::ActiveModel: Send,
+    <R::Entity as EntityTrait>::ActiveModel: Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
     <R::Entity as EntityTrait>::Model: StoredRecord
         + FromQueryResult
         + Clone
@@ -177,7 +178,7 @@ async fn write_batch<R: IngestRecord>(
     options: BatchOptions<'_>,
 ) -> Result<BatchReport, IngestError>
 where
-    <R::Entity as EntityTrait>::ActiveModel: Send,
+    <R::Entity as EntityTrait>::ActiveModel: Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
     <R::Entity as EntityTrait>::Model: StoredRecord
         + FromQueryResult
         + Clone
@@ -268,7 +269,8 @@ where
     // A stable order keeps concurrent batches from deadlocking on PostgreSQL.
     rows.sort_by(|left, right| left.0.cmp(&right.0));
     let written: Vec<RecordKey> = rows.iter().map(|(key, _)| key.clone()).collect();
-    let mut current = upsert_rows::<R::Entity>(transaction, rows).await?;
+    let mut current =
+        upsert_rows::<R::Entity>(transaction, rows, |key| !stored.contains_key(key)).await?;
     // A row the revision guard refused still counts as it is stored.
     for key in &written {
         if !current.contains_key(key) {
@@ -435,6 +437,8 @@ mod tests {
         let written = upsert_rows::<interaction::Entity>(
             database.connection(),
             vec![(record.meta.key.clone(), record.to_active_model(&row))],
+            // As if every write raced past the batch logic.
+            |_| false,
         )
         .await
         .unwrap();
@@ -468,6 +472,23 @@ mod tests {
             assert_eq!(write(&database, 6, 200).await, vec![(Some(6), 200)]);
             let stored = interaction::Entity::find().all(connection).await.unwrap();
             assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(6), 200));
+
+            // A key believed new but stored after all (a writer that took no
+            // key lock): PostgreSQL's plain insert is refused as a conflict,
+            // which the batch retries from the start.
+            let (record, row) = call(7, 50);
+            let refused = upsert_rows::<interaction::Entity>(
+                connection,
+                vec![(record.meta.key.clone(), record.to_active_model(&row))],
+                |_| true,
+            )
+            .await;
+            if postgres {
+                assert!(
+                    matches!(refused, Err(StorageError::Conflict(_))),
+                    "{refused:?}"
+                );
+            }
 
             database.close().await;
             if let Some((admin_url, name)) = created {
