@@ -90,12 +90,7 @@ pub async fn upsert_additive(
         let mut tuples = Vec::with_capacity(chunk.len());
         for (key, sums, updated_at_us) in chunk {
             let first = values.len();
-            values.push(key.agent_id.clone().into());
-            values.push(key.team_id.clone().into());
-            values.push(key.day.into());
-            values.extend(sums.integers.iter().map(|value| Value::from(*value)));
-            values.extend(sums.floats.iter().map(|value| Value::from(*value)));
-            values.push((*updated_at_us).into());
+            values.extend(row_values(key, sums, *updated_at_us));
             let placeholders: Vec<String> = (first..values.len())
                 .map(|index| placeholder(backend, index + 1))
                 .collect();
@@ -138,14 +133,7 @@ async fn upsert_arrays(
     for chunk in rows.chunks(ROWS_PER_ARRAY_STATEMENT) {
         let mut arrays = ColumnArrays::new(types.len());
         for (key, sums, updated_at_us) in chunk {
-            let mut values: Vec<Value> = Vec::with_capacity(types.len());
-            values.push(key.agent_id.as_str().into());
-            values.push(key.team_id.as_str().into());
-            values.push(key.day.into());
-            values.extend(sums.integers.iter().map(|value| Value::from(*value)));
-            values.extend(sums.floats.iter().map(|value| Value::from(*value)));
-            values.push((*updated_at_us).into());
-            arrays.push_row(values)?;
+            arrays.push_row(row_values(key, sums, *updated_at_us))?;
         }
         connection
             .execute(Statement::from_sql_and_values(
@@ -156,6 +144,18 @@ async fn upsert_arrays(
             .await?;
     }
     Ok(())
+}
+
+/// One rollup row's values, in [`insert_head`]'s column order.
+fn row_values(key: &RollupKey, sums: &SumColumns, updated_at_us: i64) -> Vec<Value> {
+    let mut values: Vec<Value> = Vec::with_capacity(4 + sums.integers.len() + sums.floats.len());
+    values.push(key.agent_id.as_str().into());
+    values.push(key.team_id.as_str().into());
+    values.push(key.day.into());
+    values.extend(sums.integers.iter().map(|value| Value::from(*value)));
+    values.extend(sums.floats.iter().map(|value| Value::from(*value)));
+    values.push(updated_at_us.into());
+    values
 }
 
 fn insert_head() -> String {
