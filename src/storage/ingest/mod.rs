@@ -189,7 +189,7 @@ where
     // First, before the memberships are read: a team change of any agent
     // waits for this batch, and this batch for one in flight.
     lock_memberships_shared(transaction).await?;
-    plan_once_per_connection(transaction).await?;
+    reuse_generic_plans(transaction).await?;
     check_explicit_teams(transaction, records).await?;
     let directory_teams = load_agent_teams(transaction, records).await?;
     let named_agents: Vec<&str> = directory_teams.keys().map(String::as_str).collect();
@@ -313,7 +313,7 @@ where
 /// read path's parameter lists need; a batch's statements bind arrays and
 /// JSON documents instead, whose plans do not depend on the values, and
 /// planning the upsert afresh cost about 2 ms per batch.
-async fn plan_once_per_connection(transaction: &DatabaseTransaction) -> Result<(), StorageError> {
+async fn reuse_generic_plans(transaction: &DatabaseTransaction) -> Result<(), StorageError> {
     if transaction.get_database_backend() == DatabaseBackend::Postgres {
         transaction
             .execute_unprepared("SET LOCAL plan_cache_mode = auto")

@@ -109,13 +109,13 @@ where
         written.insert(key, row.try_into_model()?);
     }
     for statement in statements {
-        connection
-            .execute(statement)
-            .await
-            .map_err(|error| match unique_violation(&error) {
-                true => StorageError::Conflict(error),
-                false => StorageError::from(error),
-            })?;
+        connection.execute(statement).await.map_err(|error| {
+            if unique_violation(&error) {
+                StorageError::Conflict(error)
+            } else {
+                StorageError::from(error)
+            }
+        })?;
     }
     Ok(written)
 }
