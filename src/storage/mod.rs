@@ -14,6 +14,7 @@ pub mod periods;
 mod pg_arrays;
 pub mod policy;
 mod policy_cache;
+mod pool;
 mod records;
 pub mod rollups;
 
@@ -27,7 +28,7 @@ use std::{
 
 use kpi_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    sqlx, ConnAcquireErr, ConnectOptions, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    sqlx, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard, Notify};
@@ -145,51 +146,11 @@ const STATEMENT_CACHE_CAPACITY: usize = 32;
 const WRITE_ATTEMPTS: usize = 3;
 
 impl Database {
-    /// Opens the pool. SQLite files are created on first start and run in WAL
-    /// mode with `synchronous=FULL`, so an acknowledged write survives a crash.
+    /// Opens the pools (see `pool`). SQLite files are created on first start
+    /// and run in WAL mode with `synchronous=FULL`, so an acknowledged write
+    /// survives a crash.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StorageError> {
-        let mut options = ConnectOptions::new(settings.url.clone());
-        options
-            .max_connections(settings.max_connections)
-            .min_connections(settings.min_connections)
-            .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
-            .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|sqlite| {
-                sqlite
-                    .create_if_missing(true)
-                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-                    .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
-            })
-            // Rollup reads filter on lists of up to 1,000 agents. A generic
-            // plan cannot hash such a parameter list and scans it per row
-            // (measured: 878 ms instead of 6 ms per 1,000-key look-up), so
-            // every statement is planned with its actual values.
-            // An organisation's month of rollups (1,000 agents × 30 days)
-            // sorts about 12 MB for its worked days: within 16 MB of
-            // `work_mem` the sort stays in memory instead of spilling to
-            // disk (measured: 51 ms instead of 60 ms; a 500-agent page 30
-            // instead of 36 ms). Heavy reads are at most
-            // `server.max_concurrent_heavy_requests` at a time.
-            .map_sqlx_postgres_opts(|postgres| {
-                postgres
-                    .options([
-                        ("plan_cache_mode", "force_custom_plan"),
-                        ("work_mem", "16MB"),
-                    ])
-                    .statement_cache_capacity(STATEMENT_CACHE_CAPACITY)
-            });
-        let connection = sea_orm::Database::connect(options.clone()).await?;
-        let probe_timeout = probe_timeout(settings);
-        options
-            .max_connections(1)
-            .min_connections(0)
-            .acquire_timeout(probe_timeout)
-            .connect_timeout(probe_timeout);
-        let probe = sea_orm::Database::connect(options).await?;
+        let (connection, probe) = pool::open(settings).await?;
         Ok(Self {
             connection,
             probe,

@@ -13,6 +13,7 @@ mod bad_queries;
 mod breaches;
 mod catalogue;
 mod client_kit;
+mod connections;
 mod directory;
 mod hostile_input;
 mod ingest;
