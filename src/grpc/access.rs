@@ -6,6 +6,7 @@
 use super::error::ApiError;
 use crate::{
     auth::{authorize_body, Body, Caller, ReadSubject},
+    domain::directory::Agent,
     storage::Database,
 };
 
@@ -28,10 +29,23 @@ pub async fn authorize_agent_read(
     agent_id: &str,
 ) -> Result<(), ApiError> {
     if caller.principal.reads_everything() {
-        return authorize_read(caller, method, ReadSubject::Agent { current_team: None });
+        return authorize_read_of_agent(caller, method, None);
     }
     let agent = database.get_agent(agent_id).await?;
-    let current_team = agent.as_ref().and_then(|agent| agent.team_id.as_deref());
+    authorize_read_of_agent(caller, method, agent.as_ref())
+}
+
+/// [`authorize_agent_read`] for a caller that already looked the agent up
+/// (`None`: no such agent).
+pub fn authorize_read_of_agent(
+    caller: &Caller,
+    method: &str,
+    agent: Option<&Agent>,
+) -> Result<(), ApiError> {
+    let current_team = match caller.principal.reads_everything() {
+        true => None,
+        false => agent.and_then(|agent| agent.team_id.as_deref()),
+    };
     authorize_read(caller, method, ReadSubject::Agent { current_team })
 }
 

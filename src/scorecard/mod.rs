@@ -171,14 +171,13 @@ impl ScorecardEngine {
         period: &Period,
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
-        let sums = self
-            .sums(FactScope::Agents(&agents), period, Grouping::Agent)
-            .await?;
+        let history_of = [agent.agent_id.as_str()];
+        // Independent reads, waited for together.
+        let (sums, histories) = tokio::try_join!(
+            self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
+            self.database.team_histories(Some(&history_of)),
+        )?;
         let total = total(sums.into_values());
-        let histories = self
-            .database
-            .team_histories(Some(&[agent.agent_id.as_str()]))
-            .await?;
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
         Ok(judge(
@@ -240,13 +239,13 @@ impl ScorecardEngine {
             }
             _ => FactScope::Agents(&ids),
         };
-        let mut per_agent = self.sums(scope, period, Grouping::Agent).await?;
-        let histories = if whole_directory {
-            self.database.team_histories(None).await?
-        } else {
-            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            self.database.team_histories(Some(&ids)).await?
-        };
+        let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let history_of = (!whole_directory).then_some(history_of.as_slice());
+        // Independent reads, waited for together.
+        let (mut per_agent, histories) = tokio::try_join!(
+            self.sums(scope, period, Grouping::Agent),
+            self.database.team_histories(history_of),
+        )?;
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {

@@ -11,7 +11,7 @@ mod trend;
 use tonic::{Request, Response, Status};
 
 use super::{
-    access::{authorize_agent_read, authorize_read},
+    access::{authorize_agent_read, authorize_read, authorize_read_of_agent},
     error::ApiError,
     fields::required_request_id,
     kpi_results::{definition_to_pb, scorecard_to_pb},
@@ -134,17 +134,22 @@ impl ScorecardApi {
         request: pb::GetAgentScorecardRequest,
     ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
-        self.authorize_agent(caller, GET_AGENT_SCORECARD, &agent_id)
-            .await?;
-        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
-        let agent = self.agent(&agent_id).await?;
-        let snapshot = self
-            .snapshot_for(
+        // The agent and the month's closing are independent look-ups: one
+        // round trip's wait instead of two. Their answers are judged in
+        // the usual order (access, period, existence, snapshot).
+        let (agent, snapshot) = tokio::join!(
+            self.engine.database().get_agent(&agent_id),
+            self.snapshot_for(
                 request.period.as_ref(),
                 request.live,
                 request.snapshot_version,
-            )
-            .await?;
+            ),
+        );
+        let agent = agent?;
+        authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
+        let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
+        let agent = agent.ok_or_else(|| ApiError::agent_not_found(&agent_id))?;
+        let snapshot = snapshot?;
         if let Some(snapshot) = &snapshot {
             if let Some(stored) = self.snapshot_agent(snapshot, &agent_id).await? {
                 return Ok(stored);
