@@ -19,6 +19,7 @@ use kpi_service::{
             read::{grouped_sums_statement, Grouping},
             ROLLUP_TABLE,
         },
+        Database,
     },
 };
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
@@ -26,11 +27,11 @@ use tonic::transport::Channel;
 
 use crate::{
     data::{Directory, DECEMBER_START_SECONDS, NOVEMBER_START_SECONDS},
-    server::Service,
+    server::{connect_own_pool, Service},
 };
 
 /// Calls of the one-agent scorecard per measurement.
-pub const SCORECARD_CALLS: usize = 200;
+pub const SCORECARD_CALLS: usize = 1_000;
 /// Repetitions of the organisation-wide figures (the median is reported).
 const REPETITIONS: usize = 3;
 /// Concurrent organisation-wide calls of the memory test.
@@ -74,7 +75,7 @@ async fn agent_scorecard(
     let started = Instant::now();
     client
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
-            agent_id: directory.agent_id((call * 7) % directory.agents),
+            agent_id: probed_agent(directory, call),
             period: november(),
             ..Default::default()
         })
@@ -83,46 +84,112 @@ async fn agent_scorecard(
     started.elapsed()
 }
 
-/// `SCORECARD_CALLS` sequential calls on an otherwise idle service.
-pub async fn agent_scorecards_unloaded(service: &Service, directory: &Directory) -> Latencies {
+fn probed_agent(directory: &Directory, call: u64) -> String {
+    directory.agent_id((call * 7) % directory.agents)
+}
+
+/// The rollup SQL the service runs for that agent's month, on the
+/// benchmark's own pool: the same round trip without the service.
+async fn agent_rollup_sql(database: &Database, directory: &Directory, call: u64) -> Duration {
+    let agents = [probed_agent(directory, call)];
+    let statement = rollup_statement(
+        database.connection().get_database_backend(),
+        FactScope::Agents(&agents),
+        Grouping::Agent,
+    );
+    let started = Instant::now();
+    database
+        .connection()
+        .query_all(statement)
+        .await
+        .expect("the one-agent rollup SQL failed");
+    started.elapsed()
+}
+
+/// The one-agent scorecard through the service and its rollup SQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProbeLatencies {
+    pub service: Latencies,
+    pub sql: Latencies,
+}
+
+/// `SCORECARD_CALLS` sequential calls on an otherwise idle service, each
+/// followed by the same agent's SQL.
+pub async fn agent_scorecards_unloaded(service: &Service, directory: &Directory) -> ProbeLatencies {
     let mut client = ScorecardServiceClient::new(service.channel().await);
     // Warm the connection and the policy cache first.
     agent_scorecard(&mut client, directory, 0).await;
-    let mut samples = Vec::with_capacity(SCORECARD_CALLS);
+    agent_rollup_sql(&service.database, directory, 0).await;
+    let mut calls = Vec::with_capacity(SCORECARD_CALLS);
+    let mut sql = Vec::with_capacity(SCORECARD_CALLS);
     for call in 0..SCORECARD_CALLS as u64 {
-        samples.push(agent_scorecard(&mut client, directory, call).await);
+        calls.push(agent_scorecard(&mut client, directory, call).await);
+        sql.push(agent_rollup_sql(&service.database, directory, call).await);
     }
-    Latencies::of(samples)
+    ProbeLatencies {
+        service: Latencies::of(calls),
+        sql: Latencies::of(sql),
+    }
 }
 
-/// Calls the one-agent scorecard every 20 ms until stopped: started
-/// beside an ingest to measure latency under load.
+/// Calls the one-agent scorecard, then its SQL, every 20 ms until
+/// stopped: started beside an ingest to measure latency under load. It
+/// runs on a thread and runtime of its own, with its own database pool, so
+/// that it times the service and the database, not the wait for a worker
+/// of the benchmark's runtime, which is busy building the writers' batches.
 pub struct LoadedProbe {
     stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<Vec<Duration>>,
+    thread: std::thread::JoinHandle<(Vec<Duration>, Vec<Duration>)>,
 }
 
 impl LoadedProbe {
     pub async fn start(service: &Service, directory: &Directory) -> LoadedProbe {
-        let mut client = ScorecardServiceClient::new(service.channel().await);
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, directory) = (stop.clone(), *directory);
-        let task = tokio::spawn(async move {
-            let mut samples = Vec::new();
-            let mut call = 0;
-            while !flag.load(Ordering::Relaxed) {
-                samples.push(agent_scorecard(&mut client, &directory, call).await);
-                call += 1;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            samples
+        let (endpoint, url) = (service.endpoint.clone(), service.url().to_owned());
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cannot build the probe's runtime");
+            runtime.block_on(async move {
+                let channel = Channel::from_shared(endpoint)
+                    .expect("bad endpoint")
+                    .connect()
+                    .await
+                    .expect("cannot connect to kpi-service");
+                let mut client = ScorecardServiceClient::new(channel);
+                let database = connect_own_pool(&url).await;
+                let _ = ready_tx.send(());
+                let (mut calls, mut sql) = (Vec::new(), Vec::new());
+                let mut call = 0;
+                while !flag.load(Ordering::Relaxed) {
+                    calls.push(agent_scorecard(&mut client, &directory, call).await);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    sql.push(agent_rollup_sql(&database, &directory, call).await);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    call += 1;
+                }
+                database.close().await;
+                (calls, sql)
+            })
         });
-        LoadedProbe { stop, task }
+        ready_rx.await.expect("the probe did not start");
+        LoadedProbe { stop, thread }
     }
 
-    pub async fn finish(self) -> Latencies {
+    pub async fn finish(self) -> ProbeLatencies {
         self.stop.store(true, Ordering::Relaxed);
-        Latencies::of(self.task.await.expect("the probe panicked"))
+        let thread = self.thread;
+        let (calls, sql) = tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .expect("the probe's join failed")
+            .expect("the probe panicked");
+        ProbeLatencies {
+            service: Latencies::of(calls),
+            sql: Latencies::of(sql),
+        }
     }
 }
 
@@ -230,7 +297,6 @@ fn placeholder(backend: DatabaseBackend, position: usize) -> String {
 /// November: by agent (all agents, or one team's) or by day (a team's
 /// trend).
 fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
-    let day = |seconds: i64| i32::try_from(seconds / 86_400).unwrap_or_default();
     let scope = match team {
         Some(team) => FactScope::Team(team),
         None => FactScope::Organisation,
@@ -240,6 +306,16 @@ fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Sta
     } else {
         Grouping::Agent
     };
+    rollup_statement(backend, scope, grouping)
+}
+
+/// November's rollup GROUP BY for `scope`.
+fn rollup_statement(
+    backend: DatabaseBackend,
+    scope: FactScope<'_>,
+    grouping: Grouping,
+) -> Statement {
+    let day = |seconds: i64| i32::try_from(seconds / 86_400).unwrap_or_default();
     grouped_sums_statement(
         backend,
         scope,
@@ -295,7 +371,7 @@ async fn run_sql(service: &Service, statement: Statement) -> usize {
 /// The organisation-wide and team figures at one checkpoint.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct QueryFigures {
-    pub unloaded: Latencies,
+    pub unloaded: ProbeLatencies,
     pub all_scorecards: Duration,
     pub scorecards_listed: usize,
     pub rollup_by_agent: Duration,

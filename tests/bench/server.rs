@@ -186,6 +186,11 @@ impl Service {
     }
 
     /// A new connection (HTTP/2 channel) to the service.
+    /// The database URL the service runs on.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.endpoint.clone())
             .expect("bad endpoint")
@@ -287,7 +292,7 @@ pub struct Memory {
     pub peak_mb: f64,
 }
 
-async fn connect_own_pool(url: &str) -> Database {
+pub async fn connect_own_pool(url: &str) -> Database {
     let mut settings = Settings::defaults().expect("default settings are invalid");
     settings.database.url = url.to_owned();
     settings.database.max_connections = 8;
