@@ -172,11 +172,14 @@ impl ScorecardEngine {
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
-        // Independent reads, waited for together.
-        let (sums, histories) = tokio::try_join!(
-            self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
-            self.database.team_histories(Some(&history_of)),
-        )?;
+        let (sums, histories) = self
+            .database
+            .join_reads(
+                self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
+                self.database.team_histories(Some(&history_of)),
+            )
+            .await;
+        let (sums, histories) = (sums?, histories?);
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
@@ -241,11 +244,14 @@ impl ScorecardEngine {
         };
         let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
         let history_of = (!whole_directory).then_some(history_of.as_slice());
-        // Independent reads, waited for together.
-        let (mut per_agent, histories) = tokio::try_join!(
-            self.sums(scope, period, Grouping::Agent),
-            self.database.team_histories(history_of),
-        )?;
+        let (per_agent, histories) = self
+            .database
+            .join_reads(
+                self.sums(scope, period, Grouping::Agent),
+                self.database.team_histories(history_of),
+            )
+            .await;
+        let (mut per_agent, histories) = (per_agent?, histories?);
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {

@@ -19,6 +19,7 @@ mod records;
 pub mod rollups;
 
 use std::{
+    future::Future,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -170,6 +171,19 @@ impl Database {
 
     pub fn backend(&self) -> DatabaseBackend {
         self.connection.get_database_backend()
+    }
+
+    /// Runs two independent reads: together on PostgreSQL, where each waits
+    /// for a network round trip; one after the other on SQLite, which runs
+    /// in the process, where a second connection saves no wait and only
+    /// adds its page cache (50 concurrent organisation-wide calls peaked at
+    /// 145-157 MB with SQLite reads side by side, 115 MB one after the
+    /// other).
+    pub async fn join_reads<A: Future, B: Future>(&self, a: A, b: B) -> (A::Output, B::Output) {
+        match self.backend() {
+            DatabaseBackend::Postgres => tokio::join!(a, b),
+            _ => (a.await, b.await),
+        }
     }
 
     /// Applies every pending migration.

@@ -135,16 +135,21 @@ impl ScorecardApi {
     ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
         // The agent and the month's closing are independent look-ups: one
-        // round trip's wait instead of two. Their answers are judged in
-        // the usual order (access, period, existence, snapshot).
-        let (agent, snapshot) = tokio::join!(
-            self.engine.database().get_agent(&agent_id),
-            self.snapshot_for(
-                request.period.as_ref(),
-                request.live,
-                request.snapshot_version,
-            ),
-        );
+        // round trip's wait instead of two on PostgreSQL. Their answers
+        // are judged in the usual order (access, period, existence,
+        // snapshot).
+        let (agent, snapshot) = self
+            .engine
+            .database()
+            .join_reads(
+                self.engine.database().get_agent(&agent_id),
+                self.snapshot_for(
+                    request.period.as_ref(),
+                    request.live,
+                    request.snapshot_version,
+                ),
+            )
+            .await;
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
