@@ -4,7 +4,6 @@ pub(crate) mod parse;
 
 pub use parse::IngestLimits;
 
-use sea_orm::EntityTrait;
 use tonic::{Request, Response, Status};
 
 use super::{error::ApiError, fields::FieldParser, log_outcome, pb};
@@ -14,7 +13,6 @@ use crate::{
     domain::ingest::IngestOutcome,
     storage::{
         ingest::{BatchOptions, BatchReport, IngestRecord},
-        rollups::contribution::StoredRecord,
         Database,
     },
     telemetry::metrics::Metrics,
@@ -37,24 +35,14 @@ impl IngestApi {
     /// source, writes it atomically, records the audit event and reports
     /// each item. The items' outcomes are counted in `metrics` (put into the
     /// request's extensions by the call-observing layer when metrics are on).
-    async fn ingest<P, R>(
+    async fn ingest<P, R: IngestRecord>(
         &self,
         caller: &Caller,
         method: &str,
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
         metrics: Option<Metrics>,
-    ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError>
-    where
-        R: IngestRecord,
-        <R::Entity as EntityTrait>::ActiveModel:
-            Send + sea_orm::TryIntoModel<<R::Entity as EntityTrait>::Model>,
-        <R::Entity as EntityTrait>::Model: StoredRecord
-            + sea_orm::FromQueryResult
-            + Sync
-            + Send
-            + sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
-    {
+    ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError> {
         let item_count = items.len();
         let parsed = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key

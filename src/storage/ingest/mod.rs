@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, FromQueryResult, Iden,
-    IntoActiveModel, TryIntoModel,
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    FromQueryResult, Iden, IntoActiveModel, ModelTrait, TryIntoModel,
 };
 
 mod agents;
@@ -51,10 +51,38 @@ use crate::{
 /// linked to them.
 const INTERACTION_LOCKS: &str = "interactions";
 
+/// The table of a record kind, with what a batch needs of its rows: read
+/// back (`FromQueryResult`), compared with what is stored
+/// (`StoredRecord`), and written as active models. Every record entity
+/// has it (blanket implementation below).
+pub trait RecordEntity:
+    EntityTrait<Model = <Self as RecordEntity>::Row, ActiveModel = <Self as RecordEntity>::Active>
+{
+    type Row: ModelTrait<Entity = Self>
+        + StoredRecord
+        + FromQueryResult
+        + Clone
+        + Sync
+        + Send
+        + IntoActiveModel<Self::Active>;
+    type Active: ActiveModelTrait<Entity = Self> + Send + TryIntoModel<Self::Row>;
+}
+
+impl<E> RecordEntity for E
+where
+    E: EntityTrait,
+    E::Model:
+        StoredRecord + FromQueryResult + Clone + Sync + Send + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: Send + TryIntoModel<E::Model>,
+{
+    type Row = E::Model;
+    type Active = E::ActiveModel;
+}
+
 /// A record kind that can be ingested: its table and how a record maps to
 /// a row. Implemented in `records.rs` for every kind.
 pub trait IngestRecord: Send + Sync {
-    type Entity: EntityTrait;
+    type Entity: RecordEntity;
 
     /// Name of the repeated request field, for violation paths.
     const FIELD: &'static str;
@@ -130,17 +158,7 @@ impl Database {
         &self,
         records: &[R],
         options: BatchOptions<'_>,
-    ) -> Result<BatchReport, IngestError>
-    where
-        <R::Entity as EntityTrait>::ActiveModel:
-            Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
-        <R::Entity as EntityTrait>::Model: StoredRecord
-            + FromQueryResult
-            + Clone
-            + Sync
-            + Send
-            + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
-    {
+    ) -> Result<BatchReport, IngestError> {
         self.write(BatchWrite { records, options }).await
     }
 }
@@ -150,16 +168,7 @@ struct BatchWrite<'a, R> {
     options: BatchOptions<'a>,
 }
 
-impl<R: IngestRecord> WriteWork for BatchWrite<'_, R>
-where
-    <R::Entity as EntityTrait>::ActiveModel: Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
-    <R::Entity as EntityTrait>::Model: StoredRecord
-        + FromQueryResult
-        + Clone
-        + Sync
-        + Send
-        + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
-{
+impl<R: IngestRecord> WriteWork for BatchWrite<'_, R> {
     type Output = BatchReport;
     type Error = IngestError;
 
@@ -176,16 +185,7 @@ async fn write_batch<R: IngestRecord>(
     transaction: &DatabaseTransaction,
     records: &[R],
     options: BatchOptions<'_>,
-) -> Result<BatchReport, IngestError>
-where
-    <R::Entity as EntityTrait>::ActiveModel: Send + TryIntoModel<<R::Entity as EntityTrait>::Model>,
-    <R::Entity as EntityTrait>::Model: StoredRecord
-        + FromQueryResult
-        + Clone
-        + Sync
-        + Send
-        + IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
-{
+) -> Result<BatchReport, IngestError> {
     // First, before the memberships are read: a team change of any agent
     // waits for this batch, and this batch for one in flight.
     lock_memberships_shared(transaction).await?;

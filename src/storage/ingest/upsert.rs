@@ -15,7 +15,7 @@ use sea_orm::{
     FromQueryResult, Iden, IntoActiveModel, Iterable, SqlErr, Statement, TryIntoModel, Value,
 };
 
-use super::lookup::load_models;
+use super::{lookup::load_models, RecordEntity};
 use crate::{
     domain::records::RecordKey,
     storage::{
@@ -51,9 +51,7 @@ pub(super) async fn upsert_rows<E>(
     is_new: impl Fn(&RecordKey) -> bool,
 ) -> Result<HashMap<RecordKey, E::Model>, StorageError>
 where
-    E: EntityTrait,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
-    E::Model: StoredRecord + FromQueryResult + IntoActiveModel<E::ActiveModel>,
+    E: RecordEntity,
 {
     if rows.is_empty() {
         return Ok(HashMap::new());
