@@ -42,9 +42,10 @@ pub fn authorize_read_of_agent(
     method: &str,
     agent: Option<&Agent>,
 ) -> Result<(), ApiError> {
-    let current_team = match caller.principal.reads_everything() {
-        true => None,
-        false => agent.and_then(|agent| agent.team_id.as_deref()),
+    let current_team = if caller.principal.reads_everything() {
+        None
+    } else {
+        agent.and_then(|agent| agent.team_id.as_deref())
     };
     authorize_read(caller, method, ReadSubject::Agent { current_team })
 }

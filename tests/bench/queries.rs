@@ -27,7 +27,7 @@ use tonic::transport::Channel;
 
 use crate::{
     data::{Directory, DECEMBER_START_SECONDS, NOVEMBER_START_SECONDS},
-    server::{connect_own_pool, Service},
+    server::{connect_channel, connect_own_pool, Service},
 };
 
 /// Calls of the one-agent scorecard per measurement.
@@ -154,12 +154,7 @@ impl LoadedProbe {
                 .build()
                 .expect("cannot build the probe's runtime");
             runtime.block_on(async move {
-                let channel = Channel::from_shared(endpoint)
-                    .expect("bad endpoint")
-                    .connect()
-                    .await
-                    .expect("cannot connect to kpi-service");
-                let mut client = ScorecardServiceClient::new(channel);
+                let mut client = ScorecardServiceClient::new(connect_channel(&endpoint).await);
                 let database = connect_own_pool(&url).await;
                 let _ = ready_tx.send(());
                 let (mut calls, mut sql) = (Vec::new(), Vec::new());

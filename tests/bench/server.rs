@@ -192,11 +192,7 @@ impl Service {
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.endpoint.clone())
-            .expect("bad endpoint")
-            .connect()
-            .await
-            .expect("cannot connect to kpi-service")
+        connect_channel(&self.endpoint).await
     }
 
     fn pid(&self) -> u32 {
@@ -290,6 +286,15 @@ impl Service {
 pub struct Memory {
     pub rss_mb: f64,
     pub peak_mb: f64,
+}
+
+/// A gRPC channel to the service at `endpoint`.
+pub async fn connect_channel(endpoint: &str) -> Channel {
+    Channel::from_shared(endpoint.to_owned())
+        .expect("bad endpoint")
+        .connect()
+        .await
+        .expect("cannot connect to kpi-service")
 }
 
 pub async fn connect_own_pool(url: &str) -> Database {
