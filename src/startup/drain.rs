@@ -1,0 +1,103 @@
+//! Health and the order of a graceful shutdown: NOT_SERVING until the
+//! database health check first passes; on shutdown, NOT_SERVING at once,
+//! open Watch streams ended, no new calls, and in-flight calls given at
+//! most the grace period.
+
+use std::{future::Future, time::Duration};
+
+use anyhow::Context;
+use tokio::{sync::watch, task::JoinHandle};
+use tonic_health::{pb::health_server::HealthServer, server::HealthReporter, ServingStatus};
+
+use crate::{
+    configuration::DatabaseSettings,
+    resilience::health::{set_health, watch_database_health, DrainingHealth},
+    storage::{probe_timeout, Database},
+};
+
+/// The health reporter, the health check's task and the draining flag.
+pub(super) struct Draining {
+    reporter: HealthReporter,
+    started: watch::Receiver<bool>,
+    start: watch::Sender<bool>,
+    health_checks: JoinHandle<()>,
+}
+
+impl Draining {
+    /// Reports NOT_SERVING and starts the database health check, which
+    /// reports SERVING once the database answers with a current schema.
+    pub(super) async fn start(database: &Database, settings: &DatabaseSettings) -> Self {
+        let (reporter, _) = tonic_health::server::health_reporter();
+        set_health(&reporter, ServingStatus::NotServing).await;
+        let (start, started) = watch::channel(false);
+        let health_checks = tokio::spawn(watch_database_health(
+            database.clone(),
+            reporter.clone(),
+            Duration::from_secs(settings.health_check_interval_seconds.max(1)),
+            probe_timeout(settings),
+            started.clone(),
+        ));
+        Self {
+            reporter,
+            started,
+            start,
+            health_checks,
+        }
+    }
+
+    /// `grpc.health.v1.Health`, whose Watch streams end once draining starts.
+    pub(super) fn health_service(&self) -> HealthServer<DrainingHealth> {
+        HealthServer::new(DrainingHealth::new(
+            self.reporter.clone(),
+            self.started.clone(),
+        ))
+    }
+
+    pub(super) fn health_reporter(&self) -> HealthReporter {
+        self.reporter.clone()
+    }
+
+    /// Completes once `shutdown` has and draining has begun: after it, the
+    /// server accepts no new calls.
+    pub(super) fn stop_accepting(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let reporter = self.reporter.clone();
+        let health_checks = self.health_checks.abort_handle();
+        let start = self.start.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: reporting NOT_SERVING and draining");
+            // No probe may report SERVING again; then Watch streams send
+            // NOT_SERVING and end, so that only unary calls are awaited.
+            health_checks.abort();
+            let _ = start.send(true);
+            set_health(&reporter, ServingStatus::NotServing).await;
+        }
+    }
+
+    /// Runs `serving` until it ends, or until the grace period has passed
+    /// since draining began, whichever comes first.
+    pub(super) async fn within_grace(
+        mut self,
+        serving: impl Future<Output = Result<(), tonic::transport::Error>>,
+        grace: Duration,
+    ) -> anyhow::Result<()> {
+        let outcome = tokio::select! {
+            result = serving => result.context("the gRPC server failed"),
+            () = async {
+                let _ = self.started.wait_for(|draining| *draining).await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(
+                    grace_seconds = grace.as_secs(),
+                    "in-flight calls outlived the shutdown grace period"
+                );
+                Ok(())
+            }
+        };
+        self.health_checks.abort();
+        outcome
+    }
+}

@@ -1,0 +1,103 @@
+//! The services the listener serves: the six `kpi.v1` services, each with
+//! the message-size limits and gzip, and server reflection when enabled.
+
+use anyhow::Context;
+use tonic::{codec::CompressionEncoding, service::Routes};
+
+use crate::{
+    configuration::Settings,
+    grpc::{
+        audit::AuditApi,
+        directory::DirectoryApi,
+        ingest::{IngestApi, IngestLimits},
+        pb::{
+            self, audit_service_server::AuditServiceServer,
+            directory_service_server::DirectoryServiceServer,
+            ingest_service_server::IngestServiceServer, period_service_server::PeriodServiceServer,
+            policy_service_server::PolicyServiceServer,
+            scorecard_service_server::ScorecardServiceServer,
+        },
+        periods::PeriodApi,
+        policy::PolicyApi,
+        scorecard::ScorecardApi,
+    },
+    scorecard::ScorecardEngine,
+    storage::Database,
+    telemetry::calls::KnownMethods,
+};
+
+/// Gives a generated server the listener's message limits and gzip both
+/// ways (every generated server has these methods, but no common trait).
+macro_rules! with_limits {
+    ($server:expr, $settings:expr) => {
+        $server
+            .max_decoding_message_size($settings.server.max_decode_message_bytes)
+            .max_encoding_message_size($settings.server.max_encode_message_bytes)
+            .accept_compressed(CompressionEncoding::Gzip)
+            .send_compressed(CompressionEncoding::Gzip)
+    };
+}
+
+/// Adds the six `kpi.v1` services, and reflection when it is on, to `routes`.
+pub(super) fn add_kpi_services(
+    routes: Routes,
+    database: &Database,
+    settings: &Settings,
+) -> anyhow::Result<Routes> {
+    let zone = settings.reporting.time_zone();
+    let limits = IngestLimits {
+        max_batch_size: settings.ingest.max_batch_size,
+        max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
+        future_tolerance: chrono::Duration::seconds(settings.ingest.future_tolerance_seconds),
+        time_zone: zone,
+    };
+    let engine = ScorecardEngine::new(database.clone(), zone);
+    let mut routes = routes
+        .add_service(with_limits!(
+            IngestServiceServer::new(IngestApi::new(database.clone(), limits)),
+            settings
+        ))
+        .add_service(with_limits!(
+            DirectoryServiceServer::new(DirectoryApi::new(database.clone(), zone)),
+            settings
+        ))
+        .add_service(with_limits!(
+            ScorecardServiceServer::new(ScorecardApi::new(engine.clone())),
+            settings
+        ))
+        .add_service(with_limits!(
+            PolicyServiceServer::new(PolicyApi::new(engine.clone())),
+            settings
+        ))
+        .add_service(with_limits!(
+            PeriodServiceServer::new(PeriodApi::new(engine)),
+            settings
+        ))
+        .add_service(with_limits!(
+            AuditServiceServer::new(AuditApi::new(database.clone())),
+            settings
+        ));
+    if settings.server.reflection {
+        let descriptors = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(pb::GOOGLE_RPC_FILE_DESCRIPTOR_SET)
+        };
+        routes = routes
+            .add_service(descriptors().build_v1()?)
+            .add_service(descriptors().build_v1alpha()?);
+    }
+    Ok(routes)
+}
+
+/// Every method served, for bounded metric labels.
+pub(super) fn known_methods() -> anyhow::Result<KnownMethods> {
+    KnownMethods::from_descriptor_sets(&[
+        pb::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ])
+    .context("could not read the service descriptors")
+}
