@@ -17,7 +17,7 @@ use super::{
     requirements::{missing_scope, requirement, Requirement},
     Authenticator, Principal,
 };
-use crate::grpc::error::ApiError;
+use crate::error::ServiceError;
 
 /// Wraps the services with authentication and the scope table.
 #[derive(Clone)]
@@ -49,13 +49,13 @@ pub struct AuthService<S> {
     authenticator: Arc<Authenticator>,
 }
 
-fn refuse(error: ApiError) -> http::Response<Body> {
+fn refuse(error: ServiceError) -> http::Response<Body> {
     tonic::Status::from(error).into_http()
 }
 
 impl<S> AuthService<S> {
     /// The principal, or the refusal to answer with.
-    fn admit<B>(&self, request: &http::Request<B>) -> Result<Option<Principal>, ApiError> {
+    fn admit<B>(&self, request: &http::Request<B>) -> Result<Option<Principal>, ServiceError> {
         let path = request.uri().path();
         let requirement = requirement(path, self.authenticator.open_reflection);
         if requirement == Requirement::Open {
@@ -64,11 +64,11 @@ impl<S> AuthService<S> {
         }
         let principal = self.authenticator.authenticate(request).map_err(|reason| {
             record_unauthenticated(path, reason);
-            ApiError::Unauthenticated { reason }
+            ServiceError::Unauthenticated { reason }
         })?;
         if let Some(scope) = missing_scope(&principal, requirement) {
             record_permission_denied(path, &principal.name, &scope);
-            return Err(ApiError::PermissionDenied { scope });
+            return Err(ServiceError::PermissionDenied { scope });
         }
         Ok(Some(principal))
     }

@@ -6,7 +6,7 @@
 //! function again takes its rule from the table.
 
 use super::{record_permission_denied, scopes, Principal};
-use crate::grpc::error::ApiError;
+use crate::error::ServiceError;
 
 /// What an RPC requires of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +153,11 @@ pub enum Body<'a> {
 /// Checks a decoded request against the requirement of `method` in the
 /// table. A body that does not fit the method's requirement is refused
 /// (fail closed).
-pub fn authorize_body(principal: &Principal, method: &str, body: Body<'_>) -> Result<(), ApiError> {
+pub fn authorize_body(
+    principal: &Principal,
+    method: &str,
+    body: Body<'_>,
+) -> Result<(), ServiceError> {
     let missing = match (requirement(method, false), body) {
         (Requirement::Ingest, Body::Sources(sources)) => sources
             .into_iter()
@@ -174,7 +178,7 @@ pub fn authorize_body(principal: &Principal, method: &str, body: Body<'_>) -> Re
         None => Ok(()),
         Some(scope) => {
             record_permission_denied(method, &principal.name, &scope);
-            Err(ApiError::PermissionDenied { scope })
+            Err(ServiceError::PermissionDenied { scope })
         }
     }
 }
@@ -267,7 +271,7 @@ mod tests {
         let error = authorize_body(&genesys, method, Body::Sources(vec!["genesys", "zendesk"]))
             .unwrap_err();
         assert!(
-            matches!(error, ApiError::PermissionDenied { scope } if scope == "kpi.ingest:zendesk")
+            matches!(error, ServiceError::PermissionDenied { scope } if scope == "kpi.ingest:zendesk")
         );
         let any = principal(&["kpi.ingest:*"]);
         assert!(authorize_body(&any, method, Body::Sources(vec!["zendesk"])).is_ok());

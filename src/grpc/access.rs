@@ -3,7 +3,7 @@
 //! `auth::authorize_body`. Reads about an agent need the agent's current
 //! team, looked up only for team-scoped callers.
 
-use super::error::ApiError;
+use crate::error::ServiceError;
 use crate::{
     auth::{authorize_body, Body, Caller, ReadSubject},
     domain::directory::Agent,
@@ -15,7 +15,7 @@ pub fn authorize_read(
     caller: &Caller,
     method: &str,
     subject: ReadSubject<'_>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     authorize_body(&caller.principal, method, Body::Read(subject))
 }
 
@@ -27,7 +27,7 @@ pub async fn authorize_agent_read(
     caller: &Caller,
     method: &str,
     agent_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if caller.principal.reads_everything() {
         return authorize_read_of_agent(caller, method, None);
     }
@@ -41,7 +41,7 @@ pub fn authorize_read_of_agent(
     caller: &Caller,
     method: &str,
     agent: Option<&Agent>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let current_team = if caller.principal.reads_everything() {
         None
     } else {
@@ -55,7 +55,7 @@ pub fn authorize_list(
     caller: &Caller,
     method: &str,
     team_id: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let subject = match team_id {
         Some(team_id) => ReadSubject::Team(team_id),
         None => ReadSubject::Organisation,

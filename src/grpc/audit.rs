@@ -1,11 +1,11 @@
 //! `kpi.v1.AuditService`: reading the audit trail (nothing writes it
 //! through the API; the use cases append to it).
 
+use crate::error::ServiceError;
 use tonic::{Request, Response, Status};
 
 use super::{
     directory::timestamp,
-    error::ApiError,
     log_outcome,
     pagination::{decode_token, page_size, request_fingerprint, trim_page},
     pb,
@@ -178,7 +178,7 @@ fn micros(field: &str, stamp: &prost_types::Timestamp, violations: &mut Violatio
 }
 
 /// The filter a request asks for (without the page cursor).
-fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, ApiError> {
+fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, ServiceError> {
     let mut violations = Violations::new();
     let from_us = request
         .start_time
@@ -222,14 +222,14 @@ fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, Api
     };
     violations
         .into_result(filter)
-        .map_err(ApiError::invalid_fields)
+        .map_err(ServiceError::invalid_fields)
 }
 
 impl AuditApi {
     async fn list_audit_events(
         &self,
         request: pb::ListAuditEventsRequest,
-    ) -> Result<pb::ListAuditEventsResponse, ApiError> {
+    ) -> Result<pb::ListAuditEventsResponse, ServiceError> {
         let size = page_size(request.page_size)?;
         let mut filter = parse_filter(&request)?;
         let fingerprint = request_fingerprint(&[
@@ -242,7 +242,7 @@ impl AuditApi {
         filter.before_id = match decode_token(&request.page_token, &fingerprint)? {
             None => None,
             Some(id) => Some(id.parse::<i64>().map_err(|_| {
-                ApiError::invalid_field(
+                ServiceError::invalid_field(
                     "page_token",
                     "page_token is not a token this service issued",
                 )

@@ -1,12 +1,12 @@
 //! `kpi.v1.DirectoryService`: teams and agents.
 
+use crate::error::ServiceError;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tonic::{Request, Response, Status};
 
 use super::{
     access::{authorize_agent_read, authorize_list, authorize_read},
-    error::ApiError,
     fields::{optional_request_id, required_request_id, FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
     log_outcome,
     pagination::{decode_token, page_size, request_fingerprint, trim_page},
@@ -126,10 +126,10 @@ fn parse_team_effective_from(
     Some(date)
 }
 
-pub(crate) fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ApiError> {
+pub(crate) fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, ServiceError> {
     let mut violations = Violations::new();
     let Some(team) = request.team else {
-        return Err(ApiError::invalid_field("team", "team is required"));
+        return Err(ServiceError::invalid_field("team", "team is required"));
     };
     let mut parser = FieldParser::new("team", &mut violations);
     let upsert = TeamUpsert {
@@ -138,16 +138,16 @@ pub(crate) fn parse_team(request: pb::UpsertTeamRequest) -> Result<TeamUpsert, A
     };
     violations
         .into_result(upsert)
-        .map_err(ApiError::invalid_fields)
+        .map_err(ServiceError::invalid_fields)
 }
 
 pub(crate) fn parse_agent(
     request: pb::UpsertAgentRequest,
     today: NaiveDate,
-) -> Result<AgentUpsert, ApiError> {
+) -> Result<AgentUpsert, ServiceError> {
     let mut violations = Violations::new();
     let Some(agent) = request.agent else {
-        return Err(ApiError::invalid_field("agent", "agent is required"));
+        return Err(ServiceError::invalid_field("agent", "agent is required"));
     };
     let mut parser = FieldParser::new("agent", &mut violations);
     let agent_id = parser.required_id("agent_id", &agent.agent_id, MAX_ID_LEN);
@@ -163,7 +163,7 @@ pub(crate) fn parse_agent(
     };
     violations
         .into_result(upsert)
-        .map_err(ApiError::invalid_fields)
+        .map_err(ServiceError::invalid_fields)
 }
 
 impl DirectoryApi {
@@ -171,7 +171,7 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::UpsertTeamRequest,
-    ) -> Result<pb::UpsertTeamResponse, ApiError> {
+    ) -> Result<pb::UpsertTeamResponse, ServiceError> {
         let upsert = parse_team(request)?;
         let actor = AuditActor::new(caller, UPSERT_TEAM);
         let (team, created) = self.database.upsert_team(&upsert, &actor).await?;
@@ -185,11 +185,11 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::GetTeamRequest,
-    ) -> Result<pb::GetTeamResponse, ApiError> {
+    ) -> Result<pb::GetTeamResponse, ServiceError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
         authorize_read(caller, GET_TEAM, ReadSubject::Team(&team_id))?;
         let team = self.database.get_team(&team_id).await?;
-        let team = team.ok_or_else(|| ApiError::team_not_found(team_id))?;
+        let team = team.ok_or_else(|| ServiceError::team_not_found(team_id))?;
         Ok(pb::GetTeamResponse {
             team: Some(team_to_pb(team)),
         })
@@ -199,7 +199,7 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::ListTeamsRequest,
-    ) -> Result<pb::ListTeamsResponse, ApiError> {
+    ) -> Result<pb::ListTeamsResponse, ServiceError> {
         authorize_list(caller, LIST_TEAMS, None)?;
         let limit = page_size(request.page_size)?;
         let fingerprint = request_fingerprint(&["teams"]);
@@ -221,7 +221,7 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::UpsertAgentRequest,
-    ) -> Result<pb::UpsertAgentResponse, ApiError> {
+    ) -> Result<pb::UpsertAgentResponse, ServiceError> {
         let today = local_date(Utc::now(), self.zone);
         let upsert = parse_agent(request, today)?;
         let actor = AuditActor::new(caller, UPSERT_AGENT);
@@ -239,11 +239,11 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::GetAgentRequest,
-    ) -> Result<pb::GetAgentResponse, ApiError> {
+    ) -> Result<pb::GetAgentResponse, ServiceError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
         authorize_agent_read(&self.database, caller, GET_AGENT, &agent_id).await?;
         let agent = self.database.get_agent(&agent_id).await?;
-        let agent = agent.ok_or_else(|| ApiError::agent_not_found(agent_id))?;
+        let agent = agent.ok_or_else(|| ServiceError::agent_not_found(agent_id))?;
         Ok(pb::GetAgentResponse {
             agent: Some(agent_to_pb(agent)),
         })
@@ -253,7 +253,7 @@ impl DirectoryApi {
         &self,
         caller: &Caller,
         request: pb::ListAgentsRequest,
-    ) -> Result<pb::ListAgentsResponse, ApiError> {
+    ) -> Result<pb::ListAgentsResponse, ServiceError> {
         let limit = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
         authorize_list(caller, LIST_AGENTS, team_id.as_deref())?;
@@ -261,7 +261,7 @@ impl DirectoryApi {
         let after = decode_token(&request.page_token, &fingerprint)?;
         if let Some(team_id) = &team_id {
             if self.database.get_team(team_id).await?.is_none() {
-                return Err(ApiError::team_not_found(team_id.clone()));
+                return Err(ServiceError::team_not_found(team_id.clone()));
             }
         }
         let mut agents = self

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::error::ApiError;
 use crate::domain::{
     period::{earliest_instant, end_of_calendar},
     violations::{nested, Violations},
 };
+use crate::error::ServiceError;
 
 /// Longest `source`.
 pub const MAX_SOURCE_LEN: usize = 64;
@@ -220,15 +220,19 @@ impl<'a> FieldParser<'a> {
 }
 
 /// A required top-level id field of a request.
-pub fn required_request_id(field: &str, value: &str) -> Result<String, ApiError> {
+pub fn required_request_id(field: &str, value: &str) -> Result<String, ServiceError> {
     let mut violations = Violations::new();
     let id = FieldParser::new("", &mut violations).required_id(field, value, MAX_ID_LEN);
-    violations.into_result(id).map_err(ApiError::invalid_fields)
+    violations
+        .into_result(id)
+        .map_err(ServiceError::invalid_fields)
 }
 
 /// An optional top-level id field of a request (empty = absent).
-pub fn optional_request_id(field: &str, value: &str) -> Result<Option<String>, ApiError> {
+pub fn optional_request_id(field: &str, value: &str) -> Result<Option<String>, ServiceError> {
     let mut violations = Violations::new();
     let id = FieldParser::new("", &mut violations).optional_id(field, value, MAX_ID_LEN);
-    violations.into_result(id).map_err(ApiError::invalid_fields)
+    violations
+        .into_result(id)
+        .map_err(ServiceError::invalid_fields)
 }

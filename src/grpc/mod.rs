@@ -7,7 +7,7 @@ mod access;
 pub mod audit;
 pub mod demo_data;
 pub mod directory;
-pub mod error;
+
 mod fields;
 pub mod ingest;
 mod kpi_results;
@@ -38,7 +38,7 @@ pub mod pb {
 /// Logs a handler's outcome code at debug level and converts errors.
 fn log_outcome<T>(
     rpc: &'static str,
-    result: Result<T, error::ApiError>,
+    result: Result<T, crate::error::ServiceError>,
 ) -> Result<T, tonic::Status> {
     match result {
         // The call's `call finished` line (code, latency, request id) comes

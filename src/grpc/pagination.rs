@@ -6,7 +6,7 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sha2::{Digest, Sha256};
 
-use super::error::ApiError;
+use crate::error::ServiceError;
 
 /// Page size when the request says 0.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
@@ -14,15 +14,15 @@ pub const DEFAULT_PAGE_SIZE: u64 = 100;
 pub const MAX_PAGE_SIZE: u64 = 1_000;
 
 /// The page size to use for a requested `page_size` (default 100, at most 1,000).
-pub fn page_size(requested: i32) -> Result<u64, ApiError> {
+pub fn page_size(requested: i32) -> Result<u64, ServiceError> {
     page_size_within(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 }
 
 /// The page size to use for a requested `page_size`, with the list's own
 /// default and maximum.
-pub fn page_size_within(requested: i32, default: u64, max: u64) -> Result<u64, ApiError> {
+pub fn page_size_within(requested: i32, default: u64, max: u64) -> Result<u64, ServiceError> {
     match requested {
-        size if size < 0 => Err(ApiError::invalid_field(
+        size if size < 0 => Err(ServiceError::invalid_field(
             "page_size",
             format!("page_size must be >= 0 (0 means the default of {default})"),
         )),
@@ -32,11 +32,11 @@ pub fn page_size_within(requested: i32, default: u64, max: u64) -> Result<u64, A
 }
 
 /// Decodes a token that carries an offset into a computed list.
-pub fn decode_offset(token: &str, fingerprint: &str) -> Result<usize, ApiError> {
+pub fn decode_offset(token: &str, fingerprint: &str) -> Result<usize, ServiceError> {
     match decode_token(token, fingerprint)? {
         None => Ok(0),
         Some(offset) => offset.parse().map_err(|_| {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 "page_token",
                 "page_token is not a token this service issued",
             )
@@ -85,11 +85,11 @@ pub fn encode_token(fingerprint: &str, last_key: &str) -> String {
 }
 
 /// Decodes a token: `None` for the first page, or the last key returned.
-pub fn decode_token(token: &str, fingerprint: &str) -> Result<Option<String>, ApiError> {
+pub fn decode_token(token: &str, fingerprint: &str) -> Result<Option<String>, ServiceError> {
     if token.is_empty() {
         return Ok(None);
     }
-    let invalid = |why: &str| ApiError::invalid_field("page_token", why.to_owned());
+    let invalid = |why: &str| ServiceError::invalid_field("page_token", why.to_owned());
     let bytes = URL_SAFE_NO_PAD
         .decode(token)
         .map_err(|_| invalid("page_token is not a token this service issued"))?;

@@ -6,13 +6,13 @@
 //! (The scorecard requests, parsed inside their handlers, get the same
 //! property over the wire in `tests/api/request_properties.rs`.)
 
+use crate::error::ServiceError;
 use chrono::Duration;
 use proptest::{collection::vec, option, prelude::*};
 use tonic::Code;
 
 use super::{
     directory::{parse_agent, parse_team},
-    error::ApiError,
     fields::required_request_id,
     ingest::parse::{self, parse_batch, IngestLimits},
     pagination::{decode_token, page_size, request_fingerprint},
@@ -23,12 +23,14 @@ use super::{
 use crate::domain::period::{buckets, Granularity};
 
 /// Asserts the property on one parse result.
-fn rejected_only_by_field_violations<T>(result: Result<T, ApiError>) -> Result<(), TestCaseError> {
+fn rejected_only_by_field_violations<T>(
+    result: Result<T, ServiceError>,
+) -> Result<(), TestCaseError> {
     let Err(error) = result else {
         return Ok(());
     };
     match &error {
-        ApiError::InvalidArgument { violations, .. } => {
+        ServiceError::InvalidArgument { violations, .. } => {
             prop_assert!(!violations.is_empty(), "a rejection without violations");
             for violation in violations {
                 prop_assert!(!violation.field.is_empty());

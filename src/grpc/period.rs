@@ -1,9 +1,10 @@
 //! `PeriodSelector` -> a resolved `[start, end)` in the reporting zone.
 
+use crate::error::ServiceError;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::{directory::timestamp, error::ApiError, pb};
+use super::{directory::timestamp, pb};
 use crate::domain::{
     period::{check_date, check_instant, resolve, Period, PeriodSpec},
     violations::quoted,
@@ -26,17 +27,18 @@ pub fn date_in_calendar(field: &str, text: &str) -> Result<NaiveDate, String> {
 }
 
 /// [`date_in_calendar`] as a request error.
-pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    date_in_calendar(field, text).map_err(|description| ApiError::invalid_field(field, description))
+pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ServiceError> {
+    date_in_calendar(field, text)
+        .map_err(|description| ServiceError::invalid_field(field, description))
 }
 
 /// A month written `YYYY-MM`, or any date `YYYY-MM-DD` of it.
-fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ServiceError> {
     if text.len() != 7 {
         return parse_date(field, text);
     }
     parse_date(field, &format!("{text}-01")).map_err(|_| {
-        ApiError::invalid_field(
+        ServiceError::invalid_field(
             field,
             format!(
                 "{field} must be a month written YYYY-MM between 2000-01 and 9999-12, got {}",
@@ -49,16 +51,16 @@ fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
 fn parse_instant(
     field: &str,
     value: Option<&prost_types::Timestamp>,
-) -> Result<DateTime<Utc>, ApiError> {
+) -> Result<DateTime<Utc>, ServiceError> {
     let timestamp =
-        value.ok_or_else(|| ApiError::invalid_field(field, format!("{field} is required")))?;
+        value.ok_or_else(|| ServiceError::invalid_field(field, format!("{field} is required")))?;
     u32::try_from(timestamp.nanos)
         .ok()
         .filter(|nanos| *nanos < 1_000_000_000)
         .and_then(|nanos| DateTime::from_timestamp(timestamp.seconds, nanos))
         .and_then(|instant| check_instant(instant).ok())
         .ok_or_else(|| {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 field,
                 format!(
                     "{field} must be a valid timestamp from 2000-01-01T00:00:00Z to \
@@ -73,12 +75,12 @@ pub fn resolve_period(
     field: &str,
     selector: Option<&pb::PeriodSelector>,
     zone: Tz,
-) -> Result<Period, ApiError> {
+) -> Result<Period, ServiceError> {
     use pb::period_selector::Period as Selected;
     let selected = selector
         .and_then(|selector| selector.period.as_ref())
         .ok_or_else(|| {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 field,
                 format!("{field} is required: give day, iso_week, month or custom"),
             )
@@ -98,7 +100,7 @@ pub fn resolve_period(
         },
     };
     resolve(spec, zone, MAX_PERIOD_DAYS)
-        .map_err(|error| ApiError::invalid_field(field, error.to_string()))
+        .map_err(|error| ServiceError::invalid_field(field, error.to_string()))
 }
 
 /// The resolved period as returned to clients.

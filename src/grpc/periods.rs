@@ -3,6 +3,7 @@
 //! and team's scorecard exactly as the API answered it (protobuf bytes), so
 //! a closed month reads back byte for byte.
 
+use crate::error::ServiceError;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
@@ -12,7 +13,6 @@ use tonic::{Request, Response, Status};
 use super::{
     access::authorize_list,
     directory::timestamp,
-    error::ApiError,
     log_outcome,
     pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
     pb,
@@ -63,10 +63,14 @@ pub(crate) struct Month {
 }
 
 /// Parses `YYYY-MM` (field `field`) into a month.
-pub(crate) fn parse_month(field: &str, text: &str, zone: chrono_tz::Tz) -> Result<Month, ApiError> {
+pub(crate) fn parse_month(
+    field: &str,
+    text: &str,
+    zone: chrono_tz::Tz,
+) -> Result<Month, ServiceError> {
     let invalid = || {
         let shown: String = text.chars().take(16).collect();
-        ApiError::invalid_field(
+        ServiceError::invalid_field(
             field,
             format!("{field} must be a month written YYYY-MM, got {shown:?}"),
         )
@@ -89,17 +93,17 @@ pub(crate) fn idempotency_key<M: Message>(
     request_id_text: &str,
     method: &'static str,
     body: &M,
-) -> Result<Option<IdempotencyKey>, ApiError> {
+) -> Result<Option<IdempotencyKey>, ServiceError> {
     Ok(request_id(request_id_text)?
         .map(|id| IdempotencyKey::new(id, method, &body.encode_to_vec())))
 }
 
-fn request_id(text: &str) -> Result<Option<&str>, ApiError> {
+fn request_id(text: &str) -> Result<Option<&str>, ServiceError> {
     if text.is_empty() {
         return Ok(None);
     }
     if text.chars().count() > MAX_REQUEST_ID_LEN || text.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             "request_id",
             format!("request_id must be 1-{MAX_REQUEST_ID_LEN} printable characters"),
         ));
@@ -137,10 +141,10 @@ fn open_period_to_pb(month: &str) -> pb::Period {
     }
 }
 
-fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
+fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ServiceError> {
     M::decode(bytes).map_err(|error| {
         tracing::error!(%error, "a stored snapshot does not decode");
-        ApiError::Internal
+        ServiceError::Internal
     })
 }
 
@@ -149,7 +153,7 @@ impl PeriodApi {
     async fn snapshot_entries(
         &self,
         month: &Month,
-    ) -> Result<(Vec<SnapshotEntry>, Vec<SnapshotEntry>), ApiError> {
+    ) -> Result<(Vec<SnapshotEntry>, Vec<SnapshotEntry>), ServiceError> {
         let database = self.engine.database();
         let agents = database.all_agents(None).await?;
         let scorecards = self
@@ -194,11 +198,11 @@ impl PeriodApi {
         &self,
         caller: &Caller,
         request: pb::ClosePeriodRequest,
-    ) -> Result<pb::ClosePeriodResponse, ApiError> {
+    ) -> Result<pb::ClosePeriodResponse, ServiceError> {
         let month = parse_month("month", &request.month, self.engine.zone())?;
         let request_id = request_id(&request.request_id)?;
         if month.period.end > Utc::now() {
-            return Err(ApiError::FailedPrecondition {
+            return Err(ServiceError::FailedPrecondition {
                 reason: "PERIOD_NOT_ENDED",
                 message: format!(
                     "month {} has not ended yet in the reporting time zone; close it once it is over",
@@ -255,7 +259,7 @@ impl PeriodApi {
         &self,
         caller: &Caller,
         request: pb::RestatePeriodRequest,
-    ) -> Result<pb::RestatePeriodResponse, ApiError> {
+    ) -> Result<pb::RestatePeriodResponse, ServiceError> {
         let month = parse_month("month", &request.month, self.engine.zone())?;
         let request_id = request_id(&request.request_id)?;
         let reason = request.reason.trim();
@@ -263,7 +267,7 @@ impl PeriodApi {
             || reason.chars().count() > MAX_REASON_LEN
             || reason.chars().any(char::is_control)
         {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "reason",
                 format!("reason is required: 1-{MAX_REASON_LEN} printable characters"),
             ));
@@ -311,7 +315,7 @@ impl PeriodApi {
     async fn get_period(
         &self,
         request: pb::GetPeriodRequest,
-    ) -> Result<pb::GetPeriodResponse, ApiError> {
+    ) -> Result<pb::GetPeriodResponse, ServiceError> {
         let month = parse_month("month", &request.month, self.engine.zone())?;
         let period = match self.engine.database().closed_period(&month.key).await? {
             Some(period) => period_to_pb(&period),
@@ -325,7 +329,7 @@ impl PeriodApi {
     async fn list_periods(
         &self,
         request: pb::ListPeriodsRequest,
-    ) -> Result<pb::ListPeriodsResponse, ApiError> {
+    ) -> Result<pb::ListPeriodsResponse, ServiceError> {
         let size = page_size_within(request.page_size, 100, 1_000)?;
         let fingerprint = request_fingerprint(&["periods"]);
         let before = decode_token(&request.page_token, &fingerprint)?;
@@ -347,7 +351,7 @@ impl PeriodApi {
         &self,
         caller: &Caller,
         request: pb::ListAdjustmentsRequest,
-    ) -> Result<pb::ListAdjustmentsResponse, ApiError> {
+    ) -> Result<pb::ListAdjustmentsResponse, ServiceError> {
         authorize_list(caller, LIST_ADJUSTMENTS, None)?;
         let month = parse_month("month", &request.month, self.engine.zone())?;
         let size = page_size_within(
@@ -356,7 +360,7 @@ impl PeriodApi {
             MAX_ADJUSTMENT_PAGE,
         )?;
         if request.snapshot_version < 0 {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "snapshot_version",
                 "snapshot_version must be >= 0 (0 = the current version)",
             ));
@@ -383,7 +387,7 @@ impl PeriodApi {
             .await?
             .iter()
             .map(|entry| Ok((entry.subject_id.clone(), decode(&entry.payload)?)))
-            .collect::<Result<_, ApiError>>()?;
+            .collect::<Result<_, ServiceError>>()?;
         let agents = database.all_agents(None).await?;
         let live = self
             .engine
@@ -431,7 +435,7 @@ impl PeriodApi {
 pub(crate) fn resolve_version(
     period: &ClosedPeriod,
     requested: i32,
-) -> Result<SnapshotMeta, ApiError> {
+) -> Result<SnapshotMeta, ServiceError> {
     let wanted = if requested == 0 {
         period.current_version
     } else {
@@ -440,23 +444,23 @@ pub(crate) fn resolve_version(
     period
         .version(wanted)
         .cloned()
-        .ok_or_else(|| ApiError::NotFound {
+        .ok_or_else(|| ServiceError::NotFound {
             reason: "SNAPSHOT_VERSION_NOT_FOUND",
             resource_type: "snapshot version",
             name: format!("{} v{wanted}", period.month),
         })
 }
 
-fn not_closed(month: &str) -> ApiError {
-    ApiError::FailedPrecondition {
+fn not_closed(month: &str) -> ServiceError {
+    ServiceError::FailedPrecondition {
         reason: "PERIOD_NOT_CLOSED",
         message: format!("month {month} is not closed; close it with PeriodService.ClosePeriod"),
         month: month.to_owned(),
     }
 }
 
-pub(crate) fn request_id_reused() -> ApiError {
-    ApiError::invalid_field(
+pub(crate) fn request_id_reused() -> ServiceError {
+    ServiceError::invalid_field(
         "request_id",
         "request_id was already used for a different request; use a new id for a new request",
     )

@@ -1,12 +1,12 @@
 //! `kpi.v1.PolicyService`: insert-only policy versions.
 
+use crate::error::ServiceError;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::periods::{idempotency_key, request_id_reused};
 use super::{
     access::authorize_read,
-    error::ApiError,
     fields::{optional_request_id, FieldParser, MAX_ID_LEN},
     kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
     log_outcome,
@@ -70,11 +70,11 @@ fn parse_date(field: &str, text: &str, violations: &mut Violations) -> Option<Na
 pub(crate) fn parse_new_policy_version(
     request: &pb::CreatePolicyVersionRequest,
     created_by: &str,
-) -> Result<NewPolicyVersion, ApiError> {
+) -> Result<NewPolicyVersion, ServiceError> {
     let policy = request
         .policy
         .as_ref()
-        .ok_or_else(|| ApiError::invalid_field("policy", "policy is required"))?;
+        .ok_or_else(|| ServiceError::invalid_field("policy", "policy is required"))?;
     let mut violations = Violations::new();
     let team_id = FieldParser::new("policy", &mut violations).optional_id(
         "team_id",
@@ -107,7 +107,7 @@ pub(crate) fn parse_new_policy_version(
         }
     };
     let (Some(effective_from), Some(rules)) = (effective_from, rules) else {
-        return Err(ApiError::invalid_fields(violations.into_vec()));
+        return Err(ServiceError::invalid_fields(violations.into_vec()));
     };
     violations
         .into_result(NewPolicyVersion {
@@ -116,17 +116,17 @@ pub(crate) fn parse_new_policy_version(
             rules,
             created_by: created_by.to_owned(),
         })
-        .map_err(ApiError::invalid_fields)
+        .map_err(ServiceError::invalid_fields)
 }
 
 impl PolicyApi {
-    async fn ensure_team(&self, team_id: Option<&str>) -> Result<(), ApiError> {
+    async fn ensure_team(&self, team_id: Option<&str>) -> Result<(), ServiceError> {
         let Some(team_id) = team_id else {
             return Ok(());
         };
         match self.engine.database().get_team(team_id).await? {
             Some(_) => Ok(()),
-            None => Err(ApiError::team_not_found(team_id)),
+            None => Err(ServiceError::team_not_found(team_id)),
         }
     }
 
@@ -134,7 +134,7 @@ impl PolicyApi {
         &self,
         caller: &Caller,
         request: pb::CreatePolicyVersionRequest,
-    ) -> Result<pb::CreatePolicyVersionResponse, ApiError> {
+    ) -> Result<pb::CreatePolicyVersionResponse, ServiceError> {
         let new_version = parse_new_policy_version(&request, &caller.principal.name)?;
         self.ensure_team(new_version.team_id.as_deref()).await?;
         self.refuse_if_closed(
@@ -168,7 +168,7 @@ impl PolicyApi {
         caller: &Caller,
         team_id: Option<&str>,
         effective_from: NaiveDate,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let database = self.engine.database();
         let Some(open_from) = database.closed_through().await? else {
             return Ok(());
@@ -191,7 +191,7 @@ impl PolicyApi {
                 },
             )
             .await?;
-        Err(ApiError::period_closed(
+        Err(ServiceError::period_closed(
             "a policy version",
             effective_from,
             &month,
@@ -202,9 +202,9 @@ impl PolicyApi {
         &self,
         caller: &Caller,
         request: pb::GetPolicyVersionRequest,
-    ) -> Result<pb::GetPolicyVersionResponse, ApiError> {
+    ) -> Result<pb::GetPolicyVersionResponse, ServiceError> {
         if request.policy_version_id <= 0 {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "policy_version_id",
                 "policy_version_id must be > 0",
             ));
@@ -214,7 +214,7 @@ impl PolicyApi {
             .database()
             .get_policy_version(request.policy_version_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound {
+            .ok_or_else(|| ServiceError::NotFound {
                 reason: "POLICY_VERSION_NOT_FOUND",
                 resource_type: "policy version",
                 name: request.policy_version_id.to_string(),
@@ -234,7 +234,7 @@ impl PolicyApi {
         &self,
         caller: &Caller,
         request: pb::ListPolicyVersionsRequest,
-    ) -> Result<pb::ListPolicyVersionsResponse, ApiError> {
+    ) -> Result<pb::ListPolicyVersionsResponse, ServiceError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
         authorize_read(
@@ -246,7 +246,7 @@ impl PolicyApi {
         let before = match decode_token(&request.page_token, &fingerprint)? {
             None => None,
             Some(id) => Some(id.parse::<i64>().map_err(|_| {
-                ApiError::invalid_field(
+                ServiceError::invalid_field(
                     "page_token",
                     "page_token is not a token this service issued",
                 )
@@ -271,7 +271,7 @@ impl PolicyApi {
         &self,
         caller: &Caller,
         request: pb::GetEffectivePolicyRequest,
-    ) -> Result<pb::GetEffectivePolicyResponse, ApiError> {
+    ) -> Result<pb::GetEffectivePolicyResponse, ServiceError> {
         let mut violations = Violations::new();
         let team_id = FieldParser::new("", &mut violations).optional_id(
             "team_id",
@@ -280,11 +280,11 @@ impl PolicyApi {
         );
         let date = parse_date("date", &request.date, &mut violations);
         let Some(date) = date else {
-            return Err(ApiError::invalid_fields(violations.into_vec()));
+            return Err(ServiceError::invalid_fields(violations.into_vec()));
         };
         violations
             .into_result(())
-            .map_err(ApiError::invalid_fields)?;
+            .map_err(ServiceError::invalid_fields)?;
         authorize_read(
             caller,
             GET_EFFECTIVE_POLICY,

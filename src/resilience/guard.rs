@@ -18,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{body::Body, codegen::http, Code, Status};
 use tower::{Layer, Service};
 
-use crate::{grpc::error::ApiError, storage::Database};
+use crate::{error::ServiceError, storage::Database};
 
 /// Calls whose cost grows with the number of agents of a team or of the
 /// whole organisation (closing or restating a month snapshots every agent). They share a smaller limit, so a month-end payroll
@@ -120,13 +120,13 @@ struct Admission {
 
 impl Shared {
     /// Takes the call's slots without waiting, or refuses.
-    fn admit(&self, class: CallClass) -> Result<Admission, ApiError> {
+    fn admit(&self, class: CallClass) -> Result<Admission, ServiceError> {
         let heavy = match class {
             CallClass::Heavy => Some(
                 self.heavy
                     .clone()
                     .try_acquire_owned()
-                    .map_err(|_| ApiError::Overloaded { heavy: true })?,
+                    .map_err(|_| ServiceError::Overloaded { heavy: true })?,
             ),
             _ => None,
         };
@@ -134,7 +134,7 @@ impl Shared {
             .all
             .clone()
             .try_acquire_owned()
-            .map_err(|_| ApiError::Overloaded { heavy: false })?;
+            .map_err(|_| ServiceError::Overloaded { heavy: false })?;
         Ok(Admission {
             _all: all,
             _heavy: heavy,
@@ -153,7 +153,7 @@ impl Shared {
             .and_then(|value| value.parse::<i32>().ok())
             .map(Code::from_i32);
         match code {
-            Some(Code::OutOfRange) => reply(ApiError::MessageTooLarge {
+            Some(Code::OutOfRange) => reply(ServiceError::MessageTooLarge {
                 limit_bytes: self.limits.max_decode_message_bytes,
             }),
             Some(Code::Unavailable | Code::ResourceExhausted) => {
@@ -165,7 +165,7 @@ impl Shared {
     }
 }
 
-fn reply(error: ApiError) -> http::Response<Body> {
+fn reply(error: ServiceError) -> http::Response<Body> {
     Status::from(error).into_http()
 }
 
@@ -207,7 +207,7 @@ where
         }
         let shared = self.shared.clone();
         if !shared.database.is_reachable() {
-            return Box::pin(std::future::ready(Ok(reply(ApiError::Unavailable))));
+            return Box::pin(std::future::ready(Ok(reply(ServiceError::Unavailable))));
         }
         let admission = match shared.admit(class) {
             Ok(admission) => admission,
@@ -230,7 +230,7 @@ where
                         panic = panic_message(payload.as_ref()),
                         "handler panicked; answered INTERNAL"
                     );
-                    Ok(reply(ApiError::Internal))
+                    Ok(reply(ServiceError::Internal))
                 }
                 Err(_elapsed) => {
                     tracing::warn!(
@@ -238,7 +238,7 @@ where
                         limit_seconds = limit.as_secs(),
                         "call exceeded the server's time limit; answered DEADLINE_EXCEEDED"
                     );
-                    Ok(reply(ApiError::Timeout { limit }))
+                    Ok(reply(ServiceError::Timeout { limit }))
                 }
             }
         })

@@ -4,9 +4,10 @@ pub(crate) mod parse;
 
 pub use parse::IngestLimits;
 
+use crate::error::ServiceError;
 use tonic::{Request, Response, Status};
 
-use super::{error::ApiError, fields::FieldParser, log_outcome, pb};
+use super::{fields::FieldParser, log_outcome, pb};
 use crate::{
     audit::AuditActor,
     auth::{authorize_body, Body, Caller},
@@ -42,7 +43,7 @@ impl IngestApi {
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
         metrics: Option<Metrics>,
-    ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ApiError> {
+    ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ServiceError> {
         let item_count = items.len();
         let parsed = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
             &record.meta().key

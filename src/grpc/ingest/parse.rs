@@ -2,6 +2,7 @@
 //! validate"). Every rule a source system can break becomes a field
 //! violation with its full path; the batch is rejected whole if any exists.
 
+use crate::error::ServiceError;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -18,7 +19,6 @@ use crate::{
         violations::{indexed, nested, FieldViolation, Violations},
     },
     grpc::{
-        error::ApiError,
         fields::{FieldParser, MAX_ID_LEN, MAX_SOURCE_LEN},
         pb,
     },
@@ -53,9 +53,9 @@ pub fn parse_batch<P, R>(
     limits: &IngestLimits,
     parse_item: impl Fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
     key_of: impl Fn(&R) -> &RecordKey,
-) -> Result<Vec<R>, ApiError> {
+) -> Result<Vec<R>, ServiceError> {
     if items.len() > limits.max_batch_size {
-        return Err(ApiError::InvalidArgument {
+        return Err(ServiceError::InvalidArgument {
             reason: "BATCH_TOO_LARGE",
             violations: vec![FieldViolation {
                 field: field.to_owned(),
@@ -68,7 +68,7 @@ pub fn parse_batch<P, R>(
         });
     }
     if items.is_empty() {
-        return Err(ApiError::invalid_field(field, "the batch is empty"));
+        return Err(ServiceError::invalid_field(field, "the batch is empty"));
     }
     let context = ItemContext {
         latest_accepted: Utc::now() + limits.future_tolerance,
@@ -94,7 +94,7 @@ pub fn parse_batch<P, R>(
         }
     }
     if !violations.is_empty() {
-        return Err(ApiError::invalid_fields(violations.into_vec()));
+        return Err(ServiceError::invalid_fields(violations.into_vec()));
     }
     Ok(records.into_iter().flatten().collect())
 }

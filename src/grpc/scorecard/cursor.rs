@@ -4,10 +4,8 @@
 //! a later page computed on other numbers (which could move an agent across
 //! the page boundary) is refused instead of skipping or repeating one.
 
-use super::super::{
-    error::ApiError,
-    pagination::{decode_token, encode_token},
-};
+use super::super::pagination::{decode_token, encode_token};
+use crate::error::ServiceError;
 
 /// Where a live listing stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,12 +40,12 @@ impl LiveCursor {
     }
 
     /// Decodes a token (`None` for the first page).
-    pub fn decode(token: &str, fingerprint: &str) -> Result<Option<Self>, ApiError> {
+    pub fn decode(token: &str, fingerprint: &str) -> Result<Option<Self>, ServiceError> {
         let Some(key) = decode_token(token, fingerprint)? else {
             return Ok(None);
         };
         let invalid = || {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 "page_token",
                 "page_token is not a token this service issued",
             )
@@ -70,19 +68,19 @@ impl LiveCursor {
     }
 
     /// Refuses a page computed on other numbers than the first page's.
-    pub fn check_watermark(&self, watermark: Option<i64>) -> Result<(), ApiError> {
+    pub fn check_watermark(&self, watermark: Option<i64>) -> Result<(), ServiceError> {
         if self.watermark != watermark {
-            return Err(ApiError::ListingChanged);
+            return Err(ServiceError::ListingChanged);
         }
         Ok(())
     }
 
     /// The offset position of a score-ordered page, after checking that the
     /// numbers did not move since the first page.
-    pub fn offset_at(&self, watermark: Option<i64>) -> Result<usize, ApiError> {
+    pub fn offset_at(&self, watermark: Option<i64>) -> Result<usize, ServiceError> {
         self.check_watermark(watermark)?;
         self.position.parse().map_err(|_| {
-            ApiError::invalid_field(
+            ServiceError::invalid_field(
                 "page_token",
                 "page_token is not a token this service issued",
             )

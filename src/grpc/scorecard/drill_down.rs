@@ -1,12 +1,12 @@
 //! `ListAgentInteractions`: the interactions behind an agent's numbers.
 
 use super::{period_key, ScorecardApi, LIST_AGENT_INTERACTIONS};
+use crate::error::ServiceError;
 use crate::{
     auth::Caller,
     domain::records::{Channel, NewInteraction},
     grpc::{
         directory::timestamp,
-        error::ApiError,
         fields::required_request_id,
         pagination::{decode_token, page_size, request_fingerprint, trim_page},
         pb,
@@ -49,9 +49,9 @@ fn interaction_to_pb(record: NewInteraction) -> pb::Interaction {
     }
 }
 
-fn parse_cursor(key: &str) -> Result<InteractionCursor, ApiError> {
+fn parse_cursor(key: &str) -> Result<InteractionCursor, ServiceError> {
     let invalid = || {
-        ApiError::invalid_field(
+        ServiceError::invalid_field(
             "page_token",
             "page_token is not a token this service issued",
         )
@@ -68,7 +68,7 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::ListAgentInteractionsRequest,
-    ) -> Result<pb::ListAgentInteractionsResponse, ApiError> {
+    ) -> Result<pb::ListAgentInteractionsResponse, ServiceError> {
         let size = page_size(request.page_size)?;
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
         self.authorize_agent(caller, LIST_AGENT_INTERACTIONS, &agent_id)

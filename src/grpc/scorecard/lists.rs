@@ -2,6 +2,7 @@
 //! agent id in keyset pages, or by composite score) and the threshold
 //! breaches (keyset pages by agent and KPI).
 
+use crate::error::ServiceError;
 use std::cmp::Ordering;
 
 use super::{
@@ -15,7 +16,6 @@ use crate::{
     domain::{directory::Agent, kpi::KpiId},
     grpc::{
         access::authorize_list,
-        error::ApiError,
         fields::optional_request_id,
         kpi_results::{kpi_result, policy_ref},
         pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},
@@ -54,7 +54,7 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::ListAgentScorecardsRequest,
-    ) -> Result<pb::ListAgentScorecardsResponse, ApiError> {
+    ) -> Result<pb::ListAgentScorecardsResponse, ServiceError> {
         let size = page_size_within(
             request.page_size,
             DEFAULT_SCORECARD_PAGE,
@@ -64,7 +64,7 @@ impl ScorecardApi {
         authorize_list(caller, LIST_AGENT_SCORECARDS, team_id.as_deref())?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
         let order = pb::ScorecardOrder::try_from(request.order).map_err(|_| {
-            ApiError::invalid_field("order", "order must be a ScorecardOrder value")
+            ServiceError::invalid_field("order", "order must be a ScorecardOrder value")
         })?;
         let snapshot = self
             .snapshot_for(
@@ -163,7 +163,7 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::ListThresholdBreachesRequest,
-    ) -> Result<pb::ListThresholdBreachesResponse, ApiError> {
+    ) -> Result<pb::ListThresholdBreachesResponse, ServiceError> {
         let size = page_size(request.page_size)?;
         let team_id = optional_request_id("team_id", &request.team_id)?;
         authorize_list(caller, LIST_THRESHOLD_BREACHES, team_id.as_deref())?;

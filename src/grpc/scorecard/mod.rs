@@ -8,11 +8,11 @@ mod lists;
 mod snapshot;
 mod trend;
 
+use crate::error::ServiceError;
 use tonic::{Request, Response, Status};
 
 use super::{
     access::{authorize_agent_read, authorize_read, authorize_read_of_agent},
-    error::ApiError,
     fields::required_request_id,
     kpi_results::{definition_to_pb, scorecard_to_pb},
     log_outcome, pb,
@@ -53,9 +53,9 @@ impl ScorecardApi {
 
 /// Parses KPI ids, reporting each unknown one at `kpi_ids[i]`. At most
 /// one entry per catalogue KPI.
-fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ApiError> {
+fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ServiceError> {
     if ids.len() > KpiId::ALL.len() {
-        return Err(ApiError::invalid_field(
+        return Err(ServiceError::invalid_field(
             "kpi_ids",
             format!("at most {} KPI ids are allowed", KpiId::ALL.len()),
         ));
@@ -70,7 +70,7 @@ fn parse_kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ApiError> {
     }
     violations
         .into_result(kpis)
-        .map_err(ApiError::invalid_fields)
+        .map_err(ServiceError::invalid_fields)
 }
 
 fn period_key(period: &Period) -> String {
@@ -94,23 +94,26 @@ pub(crate) fn agent_scorecard_to_pb(
 }
 
 impl ScorecardApi {
-    async fn agent(&self, agent_id: &str) -> Result<Agent, ApiError> {
+    async fn agent(&self, agent_id: &str) -> Result<Agent, ServiceError> {
         self.engine
             .database()
             .get_agent(agent_id)
             .await?
-            .ok_or_else(|| ApiError::agent_not_found(agent_id))
+            .ok_or_else(|| ServiceError::agent_not_found(agent_id))
     }
 
-    async fn ensure_team(&self, team_id: &str) -> Result<(), ApiError> {
+    async fn ensure_team(&self, team_id: &str) -> Result<(), ServiceError> {
         match self.engine.database().get_team(team_id).await? {
             Some(_) => Ok(()),
-            None => Err(ApiError::team_not_found(team_id)),
+            None => Err(ServiceError::team_not_found(team_id)),
         }
     }
 
     /// The agents a list is about, and whether that is the whole directory.
-    async fn agents_in_scope(&self, team_id: Option<&str>) -> Result<(Vec<Agent>, bool), ApiError> {
+    async fn agents_in_scope(
+        &self,
+        team_id: Option<&str>,
+    ) -> Result<(Vec<Agent>, bool), ServiceError> {
         if let Some(team_id) = team_id {
             self.ensure_team(team_id).await?;
         }
@@ -124,7 +127,7 @@ impl ScorecardApi {
         caller: &Caller,
         method: &str,
         agent_id: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         authorize_agent_read(self.engine.database(), caller, method, agent_id).await
     }
 
@@ -132,7 +135,7 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::GetAgentScorecardRequest,
-    ) -> Result<pb::GetAgentScorecardResponse, ApiError> {
+    ) -> Result<pb::GetAgentScorecardResponse, ServiceError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
         // The agent and the month's closing are independent look-ups: one
         // round trip's wait instead of two on PostgreSQL. Their answers
@@ -153,7 +156,7 @@ impl ScorecardApi {
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;
-        let agent = agent.ok_or_else(|| ApiError::agent_not_found(&agent_id))?;
+        let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&agent_id))?;
         let snapshot = snapshot?;
         if let Some(snapshot) = &snapshot {
             if let Some(stored) = self.snapshot_agent(snapshot, &agent_id).await? {
@@ -172,7 +175,7 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::GetTeamScorecardRequest,
-    ) -> Result<pb::GetTeamScorecardResponse, ApiError> {
+    ) -> Result<pb::GetTeamScorecardResponse, ServiceError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let period = resolve_period("period", request.period.as_ref(), self.engine.zone())?;

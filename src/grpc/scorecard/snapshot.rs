@@ -2,6 +2,7 @@
 //! stored when the month was closed (or restated), marked with the
 //! snapshot they come from. `live = true` asks for today's numbers.
 
+use crate::error::ServiceError;
 use std::cmp::Ordering;
 
 use prost::Message;
@@ -10,7 +11,6 @@ use super::ScorecardApi;
 use crate::{
     grpc::{
         directory::timestamp,
-        error::ApiError,
         pb,
         periods::{parse_month, resolve_version},
     },
@@ -46,10 +46,10 @@ impl SnapshotRead {
     }
 }
 
-fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
+fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ServiceError> {
     M::decode(bytes).map_err(|error| {
         tracing::error!(%error, "a stored snapshot does not decode");
-        ApiError::Internal
+        ServiceError::Internal
     })
 }
 
@@ -87,9 +87,9 @@ impl ScorecardApi {
         selector: Option<&pb::PeriodSelector>,
         live: bool,
         version: i32,
-    ) -> Result<Option<SnapshotRead>, ApiError> {
+    ) -> Result<Option<SnapshotRead>, ServiceError> {
         if version < 0 {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "snapshot_version",
                 "snapshot_version must be >= 0 (0 = the current version)",
             ));
@@ -102,7 +102,7 @@ impl ScorecardApi {
         };
         let Some(period) = self.engine.database().closed_period(&month.key).await? else {
             if version != 0 {
-                return Err(ApiError::NotFound {
+                return Err(ServiceError::NotFound {
                     reason: "SNAPSHOT_VERSION_NOT_FOUND",
                     resource_type: "snapshot version",
                     name: format!("{} v{version}", month.key),
@@ -123,7 +123,7 @@ impl ScorecardApi {
         &self,
         snapshot: &SnapshotRead,
         agent_id: &str,
-    ) -> Result<Option<pb::GetAgentScorecardResponse>, ApiError> {
+    ) -> Result<Option<pb::GetAgentScorecardResponse>, ServiceError> {
         let Some(entry) = self
             .engine
             .database()
@@ -152,7 +152,7 @@ impl ScorecardApi {
         &self,
         snapshot: &SnapshotRead,
         team_id: &str,
-    ) -> Result<Option<pb::GetTeamScorecardResponse>, ApiError> {
+    ) -> Result<Option<pb::GetTeamScorecardResponse>, ServiceError> {
         let Some(entry) = self
             .engine
             .database()
@@ -178,7 +178,7 @@ impl ScorecardApi {
         snapshot: &SnapshotRead,
         team_id: Option<&str>,
         by_composite_score: bool,
-    ) -> Result<Vec<pb::AgentScorecard>, ApiError> {
+    ) -> Result<Vec<pb::AgentScorecard>, ServiceError> {
         let entries = self
             .engine
             .database()

@@ -1,6 +1,7 @@
 //! `GetKpiTrend`: chosen KPIs bucketed by day, week or month.
 
 use super::{parse_kpi_ids, ScorecardApi, GET_KPI_TREND};
+use crate::error::ServiceError;
 use crate::{
     auth::{Caller, ReadSubject},
     domain::{
@@ -9,7 +10,6 @@ use crate::{
     },
     grpc::{
         access::authorize_read,
-        error::ApiError,
         fields::required_request_id,
         kpi_results::kpi_result,
         pb,
@@ -23,10 +23,13 @@ impl ScorecardApi {
         &self,
         caller: &Caller,
         request: pb::GetKpiTrendRequest,
-    ) -> Result<pb::GetKpiTrendResponse, ApiError> {
+    ) -> Result<pb::GetKpiTrendResponse, ServiceError> {
         use pb::get_kpi_trend_request::Subject;
         if request.kpi_ids.is_empty() || request.kpi_ids.len() > KpiId::ALL.len() {
-            return Err(ApiError::invalid_field("kpi_ids", "give 1 to 24 KPI ids"));
+            return Err(ServiceError::invalid_field(
+                "kpi_ids",
+                "give 1 to 24 KPI ids",
+            ));
         }
         let kpis = parse_kpi_ids(&request.kpi_ids)?;
         let granularity = match pb::TrendGranularity::try_from(request.granularity) {
@@ -34,7 +37,7 @@ impl ScorecardApi {
             Ok(pb::TrendGranularity::Week) => Granularity::Week,
             Ok(pb::TrendGranularity::Month) => Granularity::Month,
             _ => {
-                return Err(ApiError::invalid_field(
+                return Err(ServiceError::invalid_field(
                     "granularity",
                     "granularity is required (DAY, WEEK or MONTH)",
                 ))
@@ -43,7 +46,7 @@ impl ScorecardApi {
         let zone = self.engine.zone();
         let period = resolve_period("period", request.period.as_ref(), zone)?;
         let buckets = buckets(period, granularity, zone, MAX_PERIOD_DAYS as usize + 1)
-            .map_err(|error| ApiError::invalid_field("period", error.to_string()))?;
+            .map_err(|error| ServiceError::invalid_field("period", error.to_string()))?;
         let trend = match request.subject {
             Some(Subject::AgentId(agent_id)) => {
                 let agent_id = required_request_id("agent_id", &agent_id)?;
@@ -64,7 +67,7 @@ impl ScorecardApi {
                     .await?
             }
             None => {
-                return Err(ApiError::invalid_field(
+                return Err(ServiceError::invalid_field(
                     "agent_id",
                     "give agent_id or team_id",
                 ))
