@@ -3,24 +3,16 @@
 //! custom half-open ranges; and their division into trend buckets.
 //!
 //! Every date and instant is range-checked against the supported calendar
-//! ([`EARLIEST_DATE`] to [`LATEST_DATE`], the years ingest accepts) before
+//! (`calendar`: 2000-01-01 to 9999-12-31, the years ingest accepts) before
 //! any arithmetic, and all date arithmetic is checked: no input can make
 //! these functions panic.
 
-use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-/// The first date of the supported calendar: ingest refuses earlier
-/// timestamps, so no earlier period can hold data.
-pub const EARLIEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
-    Some(date) => date,
-    None => NaiveDate::MIN,
-};
-
-/// The last date of the supported calendar.
-pub const LATEST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
-    Some(date) => date,
-    None => NaiveDate::MAX,
+pub use super::calendar::{
+    check_date, check_instant, earliest_instant, end_of_calendar, local_date, start_of_day,
+    EARLIEST_DATE, LATEST_DATE,
 };
 
 /// A half-open interval `[start, end)`.
@@ -64,57 +56,6 @@ pub enum PeriodError {
     TooManyBuckets { buckets: usize, max_buckets: usize },
     #[error("the date lies outside the supported calendar (2000-01-01 to 9999-12-31)")]
     OutOfRange,
-}
-
-/// `date` if it lies in the supported calendar.
-pub fn check_date(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
-    if (EARLIEST_DATE..=LATEST_DATE).contains(&date) {
-        Ok(date)
-    } else {
-        Err(PeriodError::OutOfRange)
-    }
-}
-
-/// The first instant of the supported calendar, 2000-01-01T00:00:00Z.
-pub fn earliest_instant() -> DateTime<Utc> {
-    EARLIEST_DATE.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
-/// The end (exclusive) of the supported calendar, 10000-01-01T00:00:00Z.
-pub fn end_of_calendar() -> DateTime<Utc> {
-    LATEST_DATE
-        .succ_opt()
-        .unwrap_or(NaiveDate::MAX)
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc()
-}
-
-/// `instant` if it lies in the supported calendar; `end_of_calendar()`
-/// itself is allowed, as the exclusive end of a range.
-pub fn check_instant(instant: DateTime<Utc>) -> Result<DateTime<Utc>, PeriodError> {
-    if (earliest_instant()..=end_of_calendar()).contains(&instant) {
-        Ok(instant)
-    } else {
-        Err(PeriodError::OutOfRange)
-    }
-}
-
-/// The calendar date of `instant` in `zone`.
-pub fn local_date(instant: DateTime<Utc>, zone: Tz) -> NaiveDate {
-    instant.with_timezone(&zone).date_naive()
-}
-
-/// The first instant of `date` in `zone`: local midnight, or the end of the
-/// DST gap when the day starts inside one.
-pub fn start_of_day(date: NaiveDate, zone: Tz) -> Result<DateTime<Utc>, PeriodError> {
-    // Gaps are at most a few hours; probe forward minute by minute from
-    // midnight only when midnight itself does not exist.
-    let midnight = date.and_hms_opt(0, 0, 0).ok_or(PeriodError::OutOfRange)?;
-    (0..=24 * 60)
-        .filter_map(|minutes| midnight.checked_add_signed(Duration::minutes(minutes)))
-        .find_map(|local| zone.from_local_datetime(&local).earliest())
-        .map(|instant| instant.with_timezone(&Utc))
-        .ok_or(PeriodError::OutOfRange)
 }
 
 fn next_day(date: NaiveDate) -> Result<NaiveDate, PeriodError> {

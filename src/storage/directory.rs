@@ -10,15 +10,14 @@ use sea_orm::{
 use super::{
     audit,
     entities::{agent, team},
-    instant,
+    instant, lock_numbers,
     memberships::{
-        date_of, load_histories, lock_memberships_exclusive, reattribute_from, store_history,
-        MembershipHistory, OPEN_START_DAY,
+        date_of, load_histories, reattribute_from, store_history, MembershipHistory, OPEN_START_DAY,
     },
     now_micros,
     periods::{closed_through, first_closed_month_ending_after},
     rollups::contribution::day_number,
-    Database, StorageError, WriteWork,
+    Database, NumbersLock, StorageError, WriteWork,
 };
 use crate::{
     audit::{AuditActor, AuditChange},
@@ -197,7 +196,7 @@ impl WriteWork for UpsertAgent<'_> {
         }
         // Before anything is read: no ingest batch may attribute by the
         // history this change rewrites (see storage::memberships).
-        lock_memberships_exclusive(connection).await?;
+        lock_numbers(connection, NumbersLock::Exclusive).await?;
         let previous = find_agent(connection, &upsert.agent_id).await?;
         let now_us = now_micros();
         agent::Entity::insert(agent::ActiveModel {

@@ -5,27 +5,17 @@
 //! agent's rollups for those days from the raw rows, all in the caller's
 //! transaction, so `kpi-service rollups verify` stays clean.
 //!
-//! Concurrency on PostgreSQL: every ingest batch takes
-//! `pg_advisory_xact_lock_shared(MEMBERSHIP_LOCK)` before it reads the
-//! memberships, and a team change takes `pg_advisory_xact_lock` on the same
-//! key before it reads them. Batches still run side by side; a team change
-//! waits for the batches in flight and holds new ones back until it
-//! commits, so no batch writes a team it read before the change. One
-//! constant key rather than one per agent: team changes are rare directory
-//! operations, while a batch may name thousands of agents, and both sides
-//! take this key first, before any record lock, so they cannot deadlock.
-//! SQLite has a single writer already. Closing a month should take the
-//! exclusive key as well: a team change checks `closed_periods` and then
-//! writes, so a close committing in between would snapshot numbers the
-//! change is about to alter.
+//! Concurrency: every ingest batch holds `storage::locks` shared before it
+//! reads the memberships, and a team change holds it exclusive before it
+//! reads them, so no batch writes a team it read before the change.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, Statement, Value,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement, Value,
 };
 
 use super::{
@@ -47,9 +37,6 @@ use crate::domain::{directory::TeamMembership, period::start_of_day};
 /// (0001-01-01 as days since 1970-01-01); see the migration that created
 /// the table.
 pub const OPEN_START_DAY: i32 = -719_162;
-/// The advisory-lock key shared by ingest (shared) and team changes
-/// (exclusive); see the module documentation.
-const MEMBERSHIP_LOCK: i64 = 0x6b70_695f_7465_616d;
 /// Most agents looked up per query.
 const LOOKUP_CHUNK: usize = 500;
 
@@ -199,36 +186,6 @@ fn collect_rows(
             to_day: row.effective_to,
         });
     }
-}
-
-/// Taken by every ingest batch before it reads memberships.
-pub async fn lock_memberships_shared(
-    connection: &impl ConnectionTrait,
-) -> Result<(), StorageError> {
-    advisory_lock(connection, "pg_advisory_xact_lock_shared").await
-}
-
-/// Taken by a team change before it reads memberships.
-pub async fn lock_memberships_exclusive(
-    connection: &impl ConnectionTrait,
-) -> Result<(), StorageError> {
-    advisory_lock(connection, "pg_advisory_xact_lock").await
-}
-
-async fn advisory_lock(
-    connection: &impl ConnectionTrait,
-    function: &str,
-) -> Result<(), StorageError> {
-    if connection.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    connection
-        .execute(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("SELECT {function}({MEMBERSHIP_LOCK})"),
-        ))
-        .await?;
-    Ok(())
 }
 
 /// Replaces an agent's stored history by `history`.

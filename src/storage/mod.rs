@@ -9,6 +9,7 @@ pub mod entities;
 pub mod facts;
 pub mod idempotency;
 pub mod ingest;
+mod locks;
 pub mod memberships;
 pub mod periods;
 mod pg_arrays;
@@ -17,6 +18,10 @@ mod policy_cache;
 mod pool;
 mod records;
 pub mod rollups;
+mod transaction;
+
+pub use locks::{lock_numbers, NumbersLock};
+pub use transaction::{MaybeConflict, WriteTransaction};
 
 use std::{
     future::Future,
@@ -30,9 +35,9 @@ use std::{
 use kpi_migration::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, RuntimeErr, TransactionTrait,
+    DatabaseTransaction, DbErr, RuntimeErr,
 };
-use tokio::sync::{Mutex, MutexGuard, Notify};
+use tokio::sync::{Mutex, Notify};
 
 use crate::configuration::DatabaseSettings;
 
@@ -57,12 +62,6 @@ pub enum StorageError {
     /// A stored value that the code cannot read back.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
-}
-
-impl StorageError {
-    fn is_retryable_conflict(&self) -> bool {
-        matches!(self, StorageError::Conflict(_))
-    }
 }
 
 impl From<DbErr> for StorageError {
@@ -257,14 +256,13 @@ impl Database {
         W: WriteWork<Output = T>,
         W::Error: From<StorageError>,
     {
-        let _guard = self.lock_writer().await;
         let mut attempt = 1;
         loop {
-            let transaction = self.connection.begin().await.map_err(StorageError::from)?;
+            let transaction = self.begin_write().await?;
             match work.run(&transaction).await {
-                Ok(output) => match transaction.commit().await.map_err(StorageError::from) {
+                Ok(output) => match transaction.commit().await {
                     Ok(()) => return Ok(output),
-                    Err(error) if error.is_retryable_conflict() && attempt < WRITE_ATTEMPTS => {}
+                    Err(error) if error.is_conflict() && attempt < WRITE_ATTEMPTS => {}
                     Err(error) => return Err(error.into()),
                 },
                 Err(error) => {
@@ -277,13 +275,6 @@ impl Database {
             }
             attempt += 1;
             tracing::debug!(attempt, "retrying write after a conflict");
-        }
-    }
-
-    async fn lock_writer(&self) -> Option<MutexGuard<'_, ()>> {
-        match self.backend() {
-            DatabaseBackend::Sqlite => Some(self.sqlite_write_lock.lock().await),
-            _ => None,
         }
     }
 }

@@ -10,10 +10,9 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, Value};
 use super::{
     audit,
     idempotency::{remember, replay, IdempotencyKey, Replay},
-    memberships::lock_memberships_exclusive,
-    now_micros,
+    lock_numbers, now_micros,
     rollups::maintain::placeholder,
-    Database, StorageError, WriteWork,
+    Database, NumbersLock, StorageError, WriteWork,
 };
 use crate::audit::{AuditActor, AuditChange};
 
@@ -407,7 +406,7 @@ impl WriteWork for TakeSnapshot<'_> {
         // A team change checks the closed months and writes under this
         // lock: it either commits before this snapshot is stored, or sees
         // the month closed and is refused.
-        lock_memberships_exclusive(transaction).await?;
+        lock_numbers(transaction, NumbersLock::Exclusive).await?;
         if let Some((key, encode)) = &snapshot.idempotency {
             match replay(transaction, key).await? {
                 Replay::Same(response) => return Ok(SnapshotOutcome::Replayed(response)),

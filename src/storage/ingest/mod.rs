@@ -30,13 +30,13 @@ use upsert::upsert_rows;
 
 use super::{
     audit::append as append_audit_event,
-    memberships::{load_histories, lock_memberships_shared, MembershipHistory},
-    now_micros,
+    lock_numbers,
+    memberships::{load_histories, MembershipHistory},
     rollups::{
         contribution::{local_day_number, Contribution, StoredRecord},
         maintain::{lock_record_keys, upsert_additive},
     },
-    Database, StorageError, WriteWork,
+    Database, NumbersLock, StorageError, WriteWork,
 };
 use crate::{
     audit::{AuditActor, AuditChange},
@@ -186,9 +186,10 @@ async fn write_batch<R: IngestRecord>(
     records: &[R],
     options: BatchOptions<'_>,
 ) -> Result<BatchReport, IngestError> {
-    // First, before the memberships are read: a team change of any agent
-    // waits for this batch, and this batch for one in flight.
-    lock_memberships_shared(transaction).await?;
+    // First, before the memberships are read: a team change or a close
+    // waits for this batch, and this batch for one in flight. The clock
+    // read under the lock stamps the batch's rows (see `storage::locks`).
+    let now_us = lock_numbers(transaction, NumbersLock::Shared).await?;
     reuse_generic_plans(transaction).await?;
     check_explicit_teams(transaction, records).await?;
     let directory_teams = load_agent_teams(transaction, records).await?;
@@ -240,7 +241,6 @@ async fn write_batch<R: IngestRecord>(
         .await?;
     }
 
-    let now_us = now_micros();
     let mut outcomes = Vec::with_capacity(records.len());
     let mut rows = Vec::new();
     for record in records {

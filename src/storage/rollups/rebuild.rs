@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 
 use super::{
     columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
@@ -122,8 +122,7 @@ impl Database {
     /// transaction (readers see the old rollups until it commits), and
     /// records the zone. Returns the number of days rebuilt.
     pub async fn rebuild_rollups(&self, zone: Tz) -> Result<usize, StorageError> {
-        let _writer = self.lock_writer().await;
-        let transaction = self.connection().begin().await?;
+        let transaction = self.begin_write().await?;
         let backend = transaction.get_database_backend();
         transaction
             .execute(Statement::from_string(
