@@ -4,7 +4,6 @@
 //! Layers, one direction: `grpc` (protobuf <-> domain, error mapping) ->
 //! `domain` (validated types and pure KPI rules) <- `storage` (SeaORM).
 
-pub mod audit;
 pub mod auth;
 pub mod configuration;
 pub mod domain;

@@ -183,3 +183,15 @@ pub(crate) fn record_permission_denied(rpc: &str, principal: &str, scope: &str) 
         "call rejected: permission denied"
     );
 }
+
+impl Caller {
+    /// The caller as the audit trail records it, for a change made through
+    /// `method` (the gRPC path).
+    pub fn audit_actor(&self, method: &str) -> crate::domain::audit::AuditActor {
+        crate::domain::audit::AuditActor {
+            principal: self.principal.name.clone(),
+            method: method.to_owned(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}

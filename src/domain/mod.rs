@@ -2,6 +2,7 @@
 //! of ingestion, the KPI catalogue and arithmetic, target policies and
 //! reporting periods.
 
+pub mod audit;
 pub mod calendar;
 pub mod directory;
 pub mod ingest;

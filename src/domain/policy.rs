@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, NaiveDate, Utc};
+
 use super::{
     kpi::{KpiId, KpiValue},
     violations::{indexed, nested, quoted, FieldViolation, Violations},
@@ -392,6 +394,29 @@ pub fn evaluate(policy: &PolicyRules, values: &[KpiValue]) -> Verdict {
         ineligibility_reasons: reasons,
         bonus_threshold: policy.bonus_threshold,
     }
+}
+
+/// One stored policy version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyVersion {
+    pub id: i64,
+    /// `None` for the organisation's policy.
+    pub team_id: Option<String>,
+    pub effective_from: NaiveDate,
+    pub rules: PolicyRules,
+    pub created_at: DateTime<Utc>,
+    /// The principal that stored it ("" for versions from before auth).
+    pub created_by: String,
+}
+
+/// A policy version to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPolicyVersion {
+    pub team_id: Option<String>,
+    pub effective_from: NaiveDate,
+    pub rules: PolicyRules,
+    /// The principal storing it.
+    pub created_by: String,
 }
 
 #[cfg(test)]

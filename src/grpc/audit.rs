@@ -11,7 +11,7 @@ use super::{
     pb,
 };
 use crate::{
-    audit::{AuditChange, AuditEvent, AuditFilter, AuditKind, AuditedKey},
+    domain::audit::{AuditChange, AuditEvent, AuditFilter, AuditKind, AuditedKey},
     domain::violations::Violations,
     storage::Database,
 };

@@ -13,7 +13,6 @@ use super::{
     pb,
 };
 use crate::{
-    audit::AuditActor,
     auth::{Caller, ReadSubject},
     domain::{
         directory::{Agent, AgentUpsert, Team, TeamMembership, TeamUpsert},
@@ -173,7 +172,7 @@ impl DirectoryApi {
         request: pb::UpsertTeamRequest,
     ) -> Result<pb::UpsertTeamResponse, ServiceError> {
         let upsert = parse_team(request)?;
-        let actor = AuditActor::new(caller, UPSERT_TEAM);
+        let actor = caller.audit_actor(UPSERT_TEAM);
         let (team, created) = self.database.upsert_team(&upsert, &actor).await?;
         Ok(pb::UpsertTeamResponse {
             team: Some(team_to_pb(team)),
@@ -224,7 +223,7 @@ impl DirectoryApi {
     ) -> Result<pb::UpsertAgentResponse, ServiceError> {
         let today = local_date(Utc::now(), self.zone);
         let upsert = parse_agent(request, today)?;
-        let actor = AuditActor::new(caller, UPSERT_AGENT);
+        let actor = caller.audit_actor(UPSERT_AGENT);
         let (agent, created) = self
             .database
             .upsert_agent(&upsert, &actor, self.zone, today)

@@ -1,6 +1,7 @@
 //! Domain KPI values, assessments, policies and scorecards -> protobuf, and
 //! protobuf rules -> domain rule inputs.
 
+use crate::domain::policy::PolicyVersion;
 use chrono_tz::Tz;
 
 use super::{directory::timestamp, pb, period::period_to_pb};
@@ -10,7 +11,6 @@ use crate::{
         policy::{Assessment, KpiRule, KpiStatus, RuleInput, Target},
     },
     scorecard::{AppliedPolicy, Scorecard},
-    storage::policy::PolicyVersion,
 };
 
 pub fn target_to_pb(target: Target) -> pb::Target {

@@ -19,7 +19,6 @@ use super::{
     scorecard::agent_scorecard_to_pb,
 };
 use crate::{
-    audit::AuditActor,
     auth::Caller,
     domain::period::{resolve, Period, PeriodSpec},
     scorecard::{AgentSet, ScorecardEngine},
@@ -244,7 +243,7 @@ impl PeriodApi {
                 restatement: None,
                 agents,
                 teams,
-                actor: &AuditActor::new(caller, CLOSE_PERIOD),
+                actor: &caller.audit_actor(CLOSE_PERIOD),
                 idempotency: key.map(|key| (key, &encode as _)),
             })
             .await?;
@@ -300,7 +299,7 @@ impl PeriodApi {
                 restatement: Some(reason),
                 agents,
                 teams,
-                actor: &AuditActor::new(caller, RESTATE_PERIOD),
+                actor: &caller.audit_actor(RESTATE_PERIOD),
                 idempotency: key.map(|key| (key, &encode as _)),
             })
             .await?;

@@ -1,5 +1,6 @@
 //! `kpi.v1.PolicyService`: insert-only policy versions.
 
+use crate::domain::policy::NewPolicyVersion;
 use crate::error::ServiceError;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
@@ -15,17 +16,15 @@ use super::{
     period::date_in_calendar,
 };
 use crate::{
-    audit::{AuditActor, AuditChange},
     auth::{Caller, ReadSubject},
+    domain::audit::AuditChange,
+    domain::calendar::LocalDay,
     domain::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
     },
     scorecard::ScorecardEngine,
-    storage::{
-        periods::first_closed_month_ending_after, policy::NewPolicyVersion,
-        rollups::contribution::day_number,
-    },
+    storage::periods::first_closed_month_ending_after,
 };
 
 const CREATE_POLICY_VERSION: &str = "/kpi.v1.PolicyService/CreatePolicyVersion";
@@ -150,7 +149,7 @@ impl PolicyApi {
             .database()
             .create_policy_version(
                 &new_version,
-                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                &caller.audit_actor(CREATE_POLICY_VERSION),
                 request_key.as_ref(),
             )
             .await?
@@ -173,16 +172,16 @@ impl PolicyApi {
         let Some(open_from) = database.closed_through().await? else {
             return Ok(());
         };
-        if effective_from >= open_from {
+        let day = LocalDay::of_date(effective_from);
+        if day >= open_from {
             return Ok(());
         }
-        let day = day_number(effective_from);
         let month = first_closed_month_ending_after(database.connection(), day)
             .await?
             .unwrap_or_default();
         database
             .append_audit_event(
-                &AuditActor::new(caller, CREATE_POLICY_VERSION),
+                &caller.audit_actor(CREATE_POLICY_VERSION),
                 &AuditChange::ChangeRefused {
                     what: "policy_version".into(),
                     subject: team_id.unwrap_or_default().to_owned(),

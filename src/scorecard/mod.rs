@@ -21,15 +21,14 @@ use chrono_tz::Tz;
 
 use crate::{
     domain::{
-        directory::Agent,
+        calendar::DayRange,
+        directory::{Agent, MembershipHistory},
         kpi::{compute_all, KpiSums, KpiValue},
         period::{local_date, Period},
-        policy::{evaluate, PolicyRules, Verdict},
+        policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
     },
     storage::{
         facts::FactScope,
-        memberships::MembershipHistory,
-        policy::PolicyVersion,
         rollups::{
             contribution::day_number,
             read::{watermark, GroupKey, Grouping},
@@ -148,21 +147,13 @@ impl ScorecardEngine {
         Ok(AppliedPolicy::from_version(version))
     }
 
-    /// The local days `[first, end)` a period touches.
-    fn period_days(&self, period: &Period) -> (i32, i32) {
-        let first_day = day_number(local_date(period.start, self.zone));
-        let last_instant = period.end - chrono::Duration::microseconds(1);
-        let end_day = day_number(local_date(last_instant.max(period.start), self.zone)) + 1;
-        (first_day, end_day)
-    }
-
     /// The team whose policy judges an agent's period (catalogue, Team
     /// membership): the team at the period's start, else the first team
     /// joined within it.
     fn judging_team(&self, history: Option<&MembershipHistory>, period: &Period) -> Option<String> {
-        let (first_day, end_day) = self.period_days(period);
+        let days = DayRange::of_period(period, self.zone);
         history
-            .and_then(|history| history.team_for_period(first_day, end_day))
+            .and_then(|history| history.team_for_period(days))
             .map(str::to_owned)
     }
 

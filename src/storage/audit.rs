@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::{entities::audit_event, instant, now_micros, Database, StorageError, WriteWork};
-use crate::audit::{AuditActor, AuditChange, AuditEvent, AuditFilter};
+use crate::domain::audit::{AuditActor, AuditChange, AuditEvent, AuditFilter};
 
 /// Appends one event on `connection` (the pool or the transaction that
 /// makes the change).

@@ -11,17 +11,15 @@ use super::{
     audit,
     entities::{agent, team},
     instant, lock_numbers,
-    memberships::{
-        date_of, load_histories, reattribute_from, store_history, MembershipHistory, OPEN_START_DAY,
-    },
+    memberships::{load_histories, reattribute_from, store_history},
     now_micros,
     periods::{closed_through, first_closed_month_ending_after},
-    rollups::contribution::day_number,
     Database, NumbersLock, StorageError, WriteWork,
 };
 use crate::{
-    audit::{AuditActor, AuditChange},
-    domain::directory::{Agent, AgentUpsert, Team, TeamUpsert},
+    domain::audit::{AuditActor, AuditChange},
+    domain::calendar::LocalDay,
+    domain::directory::{Agent, AgentUpsert, MembershipHistory, Team, TeamUpsert},
 };
 
 /// Why an agent could not be stored.
@@ -68,7 +66,7 @@ async fn with_histories(
     let histories = load_histories(connection, &ids).await?;
     for agent in &mut agents {
         if let Some(history) = histories.get(&agent.agent_id) {
-            agent.memberships = history.to_domain();
+            agent.memberships = history.memberships();
         }
     }
     Ok(agents)
@@ -134,16 +132,16 @@ impl UpsertAgent<'_> {
         &self,
         connection: &impl ConnectionTrait,
         history: &MembershipHistory,
-    ) -> Result<i32, StorageError> {
+    ) -> Result<LocalDay, StorageError> {
         if let Some(date) = self.upsert.team_effective_from {
-            return Ok(day_number(date));
+            return Ok(LocalDay::of_date(date));
         }
         if !history.spans.is_empty() {
-            return Ok(day_number(self.today));
+            return Ok(LocalDay::of_date(self.today));
         }
         Ok(closed_through(connection)
             .await?
-            .map_or(OPEN_START_DAY, day_number))
+            .unwrap_or(LocalDay::OPEN_START))
     }
 
     /// Rewrites the agent's history (and what was attributed by it) when
@@ -151,7 +149,7 @@ impl UpsertAgent<'_> {
     async fn apply_team_change(
         &self,
         connection: &DatabaseTransaction,
-    ) -> Result<Option<i32>, AgentUpsertError> {
+    ) -> Result<Option<LocalDay>, AgentUpsertError> {
         let agent_id = self.upsert.agent_id.as_str();
         let team = self.upsert.team_id.as_deref();
         let history = load_histories(connection, &[agent_id])
@@ -164,13 +162,13 @@ impl UpsertAgent<'_> {
             return Ok(None);
         }
         if let Some(open_from) = closed_through(connection).await? {
-            if from_day < day_number(open_from) {
+            if from_day < open_from {
                 let month = first_closed_month_ending_after(connection, from_day)
                     .await?
-                    .unwrap_or_else(|| open_from.format("%Y-%m").to_string());
+                    .unwrap_or_else(|| open_from.date().format("%Y-%m").to_string());
                 return Err(AgentUpsertError::PeriodClosed {
                     month,
-                    effective_from: date_of(from_day),
+                    effective_from: from_day.date(),
                 });
             }
         }
@@ -234,8 +232,8 @@ impl WriteWork for UpsertAgent<'_> {
             previous_display_name: previous.as_ref().map(|agent| agent.display_name.clone()),
             display_name: stored.display_name.clone(),
             team_effective_from: effective_day
-                .filter(|day| *day != OPEN_START_DAY)
-                .map(|day| date_of(day).to_string()),
+                .filter(|day| *day != LocalDay::OPEN_START)
+                .map(|day| day.to_string()),
         };
         audit::append(connection, self.actor, &change).await?;
         Ok((stored, previous.is_none()))

@@ -4,7 +4,6 @@
 //! as the opaque bytes the API answered, so a closed month reads back
 //! byte for byte.
 
-use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, Value};
 
 use super::{
@@ -14,7 +13,10 @@ use super::{
     rollups::maintain::placeholder,
     Database, NumbersLock, StorageError, WriteWork,
 };
-use crate::audit::{AuditActor, AuditChange};
+use crate::domain::{
+    audit::{AuditActor, AuditChange},
+    calendar::LocalDay,
+};
 
 /// Most bind parameters one statement may carry.
 const MAX_BIND_PARAMETERS: usize = 30_000;
@@ -110,7 +112,7 @@ impl Database {
     /// The first local day after the latest closed month, if any month is
     /// closed: nothing effective before this day (a policy version, a team
     /// move) may be stored, or a closed month would change.
-    pub async fn closed_through(&self) -> Result<Option<NaiveDate>, StorageError> {
+    pub async fn closed_through(&self) -> Result<Option<LocalDay>, StorageError> {
         closed_through(self.connection()).await
     }
 
@@ -296,7 +298,7 @@ impl Database {
 /// See [`Database::closed_through`]; on any connection or transaction.
 pub async fn closed_through(
     connection: &impl ConnectionTrait,
-) -> Result<Option<NaiveDate>, StorageError> {
+) -> Result<Option<LocalDay>, StorageError> {
     let backend = connection.get_database_backend();
     let row = connection
         .query_one(Statement::from_string(
@@ -311,15 +313,14 @@ pub async fn closed_through(
     else {
         return Ok(None);
     };
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    Ok(epoch.checked_add_signed(chrono::Duration::days(i64::from(end_day))))
+    Ok(Some(LocalDay::from_number(end_day)))
 }
 
 /// The earliest closed month that ends after `day` (a change effective on
 /// `day` would alter it), if any.
 pub async fn first_closed_month_ending_after(
     connection: &impl ConnectionTrait,
-    day: i32,
+    day: LocalDay,
 ) -> Result<Option<String>, StorageError> {
     let backend = connection.get_database_backend();
     let row = connection
@@ -329,7 +330,7 @@ pub async fn first_closed_month_ending_after(
                 "SELECT month FROM closed_periods WHERE end_day > {} ORDER BY month LIMIT 1",
                 placeholder(backend, 1)
             ),
-            [Value::from(day)],
+            [Value::from(day.number())],
         ))
         .await?;
     Ok(row.map(|row| row.try_get("", "month")).transpose()?)

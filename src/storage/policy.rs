@@ -7,7 +7,7 @@
 
 use std::{collections::BTreeMap, str::FromStr};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -20,35 +20,12 @@ use super::{
     instant, now_micros, Database, StorageError, WriteWork,
 };
 use crate::{
-    audit::{AuditActor, AuditChange},
+    domain::audit::{AuditActor, AuditChange},
     domain::{
         kpi::KpiId,
-        policy::{KpiRule, PolicyRules, Target},
+        policy::{KpiRule, NewPolicyVersion, PolicyRules, PolicyVersion, Target},
     },
 };
-
-/// One stored policy version.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PolicyVersion {
-    pub id: i64,
-    /// `None` for the organisation's policy.
-    pub team_id: Option<String>,
-    pub effective_from: NaiveDate,
-    pub rules: PolicyRules,
-    pub created_at: DateTime<Utc>,
-    /// The principal that stored it ("" for versions from before auth).
-    pub created_by: String,
-}
-
-/// A policy version to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewPolicyVersion {
-    pub team_id: Option<String>,
-    pub effective_from: NaiveDate,
-    pub rules: PolicyRules,
-    /// The principal storing it.
-    pub created_by: String,
-}
 
 fn rules_to_json(rules: &PolicyRules) -> String {
     let items: Vec<Value> = rules

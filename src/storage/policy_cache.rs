@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use sea_orm::EntityTrait;
 use tokio::sync::Mutex;
 
-use super::{entities::policy_version, policy::PolicyVersion, Database, StorageError};
+use super::{entities::policy_version, Database, StorageError};
+use crate::domain::policy::PolicyVersion;
 
 /// How long loaded versions are trusted.
 const POLICY_CACHE_TTL: Duration = Duration::from_secs(1);

@@ -7,7 +7,7 @@
 
 use chrono_tz::Tz;
 use kpi_service::{
-    audit::{AuditChange, AuditFilter, AuditKind},
+    domain::audit::{AuditChange, AuditFilter, AuditKind},
     grpc::pb,
     storage::entities,
 };

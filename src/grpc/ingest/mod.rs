@@ -9,7 +9,6 @@ use tonic::{Request, Response, Status};
 
 use super::{fields::FieldParser, log_outcome, pb};
 use crate::{
-    audit::AuditActor,
     auth::{authorize_body, Body, Caller},
     domain::ingest::IngestOutcome,
     storage::{
@@ -72,7 +71,7 @@ impl IngestApi {
                 BatchOptions {
                     zone: self.limits.time_zone,
                     max_new_agents: self.limits.max_new_agents_per_batch,
-                    audit: Some(&AuditActor::new(caller, method)),
+                    audit: Some(&caller.audit_actor(method)),
                 },
             )
             .await?;

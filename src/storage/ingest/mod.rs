@@ -31,16 +31,18 @@ use upsert::upsert_rows;
 use super::{
     audit::append as append_audit_event,
     lock_numbers,
-    memberships::{load_histories, MembershipHistory},
+    memberships::load_histories,
     rollups::{
-        contribution::{local_day_number, Contribution, StoredRecord},
+        contribution::{Contribution, StoredRecord},
         maintain::{lock_record_keys, upsert_additive},
     },
     Database, NumbersLock, StorageError, WriteWork,
 };
 use crate::{
-    audit::{AuditActor, AuditChange},
+    domain::audit::{AuditActor, AuditChange},
     domain::{
+        calendar::LocalDay,
+        directory::MembershipHistory,
         ingest::{decide, IngestOutcome},
         records::{RecordKey, RecordMeta},
         violations::FieldViolation,
@@ -341,7 +343,7 @@ fn team_to_record<R: IngestRecord>(
     let Some(history) = memberships.get(agent) else {
         return Ok(None);
     };
-    let day = local_day_number(record.counted_at().timestamp_micros(), zone)?;
+    let day = LocalDay::of_instant(record.counted_at(), zone);
     Ok(history.team_on(day).map(str::to_owned))
 }
 

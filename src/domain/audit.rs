@@ -1,12 +1,10 @@
-//! The audit trail: who changed what, when, through which call. Events are
-//! appended by the use cases that make the change (in the same transaction
-//! for policy and directory changes; right after the commit for ingest
-//! batches) and only ever read back by `AuditService.ListAuditEvents`.
+//! The audit trail's vocabulary: who changed what, when, through which
+//! call. Events are appended by the use cases that make the change, in the
+//! change's own transaction, and only ever read back by
+//! `AuditService.ListAuditEvents`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-use crate::auth::Caller;
 
 /// The kinds of change, as stored in `audit_events.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,16 +190,6 @@ pub struct AuditActor {
     /// The gRPC method path.
     pub method: String,
     pub request_id: String,
-}
-
-impl AuditActor {
-    pub fn new(caller: &Caller, method: &str) -> Self {
-        Self {
-            principal: caller.principal.name.clone(),
-            method: method.to_owned(),
-            request_id: caller.request_id.clone(),
-        }
-    }
 }
 
 /// A stored audit event.
