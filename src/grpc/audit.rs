@@ -1,7 +1,6 @@
 //! `kpi.v1.AuditService`: reading the audit trail (nothing writes it
 //! through the API; the use cases append to it).
 
-use crate::error::ServiceError;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -11,9 +10,12 @@ use super::{
     pb,
 };
 use crate::{
-    domain::audit::{AuditChange, AuditEvent, AuditFilter, AuditKind, AuditedKey},
-    domain::violations::Violations,
-    storage::Database,
+    domain::{
+        audit::{AuditChange, AuditEvent, AuditFilter, AuditKind, AuditedKey},
+        violations::Violations,
+    },
+    error::ServiceError,
+    service::audit::AuditTrail,
 };
 
 const MAX_PRINCIPAL_LEN: usize = 256;
@@ -21,12 +23,12 @@ const MAX_PRINCIPAL_LEN: usize = 256;
 /// The audit service.
 #[derive(Clone)]
 pub struct AuditApi {
-    database: Database,
+    trail: AuditTrail,
 }
 
 impl AuditApi {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(trail: AuditTrail) -> Self {
+        Self { trail }
     }
 }
 
@@ -248,7 +250,7 @@ impl AuditApi {
                 )
             })?),
         };
-        let mut events = self.database.list_audit_events(&filter, size + 1).await?;
+        let mut events = self.trail.list_events(&filter, size + 1).await?;
         let next_page_token = trim_page(&mut events, size, &fingerprint, |event| {
             event.id.to_string()
         });

@@ -1,12 +1,12 @@
 //! `kpi.v1.DirectoryService`: teams and agents.
 
 use crate::error::ServiceError;
+use crate::service::access::{authorize_agent_read, authorize_list, authorize_read};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use tonic::{Request, Response, Status};
 
 use super::{
-    access::{authorize_agent_read, authorize_list, authorize_read},
     fields::{optional_request_id, required_request_id, FieldParser, MAX_ID_LEN, MAX_NAME_LEN},
     log_outcome,
     pagination::{decode_token, page_size, request_fingerprint, trim_page},

@@ -3,7 +3,6 @@
 //! to `tonic::Status` in exactly one place (`error.rs`). Generated protobuf
 //! types never leave this module.
 
-mod access;
 pub mod audit;
 pub mod demo_data;
 pub mod directory;

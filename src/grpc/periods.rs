@@ -4,6 +4,7 @@
 //! a closed month reads back byte for byte.
 
 use crate::error::ServiceError;
+use crate::service::access::authorize_list;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
@@ -11,7 +12,6 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
-    access::authorize_list,
     directory::timestamp,
     log_outcome,
     pagination::{decode_token, page_size_within, request_fingerprint, trim_page},

@@ -2,12 +2,12 @@
 
 use crate::domain::policy::NewPolicyVersion;
 use crate::error::ServiceError;
+use crate::service::access::authorize_read;
 use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::periods::{idempotency_key, request_id_reused};
 use super::{
-    access::authorize_read,
     fields::{optional_request_id, FieldParser, MAX_ID_LEN},
     kpi_results::{policy_version_to_pb, rule_input_from_pb, rule_to_pb},
     log_outcome,
@@ -179,17 +179,17 @@ impl PolicyApi {
         let month = first_closed_month_ending_after(database.connection(), day)
             .await?
             .unwrap_or_default();
-        database
-            .append_audit_event(
-                &caller.audit_actor(CREATE_POLICY_VERSION),
-                &AuditChange::ChangeRefused {
-                    what: "policy_version".into(),
-                    subject: team_id.unwrap_or_default().to_owned(),
-                    effective_from: effective_from.format("%Y-%m-%d").to_string(),
-                    closed_month: month.clone(),
-                },
-            )
-            .await?;
+        crate::storage::audit::append_alone(
+            database,
+            &caller.audit_actor(CREATE_POLICY_VERSION),
+            &AuditChange::ChangeRefused {
+                what: "policy_version".into(),
+                subject: team_id.unwrap_or_default().to_owned(),
+                effective_from: effective_from.format("%Y-%m-%d").to_string(),
+                closed_month: month.clone(),
+            },
+        )
+        .await?;
         Err(ServiceError::period_closed(
             "a policy version",
             effective_from,

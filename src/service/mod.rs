@@ -3,4 +3,7 @@
 //! (access, arguments, existence, closed periods), and returns a
 //! [`ServiceError`](crate::error::ServiceError).
 
+pub mod access;
 mod errors;
+
+pub mod audit;

@@ -22,6 +22,7 @@ use crate::{
         scorecard::ScorecardApi,
     },
     scorecard::ScorecardEngine,
+    service::audit::AuditTrail,
     storage::Database,
     telemetry::calls::KnownMethods,
 };
@@ -74,7 +75,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            AuditServiceServer::new(AuditApi::new(database.clone())),
+            AuditServiceServer::new(AuditApi::new(AuditTrail::new(database.clone()))),
             settings
         ));
     if settings.server.reflection {

@@ -2,16 +2,15 @@
 //! deleted (the schema's triggers refuse both).
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::{entities::audit_event, instant, now_micros, Database, StorageError, WriteWork};
+use super::{entities::audit_event, instant, now_micros, Database, StorageError};
 use crate::domain::audit::{AuditActor, AuditChange, AuditEvent, AuditFilter};
 
 /// Appends one event on `connection` (the pool or the transaction that
 /// makes the change).
-pub(crate) async fn append(
+pub async fn append(
     connection: &impl ConnectionTrait,
     actor: &AuditActor,
     change: &AuditChange,
@@ -47,62 +46,49 @@ fn from_row(row: audit_event::Model) -> Result<AuditEvent, StorageError> {
     })
 }
 
-struct AppendEvent<'a> {
-    actor: &'a AuditActor,
-    change: &'a AuditChange,
+/// Appends one event in a transaction of its own (a refusal, which
+/// changes nothing else).
+pub async fn append_alone(
+    database: &Database,
+    actor: &AuditActor,
+    change: &AuditChange,
+) -> Result<(), StorageError> {
+    database
+        .with_retries(|| async {
+            let transaction = database.begin_write().await?;
+            append(&transaction, actor, change).await?;
+            transaction.commit().await
+        })
+        .await
 }
 
-impl WriteWork for AppendEvent<'_> {
-    type Output = ();
-    type Error = StorageError;
-
-    async fn run(&self, transaction: &DatabaseTransaction) -> Result<(), StorageError> {
-        append(transaction, self.actor, self.change).await
+/// Up to `limit` events matching `filter`, newest (highest id) first.
+pub async fn list(
+    connection: &impl ConnectionTrait,
+    filter: &AuditFilter,
+    limit: u64,
+) -> Result<Vec<AuditEvent>, StorageError> {
+    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
+    if let Some(from_us) = filter.from_us {
+        query = query.filter(audit_event::Column::OccurredAtUs.gte(from_us));
     }
-
-    fn is_retryable(&self, error: &StorageError) -> bool {
-        matches!(error, StorageError::Conflict(_))
+    if let Some(to_us) = filter.to_us {
+        query = query.filter(audit_event::Column::OccurredAtUs.lt(to_us));
     }
-}
-
-impl Database {
-    /// Appends one event in a transaction of its own.
-    pub async fn append_audit_event(
-        &self,
-        actor: &AuditActor,
-        change: &AuditChange,
-    ) -> Result<(), StorageError> {
-        self.write(AppendEvent { actor, change }).await
+    if let Some(principal) = &filter.principal {
+        query = query.filter(audit_event::Column::Principal.eq(principal.as_str()));
     }
-
-    /// Up to `limit` events matching `filter`, newest (highest id) first.
-    pub async fn list_audit_events(
-        &self,
-        filter: &AuditFilter,
-        limit: u64,
-    ) -> Result<Vec<AuditEvent>, StorageError> {
-        let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
-        if let Some(from_us) = filter.from_us {
-            query = query.filter(audit_event::Column::OccurredAtUs.gte(from_us));
-        }
-        if let Some(to_us) = filter.to_us {
-            query = query.filter(audit_event::Column::OccurredAtUs.lt(to_us));
-        }
-        if let Some(principal) = &filter.principal {
-            query = query.filter(audit_event::Column::Principal.eq(principal.as_str()));
-        }
-        if let Some(kind) = filter.kind {
-            query = query.filter(audit_event::Column::Kind.eq(kind.as_str()));
-        }
-        if let Some(before_id) = filter.before_id {
-            query = query.filter(audit_event::Column::Id.lt(before_id));
-        }
-        query
-            .limit(limit)
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(from_row)
-            .collect()
+    if let Some(kind) = filter.kind {
+        query = query.filter(audit_event::Column::Kind.eq(kind.as_str()));
     }
+    if let Some(before_id) = filter.before_id {
+        query = query.filter(audit_event::Column::Id.lt(before_id));
+    }
+    query
+        .limit(limit)
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
 }

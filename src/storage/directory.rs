@@ -309,7 +309,7 @@ impl Database {
                 effective_from: effective_from.to_string(),
                 closed_month: month.clone(),
             };
-            self.append_audit_event(actor, &refusal).await?;
+            super::audit::append_alone(self, actor, &refusal).await?;
         }
         outcome
     }

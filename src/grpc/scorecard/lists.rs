@@ -3,6 +3,7 @@
 //! breaches (keyset pages by agent and KPI).
 
 use crate::error::ServiceError;
+use crate::service::access::authorize_list;
 use std::cmp::Ordering;
 
 use super::{
@@ -15,7 +16,6 @@ use crate::{
     auth::Caller,
     domain::{directory::Agent, kpi::KpiId},
     grpc::{
-        access::authorize_list,
         fields::optional_request_id,
         kpi_results::{kpi_result, policy_ref},
         pagination::{decode_offset, page_of, page_size, page_size_within, request_fingerprint},

@@ -9,10 +9,10 @@ mod snapshot;
 mod trend;
 
 use crate::error::ServiceError;
+use crate::service::access::{authorize_agent_read, authorize_read, authorize_read_of_agent};
 use tonic::{Request, Response, Status};
 
 use super::{
-    access::{authorize_agent_read, authorize_read, authorize_read_of_agent},
     fields::required_request_id,
     kpi_results::{definition_to_pb, scorecard_to_pb},
     log_outcome, pb,

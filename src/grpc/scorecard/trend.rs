@@ -2,6 +2,7 @@
 
 use super::{parse_kpi_ids, ScorecardApi, GET_KPI_TREND};
 use crate::error::ServiceError;
+use crate::service::access::authorize_read;
 use crate::{
     auth::{Caller, ReadSubject},
     domain::{
@@ -9,7 +10,6 @@ use crate::{
         period::{buckets, Granularity},
     },
     grpc::{
-        access::authorize_read,
         fields::required_request_id,
         kpi_results::kpi_result,
         pb,

@@ -3,10 +3,10 @@
 //! `auth::authorize_body`. Reads about an agent need the agent's current
 //! team, looked up only for team-scoped callers.
 
-use crate::error::ServiceError;
 use crate::{
     auth::{authorize_body, Body, Caller, ReadSubject},
     domain::directory::Agent,
+    error::ServiceError,
     storage::Database,
 };
 
