@@ -352,17 +352,16 @@ async fn a_back_dated_move_in_an_open_month_re_attributes_and_rollups_still_veri
     assert_eq!(listed.agents[0].memberships, expected);
 
     // The move is audited with the day it took effect.
-    let events = app
-        .database
-        .list_audit_events(
-            &AuditFilter {
-                kind: Some(AuditKind::AgentUpserted),
-                ..Default::default()
-            },
-            10,
-        )
-        .await
-        .unwrap();
+    let events = kpi_service::storage::audit::list(
+        app.database.connection(),
+        &AuditFilter {
+            kind: Some(AuditKind::AgentUpserted),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
     let AuditChange::AgentUpserted {
         team_id,
         team_effective_from,
@@ -435,17 +434,16 @@ async fn a_back_dated_move_into_a_closed_month_is_refused_and_audited(backend: B
         teams(&[("g-1", "red"), ("g-2", "red")])
     );
     // But the refusals are in the audit trail.
-    let refusals = app
-        .database
-        .list_audit_events(
-            &AuditFilter {
-                kind: Some(AuditKind::ChangeRefused),
-                ..Default::default()
-            },
-            10,
-        )
-        .await
-        .unwrap();
+    let refusals = kpi_service::storage::audit::list(
+        app.database.connection(),
+        &AuditFilter {
+            kind: Some(AuditKind::ChangeRefused),
+            ..Default::default()
+        },
+        10,
+    )
+    .await
+    .unwrap();
     let refused: Vec<AuditChange> = refusals.into_iter().map(|event| event.change).collect();
     let refusal = |effective_from: &str| AuditChange::ChangeRefused {
         what: "team_move".into(),
