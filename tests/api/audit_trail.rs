@@ -296,11 +296,10 @@ async fn the_database_refuses_to_rewrite_the_audit_trail(backend: Backend) {
             .await;
         assert!(outcome.is_err(), "{statement} was allowed");
     }
-    let events = app
-        .database
-        .list_audit_events(&Default::default(), 10)
-        .await
-        .unwrap();
+    let events =
+        kpi_service::storage::audit::list(app.database.connection(), &Default::default(), 10)
+            .await
+            .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(
         events[0].actor.principal, "anonymous",

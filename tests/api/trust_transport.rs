@@ -142,11 +142,10 @@ async fn mutual_tls_names_principals_by_their_certificates(backend: Backend) {
     // Known principal by DNS SAN: writes, and the audit trail names it.
     let crm = channel_as(&app, &server_ca, Some(clients.client(ClientName::Dns(CRM)))).await;
     assert!(upsert_team(&crm, "north").await.unwrap().created);
-    let events = app
-        .database
-        .list_audit_events(&Default::default(), 10)
-        .await
-        .unwrap();
+    let events =
+        kpi_service::storage::audit::list(app.database.connection(), &Default::default(), 10)
+            .await
+            .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.principal, CRM);
     assert_eq!(events[0].actor.request_id, "req-mtls-1");
