@@ -69,7 +69,8 @@ pub struct TestApp {
     settings: Settings,
 }
 
-enum Cleanup {
+/// What to delete when a test's database is no longer needed (on drop).
+pub enum Cleanup {
     SqliteFile(PathBuf),
     PostgresDatabase { admin_url: String, name: String },
 }
@@ -142,7 +143,12 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        match &self.cleanup {
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let mut file = path.clone().into_os_string();
@@ -207,7 +213,7 @@ pub fn postgres_admin_url() -> String {
 }
 
 /// Creates a fresh database for `backend` and returns its URL.
-async fn fresh_database(backend: Backend) -> (String, Cleanup) {
+pub async fn fresh_database(backend: Backend) -> (String, Cleanup) {
     let name = unique_name();
     match backend {
         Backend::Sqlite => {

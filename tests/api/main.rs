@@ -29,6 +29,7 @@ mod policies;
 mod policy_dates;
 mod policy_reads;
 mod readme_example;
+mod replicas;
 mod request_properties;
 mod rollups;
 mod scorecard_attribution;
