@@ -187,7 +187,8 @@ impl DirectoryApi {
     ) -> Result<pb::GetTeamResponse, ServiceError> {
         let team_id = required_request_id("team_id", &request.team_id)?;
         authorize_read(caller, GET_TEAM, ReadSubject::Team(&team_id))?;
-        let team = self.database.get_team(&team_id).await?;
+        let team =
+            crate::storage::directory::get_team(self.database.connection(), &team_id).await?;
         let team = team.ok_or_else(|| ServiceError::team_not_found(team_id))?;
         Ok(pb::GetTeamResponse {
             team: Some(team_to_pb(team)),
@@ -204,10 +205,12 @@ impl DirectoryApi {
         let fingerprint = request_fingerprint(&["teams"]);
         let after = decode_token(&request.page_token, &fingerprint)?;
         // One extra row tells whether another page exists.
-        let mut teams = self
-            .database
-            .list_teams(after.as_deref(), limit + 1)
-            .await?;
+        let mut teams = crate::storage::directory::list_teams(
+            self.database.connection(),
+            after.as_deref(),
+            limit + 1,
+        )
+        .await?;
         let next_page_token =
             trim_page(&mut teams, limit, &fingerprint, |team| team.team_id.clone());
         Ok(pb::ListTeamsResponse {
@@ -241,7 +244,8 @@ impl DirectoryApi {
     ) -> Result<pb::GetAgentResponse, ServiceError> {
         let agent_id = required_request_id("agent_id", &request.agent_id)?;
         authorize_agent_read(&self.database, caller, GET_AGENT, &agent_id).await?;
-        let agent = self.database.get_agent(&agent_id).await?;
+        let agent =
+            crate::storage::directory::get_agent(self.database.connection(), &agent_id).await?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(agent_id))?;
         Ok(pb::GetAgentResponse {
             agent: Some(agent_to_pb(agent)),
@@ -259,14 +263,20 @@ impl DirectoryApi {
         let fingerprint = request_fingerprint(&["agents", team_id.as_deref().unwrap_or("")]);
         let after = decode_token(&request.page_token, &fingerprint)?;
         if let Some(team_id) = &team_id {
-            if self.database.get_team(team_id).await?.is_none() {
+            if crate::storage::directory::get_team(self.database.connection(), team_id)
+                .await?
+                .is_none()
+            {
                 return Err(ServiceError::team_not_found(team_id.clone()));
             }
         }
-        let mut agents = self
-            .database
-            .list_agents(team_id.as_deref(), after.as_deref(), limit + 1)
-            .await?;
+        let mut agents = crate::storage::directory::list_agents(
+            self.database.connection(),
+            team_id.as_deref(),
+            after.as_deref(),
+            limit + 1,
+        )
+        .await?;
         let next_page_token = trim_page(&mut agents, limit, &fingerprint, |agent| {
             agent.agent_id.clone()
         });

@@ -154,7 +154,7 @@ impl PeriodApi {
         month: &Month,
     ) -> Result<(Vec<SnapshotEntry>, Vec<SnapshotEntry>), ServiceError> {
         let database = self.engine.database();
-        let agents = database.all_agents(None).await?;
+        let agents = crate::storage::directory::all_agents(database.connection(), None).await?;
         let scorecards = self
             .engine
             .agent_scorecards(&agents, AgentSet::Directory, &month.period)
@@ -171,7 +171,13 @@ impl PeriodApi {
             })
             .collect();
         let mut team_entries = Vec::new();
-        for team in database.list_teams(None, MAX_TEAMS_IN_SNAPSHOT).await? {
+        for team in crate::storage::directory::list_teams(
+            database.connection(),
+            None,
+            MAX_TEAMS_IN_SNAPSHOT,
+        )
+        .await?
+        {
             let (scorecard, members) = self
                 .engine
                 .team_scorecard(&team.team_id, &month.period)
@@ -387,7 +393,7 @@ impl PeriodApi {
             .iter()
             .map(|entry| Ok((entry.subject_id.clone(), decode(&entry.payload)?)))
             .collect::<Result<_, ServiceError>>()?;
-        let agents = database.all_agents(None).await?;
+        let agents = crate::storage::directory::all_agents(database.connection(), None).await?;
         let live = self
             .engine
             .agent_scorecards(&agents, AgentSet::Directory, &month.period)

@@ -123,7 +123,9 @@ impl PolicyApi {
         let Some(team_id) = team_id else {
             return Ok(());
         };
-        match self.engine.database().get_team(team_id).await? {
+        match crate::storage::directory::get_team(self.engine.database().connection(), team_id)
+            .await?
+        {
             Some(_) => Ok(()),
             None => Err(ServiceError::team_not_found(team_id)),
         }
@@ -208,16 +210,16 @@ impl PolicyApi {
                 "policy_version_id must be > 0",
             ));
         }
-        let version = self
-            .engine
-            .database()
-            .get_policy_version(request.policy_version_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound {
-                reason: "POLICY_VERSION_NOT_FOUND",
-                resource_type: "policy version",
-                name: request.policy_version_id.to_string(),
-            })?;
+        let version = crate::storage::policy::get_policy_version(
+            self.engine.database().connection(),
+            request.policy_version_id,
+        )
+        .await?
+        .ok_or_else(|| ServiceError::NotFound {
+            reason: "POLICY_VERSION_NOT_FOUND",
+            resource_type: "policy version",
+            name: request.policy_version_id.to_string(),
+        })?;
         // The version's team is known only once it is read.
         authorize_read(
             caller,
@@ -252,11 +254,13 @@ impl PolicyApi {
             })?),
         };
         self.ensure_team(team_id.as_deref()).await?;
-        let mut versions = self
-            .engine
-            .database()
-            .list_policy_versions(team_id.as_deref(), before, size + 1)
-            .await?;
+        let mut versions = crate::storage::policy::list_policy_versions(
+            self.engine.database().connection(),
+            team_id.as_deref(),
+            before,
+            size + 1,
+        )
+        .await?;
         let next_page_token = trim_page(&mut versions, size, &fingerprint, |version| {
             version.id.to_string()
         });
@@ -290,11 +294,12 @@ impl PolicyApi {
             policy_subject(team_id.as_deref()),
         )?;
         self.ensure_team(team_id.as_deref()).await?;
-        let version = self
-            .engine
-            .database()
-            .effective_policy(team_id.as_deref(), date)
-            .await?;
+        let version = crate::storage::policy::effective_policy(
+            self.engine.database().connection(),
+            team_id.as_deref(),
+            date,
+        )
+        .await?;
         let policy = match version {
             Some(version) => policy_version_to_pb(&version),
             None => {

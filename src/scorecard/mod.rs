@@ -170,7 +170,10 @@ impl ScorecardEngine {
             .database
             .join_reads(
                 self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
-                self.database.team_histories(Some(&history_of)),
+                crate::storage::memberships::team_histories(
+                    self.database.connection(),
+                    Some(&history_of),
+                ),
             )
             .await;
         let (sums, histories) = (sums?, histories?);
@@ -196,13 +199,12 @@ impl ScorecardEngine {
         let per_agent = self
             .sums(FactScope::Team(team_id), period, Grouping::Agent)
             .await?;
-        let mut members: BTreeSet<String> = self
-            .database
-            .all_agents(Some(team_id))
-            .await?
-            .into_iter()
-            .map(|agent| agent.agent_id)
-            .collect();
+        let mut members: BTreeSet<String> =
+            crate::storage::directory::all_agents(self.database.connection(), Some(team_id))
+                .await?
+                .into_iter()
+                .map(|agent| agent.agent_id)
+                .collect();
         members.extend(per_agent.keys().filter_map(|key| match key {
             GroupKey::Agent(agent_id) => Some(agent_id.clone()),
             GroupKey::Day(_) => None,
@@ -242,7 +244,7 @@ impl ScorecardEngine {
             .database
             .join_reads(
                 self.sums(scope, period, Grouping::Agent),
-                self.database.team_histories(history_of),
+                crate::storage::memberships::team_histories(self.database.connection(), history_of),
             )
             .await;
         let (mut per_agent, histories) = (per_agent?, histories?);

@@ -44,15 +44,14 @@ impl ScorecardEngine {
             None => BTreeMap::new(),
         };
         for edge in split.edges {
-            let raw = self
-                .database
-                .load_raw_facts(
-                    scope,
-                    edge.start.timestamp_micros(),
-                    edge.end.timestamp_micros(),
-                    self.zone,
-                )
-                .await?;
+            let raw = crate::storage::facts::load_raw_facts(
+                self.database.connection(),
+                scope,
+                edge.start.timestamp_micros(),
+                edge.end.timestamp_micros(),
+                self.zone,
+            )
+            .await?;
             for (key, sums) in raw.grouped(grouping) {
                 groups.entry(key).or_default().absorb(sums);
             }

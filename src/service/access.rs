@@ -31,7 +31,7 @@ pub async fn authorize_agent_read(
     if caller.principal.reads_everything() {
         return authorize_read_of_agent(caller, method, None);
     }
-    let agent = database.get_agent(agent_id).await?;
+    let agent = crate::storage::directory::get_agent(database.connection(), agent_id).await?;
     authorize_read_of_agent(caller, method, agent.as_ref())
 }
 

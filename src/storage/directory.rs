@@ -255,29 +255,6 @@ impl Database {
         self.write(UpsertTeam { upsert, actor }).await
     }
 
-    pub async fn get_team(&self, team_id: &str) -> Result<Option<Team>, StorageError> {
-        find_team(self.connection(), team_id).await
-    }
-
-    /// Up to `limit` teams with ids after `after`, by id.
-    pub async fn list_teams(
-        &self,
-        after: Option<&str>,
-        limit: u64,
-    ) -> Result<Vec<Team>, StorageError> {
-        let mut query = team::Entity::find().order_by_asc(team::Column::TeamId);
-        if let Some(after) = after {
-            query = query.filter(team::Column::TeamId.gt(after));
-        }
-        query
-            .limit(limit)
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(team_from_row)
-            .collect()
-    }
-
     /// Creates or changes an agent, with its audit event in the same
     /// transaction; returns it (with its team history) and whether it was
     /// new. A team change rewrites the history from its effective day (see
@@ -313,53 +290,6 @@ impl Database {
         }
         outcome
     }
-
-    /// Every agent, by id, optionally only the current members of a team.
-    pub async fn all_agents(&self, team_id: Option<&str>) -> Result<Vec<Agent>, StorageError> {
-        let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
-        if let Some(team_id) = team_id {
-            query = query.filter(agent::Column::TeamId.eq(team_id));
-        }
-        query
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(agent_from_row)
-            .collect()
-    }
-
-    /// One agent with its team history.
-    pub async fn get_agent(&self, agent_id: &str) -> Result<Option<Agent>, StorageError> {
-        let Some(agent) = find_agent(self.connection(), agent_id).await? else {
-            return Ok(None);
-        };
-        Ok(with_histories(self.connection(), vec![agent]).await?.pop())
-    }
-
-    /// Up to `limit` agents with ids after `after`, by id, optionally of one
-    /// team, with their team histories.
-    pub async fn list_agents(
-        &self,
-        team_id: Option<&str>,
-        after: Option<&str>,
-        limit: u64,
-    ) -> Result<Vec<Agent>, StorageError> {
-        let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
-        if let Some(team_id) = team_id {
-            query = query.filter(agent::Column::TeamId.eq(team_id));
-        }
-        if let Some(after) = after {
-            query = query.filter(agent::Column::AgentId.gt(after));
-        }
-        let agents = query
-            .limit(limit)
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(agent_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        with_histories(self.connection(), agents).await
-    }
 }
 
 async fn find_team(
@@ -382,4 +312,83 @@ async fn find_agent(
         .await?
         .map(agent_from_row)
         .transpose()
+}
+
+pub async fn get_team(
+    connection: &impl ConnectionTrait,
+    team_id: &str,
+) -> Result<Option<Team>, StorageError> {
+    find_team(connection, team_id).await
+}
+
+/// Up to `limit` teams with ids after `after`, by id.
+pub async fn list_teams(
+    connection: &impl ConnectionTrait,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Team>, StorageError> {
+    let mut query = team::Entity::find().order_by_asc(team::Column::TeamId);
+    if let Some(after) = after {
+        query = query.filter(team::Column::TeamId.gt(after));
+    }
+    query
+        .limit(limit)
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(team_from_row)
+        .collect()
+}
+
+/// Every agent, by id, optionally only the current members of a team.
+pub async fn all_agents(
+    connection: &impl ConnectionTrait,
+    team_id: Option<&str>,
+) -> Result<Vec<Agent>, StorageError> {
+    let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
+    if let Some(team_id) = team_id {
+        query = query.filter(agent::Column::TeamId.eq(team_id));
+    }
+    query
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(agent_from_row)
+        .collect()
+}
+
+/// One agent with its team history.
+pub async fn get_agent(
+    connection: &impl ConnectionTrait,
+    agent_id: &str,
+) -> Result<Option<Agent>, StorageError> {
+    let Some(agent) = find_agent(connection, agent_id).await? else {
+        return Ok(None);
+    };
+    Ok(with_histories(connection, vec![agent]).await?.pop())
+}
+
+/// Up to `limit` agents with ids after `after`, by id, optionally of one
+/// team, with their team histories.
+pub async fn list_agents(
+    connection: &impl ConnectionTrait,
+    team_id: Option<&str>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Agent>, StorageError> {
+    let mut query = agent::Entity::find().order_by_asc(agent::Column::AgentId);
+    if let Some(team_id) = team_id {
+        query = query.filter(agent::Column::TeamId.eq(team_id));
+    }
+    if let Some(after) = after {
+        query = query.filter(agent::Column::AgentId.gt(after));
+    }
+    let agents = query
+        .limit(limit)
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(agent_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    with_histories(connection, agents).await
 }

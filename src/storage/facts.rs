@@ -23,7 +23,7 @@ use super::{
         contribution::{local_day_number, survey_sums, RollupKey, StoredRecord},
         read::{GroupKey, GroupSums, Grouping},
     },
-    Database, StorageError,
+    StorageError,
 };
 use crate::domain::kpi::KpiSums;
 
@@ -144,21 +144,8 @@ macro_rules! add_own_rows {
     }};
 }
 
-impl Database {
-    /// Reads every counted record of `scope` in `[start_us, end_us)` from
-    /// the raw tables.
-    pub async fn load_raw_facts(
-        &self,
-        scope: FactScope<'_>,
-        start_us: i64,
-        end_us: i64,
-        zone: Tz,
-    ) -> Result<RawFacts, StorageError> {
-        load_raw_facts(self.connection(), scope, start_us, end_us, zone).await
-    }
-}
-
-/// See [`Database::load_raw_facts`]; on any connection or transaction.
+/// Reads every counted record of `scope` in `[start_us, end_us)` from
+/// the raw tables.
 pub async fn load_raw_facts(
     connection: &impl ConnectionTrait,
     scope: FactScope<'_>,

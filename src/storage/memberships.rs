@@ -28,7 +28,7 @@ use super::{
         maintain::{placeholder, upsert_additive},
         ROLLUP_TABLE,
     },
-    Database, StorageError,
+    StorageError,
 };
 use crate::domain::{
     calendar::LocalDay,
@@ -37,19 +37,6 @@ use crate::domain::{
 
 /// Most agents looked up per query.
 const LOOKUP_CHUNK: usize = 500;
-
-impl Database {
-    /// The team histories of `agent_ids`, or of every agent when `None`.
-    pub async fn team_histories(
-        &self,
-        agent_ids: Option<&[&str]>,
-    ) -> Result<HashMap<String, MembershipHistory>, StorageError> {
-        match agent_ids {
-            Some(ids) => load_histories(self.connection(), ids).await,
-            None => load_all_histories(self.connection()).await,
-        }
-    }
-}
 
 /// The histories of `agent_ids` (agents without any membership are absent).
 pub async fn load_histories(
@@ -211,4 +198,15 @@ async fn rebuild_agent_rollups(
     )
     .await?;
     upsert_additive(connection, facts.rows()).await
+}
+
+/// The team histories of `agent_ids`, or of every agent when `None`.
+pub async fn team_histories(
+    connection: &impl ConnectionTrait,
+    agent_ids: Option<&[&str]>,
+) -> Result<HashMap<String, MembershipHistory>, StorageError> {
+    match agent_ids {
+        Some(ids) => load_histories(connection, ids).await,
+        None => load_all_histories(connection).await,
+    }
 }

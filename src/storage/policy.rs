@@ -9,7 +9,8 @@ use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::{json, Value};
 
@@ -192,77 +193,76 @@ impl Database {
             return Ok(None);
         };
         self.policy_cache.invalidate().await;
-        self.get_policy_version(id)
+        get_policy_version(self.connection(), id)
             .await?
             .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
             .map(Some)
     }
+}
 
-    pub async fn get_policy_version(&self, id: i64) -> Result<Option<PolicyVersion>, StorageError> {
-        policy_version::Entity::find_by_id(id)
-            .one(self.connection())
-            .await?
-            .map(from_row)
-            .transpose()
+pub async fn get_policy_version(
+    connection: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<PolicyVersion>, StorageError> {
+    policy_version::Entity::find_by_id(id)
+        .one(connection)
+        .await?
+        .map(from_row)
+        .transpose()
+}
+
+/// Versions of one scope, newest id first, ids below `before` if given.
+pub async fn list_policy_versions(
+    connection: &impl ConnectionTrait,
+    team_id: Option<&str>,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<PolicyVersion>, StorageError> {
+    let mut query = policy_version::Entity::find().order_by_desc(policy_version::Column::Id);
+    query = match team_id {
+        Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
+        None => query.filter(policy_version::Column::TeamId.is_null()),
+    };
+    if let Some(before) = before {
+        query = query.filter(policy_version::Column::Id.lt(before));
     }
+    query
+        .limit(limit)
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
 
-    /// Versions of one scope, newest id first, ids below `before` if given.
-    pub async fn list_policy_versions(
-        &self,
-        team_id: Option<&str>,
-        before: Option<i64>,
-        limit: u64,
-    ) -> Result<Vec<PolicyVersion>, StorageError> {
-        let mut query = policy_version::Entity::find().order_by_desc(policy_version::Column::Id);
-        query = match team_id {
-            Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
-            None => query.filter(policy_version::Column::TeamId.is_null()),
-        };
-        if let Some(before) = before {
-            query = query.filter(policy_version::Column::Id.lt(before));
+/// The version in force on `date` for `team_id`: the team's latest
+/// effective on or before the date, else the organisation's; `None` means
+/// the catalogue defaults.
+pub async fn effective_policy(
+    connection: &impl ConnectionTrait,
+    team_id: Option<&str>,
+    date: NaiveDate,
+) -> Result<Option<PolicyVersion>, StorageError> {
+    if let Some(team_id) = team_id {
+        if let Some(version) = latest_effective(connection, Some(team_id), date).await? {
+            return Ok(Some(version));
         }
-        query
-            .limit(limit)
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(from_row)
-            .collect()
     }
+    latest_effective(connection, None, date).await
+}
 
-    /// The version in force on `date` for `team_id`: the team's latest
-    /// effective on or before the date, else the organisation's; `None` means
-    /// the catalogue defaults.
-    pub async fn effective_policy(
-        &self,
-        team_id: Option<&str>,
-        date: NaiveDate,
-    ) -> Result<Option<PolicyVersion>, StorageError> {
-        if let Some(team_id) = team_id {
-            if let Some(version) = self.latest_effective(Some(team_id), date).await? {
-                return Ok(Some(version));
-            }
-        }
-        self.latest_effective(None, date).await
-    }
-
-    async fn latest_effective(
-        &self,
-        team_id: Option<&str>,
-        date: NaiveDate,
-    ) -> Result<Option<PolicyVersion>, StorageError> {
-        let mut query = policy_version::Entity::find()
-            .filter(policy_version::Column::EffectiveFrom.lte(date))
-            .order_by_desc(policy_version::Column::EffectiveFrom)
-            .order_by_desc(policy_version::Column::Id);
-        query = match team_id {
-            Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
-            None => query.filter(policy_version::Column::TeamId.is_null()),
-        };
-        query
-            .one(self.connection())
-            .await?
-            .map(from_row)
-            .transpose()
-    }
+async fn latest_effective(
+    connection: &impl ConnectionTrait,
+    team_id: Option<&str>,
+    date: NaiveDate,
+) -> Result<Option<PolicyVersion>, StorageError> {
+    let mut query = policy_version::Entity::find()
+        .filter(policy_version::Column::EffectiveFrom.lte(date))
+        .order_by_desc(policy_version::Column::EffectiveFrom)
+        .order_by_desc(policy_version::Column::Id);
+    query = match team_id {
+        Some(team_id) => query.filter(policy_version::Column::TeamId.eq(team_id)),
+        None => query.filter(policy_version::Column::TeamId.is_null()),
+    };
+    query.one(connection).await?.map(from_row).transpose()
 }

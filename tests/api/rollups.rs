@@ -275,11 +275,15 @@ fn instant(rfc3339: &str) -> i64 {
 
 /// The raw-path sums of `scope` over `[start, end)`.
 async fn raw_sums(app: &TestApp, scope: FactScope<'_>, start: &str, end: &str) -> KpiSums {
-    let raw = app
-        .database
-        .load_raw_facts(scope, instant(start), instant(end), zone())
-        .await
-        .unwrap();
+    let raw = kpi_service::storage::facts::load_raw_facts(
+        app.database.connection(),
+        scope,
+        instant(start),
+        instant(end),
+        zone(),
+    )
+    .await
+    .unwrap();
     let mut total = GroupSums::default();
     for (_, group) in raw.grouped(Grouping::Agent) {
         total.absorb(group);

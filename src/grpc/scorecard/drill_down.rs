@@ -80,17 +80,15 @@ impl ScorecardApi {
             Some(key) => Some(parse_cursor(&key)?),
         };
         self.agent(&agent_id).await?;
-        let mut rows = self
-            .engine
-            .database()
-            .agent_interactions(
-                &agent_id,
-                period.start.timestamp_micros(),
-                period.end.timestamp_micros(),
-                cursor,
-                size + 1,
-            )
-            .await?;
+        let mut rows = crate::storage::drill_down::agent_interactions(
+            self.engine.database().connection(),
+            &agent_id,
+            period.start.timestamp_micros(),
+            period.end.timestamp_micros(),
+            cursor,
+            size + 1,
+        )
+        .await?;
         let next_page_token = trim_page(&mut rows, size, &fingerprint, |(cursor, _)| {
             format!("{}:{}", cursor.ended_at_us, cursor.id)
         });

@@ -95,15 +95,15 @@ pub(crate) fn agent_scorecard_to_pb(
 
 impl ScorecardApi {
     async fn agent(&self, agent_id: &str) -> Result<Agent, ServiceError> {
-        self.engine
-            .database()
-            .get_agent(agent_id)
+        crate::storage::directory::get_agent(self.engine.database().connection(), agent_id)
             .await?
             .ok_or_else(|| ServiceError::agent_not_found(agent_id))
     }
 
     async fn ensure_team(&self, team_id: &str) -> Result<(), ServiceError> {
-        match self.engine.database().get_team(team_id).await? {
+        match crate::storage::directory::get_team(self.engine.database().connection(), team_id)
+            .await?
+        {
             Some(_) => Ok(()),
             None => Err(ServiceError::team_not_found(team_id)),
         }
@@ -117,7 +117,9 @@ impl ScorecardApi {
         if let Some(team_id) = team_id {
             self.ensure_team(team_id).await?;
         }
-        let agents = self.engine.database().all_agents(team_id).await?;
+        let agents =
+            crate::storage::directory::all_agents(self.engine.database().connection(), team_id)
+                .await?;
         Ok((agents, team_id.is_none()))
     }
 
@@ -145,7 +147,10 @@ impl ScorecardApi {
             .engine
             .database()
             .join_reads(
-                self.engine.database().get_agent(&agent_id),
+                crate::storage::directory::get_agent(
+                    self.engine.database().connection(),
+                    &agent_id,
+                ),
                 self.snapshot_for(
                     request.period.as_ref(),
                     request.live,
