@@ -10,7 +10,6 @@ pub mod domain;
 pub mod error;
 pub mod grpc;
 pub mod resilience;
-pub mod scorecard;
 pub mod service;
 pub mod startup;
 pub mod storage;

@@ -164,8 +164,63 @@ impl DayRange {
     }
 }
 
+/// A period cut into the whole local days it covers (summed from the daily
+/// rollups) and the partial days at its edges (read from raw rows). A
+/// calendar period is whole days only; a custom range may start or end
+/// inside a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaySplit {
+    /// The whole days, when there is at least one.
+    pub whole_days: Option<DayRange>,
+    /// The partial days at the start and the end, in order.
+    pub edges: Vec<Period>,
+}
+
+impl DaySplit {
+    /// Cuts `period` at the local midnights of `zone`.
+    pub fn of(period: &Period, zone: Tz) -> Result<Self, PeriodError> {
+        let start_date = local_date(period.start, zone);
+        let first_whole = if start_of_day(start_date, zone)? == period.start {
+            start_date
+        } else {
+            start_date.succ_opt().ok_or(PeriodError::OutOfRange)?
+        };
+        let end_whole = local_date(period.end, zone);
+        if first_whole >= end_whole {
+            return Ok(DaySplit {
+                whole_days: None,
+                edges: vec![*period],
+            });
+        }
+        let whole_start = start_of_day(first_whole, zone)?;
+        let whole_end = start_of_day(end_whole, zone)?;
+        let mut edges = Vec::new();
+        if period.start < whole_start {
+            edges.push(Period {
+                start: period.start,
+                end: whole_start,
+            });
+        }
+        if whole_end < period.end {
+            edges.push(Period {
+                start: whole_end,
+                end: period.end,
+            });
+        }
+        Ok(DaySplit {
+            whole_days: Some(DayRange {
+                first: LocalDay::of_date(first_whole),
+                end: LocalDay::of_date(end_whole),
+            }),
+            edges,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
 
     #[test]
@@ -210,5 +265,58 @@ mod tests {
         assert_eq!(days.first.to_string(), "2026-03-01");
         assert_eq!(days.end.to_string(), "2026-04-01");
         assert_eq!(days.end.number() - days.first.number(), 31);
+    }
+
+    #[test]
+    fn a_calendar_month_is_whole_days_only() {
+        let zone = chrono_tz::Europe::Berlin;
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 10, 31, 23, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap(),
+        };
+        let split = DaySplit::of(&period, zone).unwrap();
+        assert!(split.edges.is_empty());
+        let days = split.whole_days.unwrap();
+        assert_eq!(days.end.number() - days.first.number(), 30);
+    }
+
+    #[test]
+    fn a_custom_range_reads_its_partial_days_raw() {
+        let zone = chrono_tz::UTC;
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 11, 2, 12, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 5, 6, 0, 0).unwrap(),
+        };
+        let split = DaySplit::of(&period, zone).unwrap();
+        let days = split.whole_days.unwrap();
+        assert_eq!(
+            (days.first.to_string(), days.end.to_string()),
+            ("2026-11-03".into(), "2026-11-05".into())
+        );
+        assert_eq!(
+            split.edges,
+            vec![
+                Period {
+                    start: period.start,
+                    end: Utc.with_ymd_and_hms(2026, 11, 3, 0, 0, 0).unwrap(),
+                },
+                Period {
+                    start: Utc.with_ymd_and_hms(2026, 11, 5, 0, 0, 0).unwrap(),
+                    end: period.end,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_range_inside_one_day_is_read_raw() {
+        let zone = chrono_tz::UTC;
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 2, 17, 0, 0).unwrap(),
+        };
+        let split = DaySplit::of(&period, zone).unwrap();
+        assert_eq!(split.whole_days, None);
+        assert_eq!(split.edges, vec![period]);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod closing;
 pub mod directory;
 pub mod ingest;
 pub mod kpi;

@@ -236,3 +236,21 @@ pub fn optional_request_id(field: &str, value: &str) -> Result<Option<String>, S
         .into_result(id)
         .map_err(ServiceError::invalid_fields)
 }
+
+/// Longest client request id (AIP-155).
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// A client's optional `request_id` (AIP-155): empty for none, else 1-128
+/// printable characters.
+pub fn optional_request_id_text(text: &str) -> Result<Option<&str>, ServiceError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().count() > MAX_REQUEST_ID_LEN || text.chars().any(char::is_control) {
+        return Err(ServiceError::invalid_field(
+            "request_id",
+            format!("request_id must be 1-{MAX_REQUEST_ID_LEN} printable characters"),
+        ));
+    }
+    Ok(Some(text))
+}

@@ -10,7 +10,7 @@ use crate::{
         kpi::{Direction, Indicator, KpiDefinition, KpiGroup, KpiUnit, KpiValue},
         policy::{Assessment, KpiRule, KpiStatus, RuleInput, Target},
     },
-    scorecard::{AppliedPolicy, Scorecard},
+    service::scorecards::{AppliedPolicy, Scorecard},
 };
 
 pub fn target_to_pb(target: Target) -> pb::Target {

@@ -10,11 +10,12 @@ pub mod directory;
 mod fields;
 pub mod ingest;
 mod kpi_results;
-mod pagination;
+use crate::service::pagination;
 mod period;
 pub mod periods;
 pub mod policy;
 pub mod scorecard;
+pub mod snapshot_encoding;
 
 #[cfg(test)]
 mod parsing_properties;

@@ -17,7 +17,7 @@ use super::{
     ingest::parse::{self, parse_batch, IngestLimits},
     pagination::{decode_token, page_size, request_fingerprint},
     pb,
-    period::resolve_period,
+    period::period_spec,
     policy::parse_new_policy_version,
 };
 use crate::domain::period::{buckets, Granularity};
@@ -379,7 +379,10 @@ proptest! {
     #[test]
     fn periods_resolve_or_are_refused_field_by_field(selector in period(), zone in 0..ZONES.len()) {
         let zone = ZONES[zone];
-        let resolved = resolve_period("period", selector.as_ref(), zone);
+        let resolved = crate::service::scorecards::resolve_period(
+            period_spec("period", selector.as_ref()),
+            zone,
+        );
         if let Ok(period) = &resolved {
             for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
                 // May refuse (too many buckets), never panic.

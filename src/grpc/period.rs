@@ -6,12 +6,9 @@ use chrono_tz::Tz;
 
 use super::{directory::timestamp, pb};
 use crate::domain::{
-    period::{check_date, check_instant, resolve, Period, PeriodSpec},
+    period::{check_date, check_instant, Period, PeriodSpec},
     violations::quoted,
 };
-
-/// Longest period a query may cover.
-pub const MAX_PERIOD_DAYS: u32 = 366;
 
 /// A date written `YYYY-MM-DD` within the supported calendar (2000-01-01 to
 /// 9999-12-31); the error is the violation's description.
@@ -70,12 +67,12 @@ fn parse_instant(
         })
 }
 
-/// Parses and resolves the period in field `field` of a request.
-pub fn resolve_period(
+/// Parses the period in field `field` of a request (the use case resolves
+/// it in the reporting zone and checks its length).
+pub fn period_spec(
     field: &str,
     selector: Option<&pb::PeriodSelector>,
-    zone: Tz,
-) -> Result<Period, ServiceError> {
+) -> Result<PeriodSpec, ServiceError> {
     use pb::period_selector::Period as Selected;
     let selected = selector
         .and_then(|selector| selector.period.as_ref())
@@ -85,7 +82,7 @@ pub fn resolve_period(
                 format!("{field} is required: give day, iso_week, month or custom"),
             )
         })?;
-    let spec = match selected {
+    Ok(match selected {
         Selected::Day(text) => PeriodSpec::Day(parse_date(&format!("{field}.day"), text)?),
         Selected::IsoWeek(text) => {
             PeriodSpec::IsoWeek(parse_date(&format!("{field}.iso_week"), text)?)
@@ -98,9 +95,7 @@ pub fn resolve_period(
             )?,
             end: parse_instant(&format!("{field}.custom.end_time"), range.end_time.as_ref())?,
         },
-    };
-    resolve(spec, zone, MAX_PERIOD_DAYS)
-        .map_err(|error| ServiceError::invalid_field(field, error.to_string()))
+    })
 }
 
 /// The resolved period as returned to clients.

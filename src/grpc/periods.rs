@@ -1,72 +1,42 @@
-//! `kpi.v1.PeriodService`: closing months, restating them, and the
-//! adjustments that late data made since. A snapshot holds every agent's
-//! and team's scorecard exactly as the API answered it (protobuf bytes), so
-//! a closed month reads back byte for byte.
+//! `kpi.v1.PeriodService`: protobuf <-> the period use cases
+//! (`service::periods`): closing months, restating them, and the
+//! adjustments that late data made since.
 
-use crate::error::ServiceError;
-use crate::service::access::authorize_list;
-use std::collections::BTreeMap;
-
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
-    directory::timestamp,
-    log_outcome,
-    pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
-    pb,
-    scorecard::agent_scorecard_to_pb,
+    directory::timestamp, fields::optional_request_id_text, log_outcome, pb,
+    snapshot_encoding::agent_scorecard_to_pb,
 };
 use crate::{
     auth::Caller,
-    domain::period::{resolve, Period, PeriodSpec},
-    scorecard::{AgentSet, ScorecardEngine},
-    storage::{
-        idempotency::IdempotencyKey,
-        periods::{
-            ClosedPeriod, NewSnapshot, SnapshotEntry, SnapshotMeta, SnapshotOutcome, SubjectKind,
-        },
-        rollups::contribution::day_number,
+    domain::closing::{ClosedPeriod, Month, SnapshotMeta},
+    error::ServiceError,
+    service::periods::{
+        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, RequestId, RestateOutcome,
     },
 };
 
-const CLOSE_PERIOD: &str = "/kpi.v1.PeriodService/ClosePeriod";
-const RESTATE_PERIOD: &str = "/kpi.v1.PeriodService/RestatePeriod";
-const LIST_ADJUSTMENTS: &str = "/kpi.v1.PeriodService/ListAdjustments";
-/// Longest client request id.
-const MAX_REQUEST_ID_LEN: usize = 128;
 /// Longest restatement reason.
 const MAX_REASON_LEN: usize = 1_000;
-/// Most teams a snapshot holds (the directory has far fewer).
-const MAX_TEAMS_IN_SNAPSHOT: u64 = 100_000;
-const DEFAULT_ADJUSTMENT_PAGE: u64 = 100;
-const MAX_ADJUSTMENT_PAGE: u64 = 500;
 
 /// The period service.
 #[derive(Clone)]
 pub struct PeriodApi {
-    engine: ScorecardEngine,
+    periods: Periods,
 }
 
 impl PeriodApi {
-    pub fn new(engine: ScorecardEngine) -> Self {
-        Self { engine }
+    pub fn new(periods: Periods) -> Self {
+        Self { periods }
     }
 }
 
-/// A calendar month named `YYYY-MM`, resolved in the reporting zone.
-pub(crate) struct Month {
-    pub key: String,
-    pub period: Period,
-}
-
-/// Parses `YYYY-MM` (field `field`) into a month.
-pub(crate) fn parse_month(
-    field: &str,
-    text: &str,
-    zone: chrono_tz::Tz,
-) -> Result<Month, ServiceError> {
+/// Parses `YYYY-MM` (field `field`) into a month of the reporting zone.
+pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<Month, ServiceError> {
     let invalid = || {
         let shown: String = text.chars().take(16).collect();
         ServiceError::invalid_field(
@@ -79,35 +49,20 @@ pub(crate) fn parse_month(
     }
     let first =
         NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| invalid())?;
-    let period = resolve(PeriodSpec::Month(first), zone, 31).map_err(|_| invalid())?;
-    Ok(Month {
-        key: first.format("%Y-%m").to_string(),
-        period,
-    })
+    crate::domain::period::check_date(first).map_err(|_| invalid())?;
+    Month::containing(first, zone).map_err(|_| invalid())
 }
 
-/// The idempotency key of a create: its request id (if any) and a digest
-/// of the rest of the request.
-pub(crate) fn idempotency_key<M: Message>(
-    request_id_text: &str,
-    method: &'static str,
+/// The request id of a create, with the rest of the request (`body`, its
+/// request id cleared) that a retry must repeat.
+pub(crate) fn request_id<M: Message>(
+    text: &str,
     body: &M,
-) -> Result<Option<IdempotencyKey>, ServiceError> {
-    Ok(request_id(request_id_text)?
-        .map(|id| IdempotencyKey::new(id, method, &body.encode_to_vec())))
-}
-
-fn request_id(text: &str) -> Result<Option<&str>, ServiceError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    if text.chars().count() > MAX_REQUEST_ID_LEN || text.chars().any(char::is_control) {
-        return Err(ServiceError::invalid_field(
-            "request_id",
-            format!("request_id must be 1-{MAX_REQUEST_ID_LEN} printable characters"),
-        ));
-    }
-    Ok(Some(text))
+) -> Result<Option<RequestId>, ServiceError> {
+    Ok(optional_request_id_text(text)?.map(|id| RequestId {
+        id: id.to_owned(),
+        body: body.encode_to_vec(),
+    }))
 }
 
 fn snapshot_version_to_pb(meta: &SnapshotMeta) -> pb::SnapshotVersion {
@@ -140,124 +95,97 @@ fn open_period_to_pb(month: &str) -> pb::Period {
     }
 }
 
-fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ServiceError> {
-    M::decode(bytes).map_err(|error| {
-        tracing::error!(%error, "a stored snapshot does not decode");
-        ServiceError::Internal
+pub(crate) fn close_response(outcome: &CloseOutcome) -> pb::ClosePeriodResponse {
+    let (period, already_closed) = match outcome {
+        CloseOutcome::Closed(period) => (period, false),
+        CloseOutcome::AlreadyClosed(period) => (period, true),
+    };
+    pb::ClosePeriodResponse {
+        period: Some(period_to_pb(period)),
+        already_closed,
+    }
+}
+
+pub(crate) fn restate_response(outcome: &RestateOutcome) -> pb::RestatePeriodResponse {
+    pb::RestatePeriodResponse {
+        period: Some(period_to_pb(&outcome.0)),
+    }
+}
+
+/// A fresh answer converted, or the first answer of a retried request.
+fn answered<T, M: Message + Default>(
+    answer: Answer<T>,
+    convert: impl FnOnce(&T) -> M,
+) -> Result<M, ServiceError> {
+    match answer {
+        Answer::Fresh(outcome) => Ok(convert(&outcome)),
+        Answer::Replayed(bytes) => M::decode(bytes.as_slice()).map_err(|error| {
+            tracing::error!(%error, "a kept response does not decode");
+            ServiceError::Internal
+        }),
+    }
+}
+
+fn adjustment_to_pb(
+    adjusted: AdjustedAgent,
+    zone: Tz,
+) -> Result<pb::AgentAdjustment, ServiceError> {
+    let live = agent_scorecard_to_pb(&adjusted.agent, &adjusted.live, zone)
+        .scorecard
+        .unwrap_or_default();
+    let snapshot = match &adjusted.snapshot_payload {
+        Some(payload) => pb::AgentScorecard::decode(payload.as_slice())
+            .map_err(|error| {
+                tracing::error!(%error, "a stored snapshot does not decode");
+                ServiceError::Internal
+            })?
+            .scorecard
+            .unwrap_or_default(),
+        None => pb::Scorecard::default(),
+    };
+    let kpis = adjusted
+        .changed_kpis
+        .iter()
+        .map(|kpi_id| {
+            let before = snapshot.kpis.iter().find(|result| &result.kpi_id == kpi_id);
+            let now = live.kpis.iter().find(|result| &result.kpi_id == kpi_id);
+            let difference = match (before.and_then(|s| s.value), now.and_then(|l| l.value)) {
+                (Some(before), Some(now)) => Some(now - before),
+                _ => None,
+            };
+            pb::KpiAdjustment {
+                kpi_id: kpi_id.clone(),
+                snapshot: before.cloned(),
+                live: now.cloned(),
+                difference,
+            }
+        })
+        .collect();
+    Ok(pb::AgentAdjustment {
+        agent_id: adjusted.agent.agent_id,
+        kpis,
+        snapshot_bonus_eligible: adjusted.snapshot_bonus_eligible,
+        live_bonus_eligible: live.bonus_eligible,
+        bonus_eligibility_flips: adjusted.snapshot_bonus_eligible != live.bonus_eligible,
+        snapshot_composite_score: adjusted.snapshot_composite,
+        live_composite_score: live.composite_score,
     })
 }
 
 impl PeriodApi {
-    /// Every agent's and team's scorecard of `month`, encoded.
-    async fn snapshot_entries(
-        &self,
-        month: &Month,
-    ) -> Result<(Vec<SnapshotEntry>, Vec<SnapshotEntry>), ServiceError> {
-        let database = self.engine.database();
-        let agents = crate::storage::directory::all_agents(database.connection(), None).await?;
-        let scorecards = self
-            .engine
-            .agent_scorecards(&agents, AgentSet::Directory, &month.period)
-            .await?;
-        let agent_entries = scorecards
-            .iter()
-            .map(|(agent, scorecard)| {
-                let answer = agent_scorecard_to_pb(agent, scorecard, &self.engine);
-                SnapshotEntry {
-                    subject_id: agent.agent_id.clone(),
-                    team_id: answer.team_id.clone(),
-                    payload: answer.encode_to_vec(),
-                }
-            })
-            .collect();
-        let mut team_entries = Vec::new();
-        for team in crate::storage::directory::list_teams(
-            database.connection(),
-            None,
-            MAX_TEAMS_IN_SNAPSHOT,
-        )
-        .await?
-        {
-            let (scorecard, members) = self
-                .engine
-                .team_scorecard(&team.team_id, &month.period)
-                .await?;
-            let answer = pb::GetTeamScorecardResponse {
-                team_id: team.team_id.clone(),
-                scorecard: Some(super::kpi_results::scorecard_to_pb(
-                    &scorecard,
-                    self.engine.zone(),
-                )),
-                member_agent_ids: members,
-            };
-            team_entries.push(SnapshotEntry {
-                subject_id: team.team_id,
-                team_id: String::new(),
-                payload: answer.encode_to_vec(),
-            });
-        }
-        Ok((agent_entries, team_entries))
-    }
-
     async fn close_period(
         &self,
         caller: &Caller,
         request: pb::ClosePeriodRequest,
     ) -> Result<pb::ClosePeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.engine.zone())?;
-        let request_id = request_id(&request.request_id)?;
-        if month.period.end > Utc::now() {
-            return Err(ServiceError::FailedPrecondition {
-                reason: "PERIOD_NOT_ENDED",
-                message: format!(
-                    "month {} has not ended yet in the reporting time zone; close it once it is over",
-                    month.key
-                ),
-                month: month.key,
-            });
-        }
-        if request_id.is_none() {
-            if let Some(period) = self.engine.database().closed_period(&month.key).await? {
-                return Ok(pb::ClosePeriodResponse {
-                    period: Some(period_to_pb(&period)),
-                    already_closed: true,
-                });
-            }
-        }
-        let (agents, teams) = self.snapshot_entries(&month).await?;
-        let key = request_id.map(|id| {
-            let body = pb::ClosePeriodRequest {
-                request_id: String::new(),
-                ..request.clone()
-            };
-            IdempotencyKey::new(id, "ClosePeriod", &body.encode_to_vec())
-        });
-        let encode = |outcome: &SnapshotOutcome| close_response(outcome).encode_to_vec();
-        let outcome = self
-            .engine
-            .database()
-            .take_snapshot(NewSnapshot {
-                month: &month.key,
-                first_day: day_number(crate::domain::period::local_date(
-                    month.period.start,
-                    self.engine.zone(),
-                )),
-                end_day: day_number(crate::domain::period::local_date(
-                    month.period.end,
-                    self.engine.zone(),
-                )),
-                restatement: None,
-                agents,
-                teams,
-                actor: &caller.audit_actor(CLOSE_PERIOD),
-                idempotency: key.map(|key| (key, &encode as _)),
-            })
-            .await?;
-        match outcome {
-            SnapshotOutcome::Replayed(bytes) => decode(&bytes),
-            SnapshotOutcome::RequestIdReused => Err(request_id_reused()),
-            other => Ok(close_response(&other)),
-        }
+        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let body = pb::ClosePeriodRequest {
+            request_id: String::new(),
+            ..request.clone()
+        };
+        let request_id = request_id(&request.request_id, &body)?;
+        let answer = self.periods.close(caller, &month, request_id).await?;
+        answered(answer, close_response)
     }
 
     async fn restate_period(
@@ -265,8 +193,12 @@ impl PeriodApi {
         caller: &Caller,
         request: pb::RestatePeriodRequest,
     ) -> Result<pb::RestatePeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.engine.zone())?;
-        let request_id = request_id(&request.request_id)?;
+        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let body = pb::RestatePeriodRequest {
+            request_id: String::new(),
+            ..request.clone()
+        };
+        let request_id = request_id(&request.request_id, &body)?;
         let reason = request.reason.trim();
         if reason.is_empty()
             || reason.chars().count() > MAX_REASON_LEN
@@ -277,52 +209,19 @@ impl PeriodApi {
                 format!("reason is required: 1-{MAX_REASON_LEN} printable characters"),
             ));
         }
-        if self
-            .engine
-            .database()
-            .closed_period(&month.key)
-            .await?
-            .is_none()
-        {
-            return Err(not_closed(&month.key));
-        }
-        let (agents, teams) = self.snapshot_entries(&month).await?;
-        let key = request_id.map(|id| {
-            let body = pb::RestatePeriodRequest {
-                request_id: String::new(),
-                ..request.clone()
-            };
-            IdempotencyKey::new(id, "RestatePeriod", &body.encode_to_vec())
-        });
-        let encode = |outcome: &SnapshotOutcome| restate_response(outcome).encode_to_vec();
-        let outcome = self
-            .engine
-            .database()
-            .take_snapshot(NewSnapshot {
-                month: &month.key,
-                first_day: 0,
-                end_day: 0,
-                restatement: Some(reason),
-                agents,
-                teams,
-                actor: &caller.audit_actor(RESTATE_PERIOD),
-                idempotency: key.map(|key| (key, &encode as _)),
-            })
+        let answer = self
+            .periods
+            .restate(caller, &month, reason, request_id)
             .await?;
-        match outcome {
-            SnapshotOutcome::Replayed(bytes) => decode(&bytes),
-            SnapshotOutcome::RequestIdReused => Err(request_id_reused()),
-            SnapshotOutcome::NotClosed => Err(not_closed(&month.key)),
-            other => Ok(restate_response(&other)),
-        }
+        answered(answer, restate_response)
     }
 
     async fn get_period(
         &self,
         request: pb::GetPeriodRequest,
     ) -> Result<pb::GetPeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.engine.zone())?;
-        let period = match self.engine.database().closed_period(&month.key).await? {
+        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let period = match self.periods.get_period(&month).await? {
             Some(period) => period_to_pb(&period),
             None => open_period_to_pb(&month.key),
         };
@@ -335,20 +234,13 @@ impl PeriodApi {
         &self,
         request: pb::ListPeriodsRequest,
     ) -> Result<pb::ListPeriodsResponse, ServiceError> {
-        let size = page_size_within(request.page_size, 100, 1_000)?;
-        let fingerprint = request_fingerprint(&["periods"]);
-        let before = decode_token(&request.page_token, &fingerprint)?;
-        let mut periods = self
-            .engine
-            .database()
-            .list_closed_periods(before.as_deref(), size + 1)
+        let page = self
+            .periods
+            .list_periods(request.page_size, &request.page_token)
             .await?;
-        let next_page_token = trim_page(&mut periods, size, &fingerprint, |period| {
-            period.month.clone()
-        });
         Ok(pb::ListPeriodsResponse {
-            periods: periods.iter().map(period_to_pb).collect(),
-            next_page_token,
+            periods: page.periods.iter().map(period_to_pb).collect(),
+            next_page_token: page.next_page_token,
         })
     }
 
@@ -357,197 +249,31 @@ impl PeriodApi {
         caller: &Caller,
         request: pb::ListAdjustmentsRequest,
     ) -> Result<pb::ListAdjustmentsResponse, ServiceError> {
-        authorize_list(caller, LIST_ADJUSTMENTS, None)?;
-        let month = parse_month("month", &request.month, self.engine.zone())?;
-        let size = page_size_within(
-            request.page_size,
-            DEFAULT_ADJUSTMENT_PAGE,
-            MAX_ADJUSTMENT_PAGE,
-        )?;
-        if request.snapshot_version < 0 {
-            return Err(ServiceError::invalid_field(
-                "snapshot_version",
-                "snapshot_version must be >= 0 (0 = the current version)",
-            ));
-        }
-        let database = self.engine.database();
-        let period = database
-            .closed_period(&month.key)
-            .await?
-            .ok_or_else(|| not_closed(&month.key))?;
-        let version = resolve_version(&period, request.snapshot_version)?;
-        let fingerprint =
-            request_fingerprint(&["adjustments", &month.key, &version.version.to_string()]);
-        let after = decode_token(&request.page_token, &fingerprint)?;
-
-        let snapshot: BTreeMap<String, pb::AgentScorecard> = database
-            .snapshot_entries(
-                &month.key,
-                version.version,
-                SubjectKind::Agent,
-                None,
-                None,
-                u64::MAX >> 1,
-            )
-            .await?
-            .iter()
-            .map(|entry| Ok((entry.subject_id.clone(), decode(&entry.payload)?)))
-            .collect::<Result<_, ServiceError>>()?;
-        let agents = crate::storage::directory::all_agents(database.connection(), None).await?;
-        let live = self
-            .engine
-            .agent_scorecards(&agents, AgentSet::Directory, &month.period)
-            .await?;
-        let mut changed: Vec<pb::AgentAdjustment> = Vec::new();
-        for (agent, scorecard) in &live {
-            if after
-                .as_deref()
-                .is_some_and(|last| agent.agent_id.as_str() <= last)
-            {
-                continue;
-            }
-            let live_answer = agent_scorecard_to_pb(agent, scorecard, &self.engine);
-            let before = snapshot.get(&agent.agent_id);
-            if let Some(adjustment) = compare(&agent.agent_id, before, &live_answer) {
-                changed.push(adjustment);
-            }
-            if changed.len() as u64 > size {
-                break;
-            }
-        }
-        let next_page_token = trim_page(&mut changed, size, &fingerprint, |adjustment| {
-            adjustment.agent_id.clone()
-        });
-        let records_changed = database
-            .records_changed_since(
-                month.period.start.timestamp_micros(),
-                month.period.end.timestamp_micros(),
-                version.taken_at_us,
+        let zone = self.periods.zone();
+        let page = self
+            .periods
+            .list_adjustments(
+                caller,
+                AdjustmentsQuery {
+                    month: parse_month("month", &request.month, zone),
+                    snapshot_version: request.snapshot_version,
+                    page_size: request.page_size,
+                    page_token: request.page_token,
+                },
             )
             .await?;
         Ok(pb::ListAdjustmentsResponse {
-            month: month.key,
-            snapshot_version: version.version,
-            records_changed_since_snapshot: records_changed,
-            agents: changed,
-            next_page_token,
+            month: page.month,
+            snapshot_version: page.snapshot_version,
+            records_changed_since_snapshot: page.records_changed_since_snapshot,
+            agents: page
+                .agents
+                .into_iter()
+                .map(|adjusted| adjustment_to_pb(adjusted, zone))
+                .collect::<Result<_, _>>()?,
+            next_page_token: page.next_page_token,
         })
     }
-}
-
-/// The snapshot version a read asks for: `requested`, or the current one
-/// when 0.
-pub(crate) fn resolve_version(
-    period: &ClosedPeriod,
-    requested: i32,
-) -> Result<SnapshotMeta, ServiceError> {
-    let wanted = if requested == 0 {
-        period.current_version
-    } else {
-        requested
-    };
-    period
-        .version(wanted)
-        .cloned()
-        .ok_or_else(|| ServiceError::NotFound {
-            reason: "SNAPSHOT_VERSION_NOT_FOUND",
-            resource_type: "snapshot version",
-            name: format!("{} v{wanted}", period.month),
-        })
-}
-
-fn not_closed(month: &str) -> ServiceError {
-    ServiceError::FailedPrecondition {
-        reason: "PERIOD_NOT_CLOSED",
-        message: format!("month {month} is not closed; close it with PeriodService.ClosePeriod"),
-        month: month.to_owned(),
-    }
-}
-
-pub(crate) fn request_id_reused() -> ServiceError {
-    ServiceError::invalid_field(
-        "request_id",
-        "request_id was already used for a different request; use a new id for a new request",
-    )
-}
-
-fn close_response(outcome: &SnapshotOutcome) -> pb::ClosePeriodResponse {
-    match outcome {
-        SnapshotOutcome::Taken(period) => pb::ClosePeriodResponse {
-            period: Some(period_to_pb(period)),
-            already_closed: false,
-        },
-        SnapshotOutcome::AlreadyClosed(period) => pb::ClosePeriodResponse {
-            period: Some(period_to_pb(period)),
-            already_closed: true,
-        },
-        _ => pb::ClosePeriodResponse::default(),
-    }
-}
-
-fn restate_response(outcome: &SnapshotOutcome) -> pb::RestatePeriodResponse {
-    match outcome {
-        SnapshotOutcome::Taken(period) | SnapshotOutcome::AlreadyClosed(period) => {
-            pb::RestatePeriodResponse {
-                period: Some(period_to_pb(period)),
-            }
-        }
-        _ => pb::RestatePeriodResponse::default(),
-    }
-}
-
-/// The KPIs whose numbers differ between the snapshot and today, or `None`
-/// when nothing changed.
-fn compare(
-    agent_id: &str,
-    before: Option<&pb::AgentScorecard>,
-    live: &pb::AgentScorecard,
-) -> Option<pb::AgentAdjustment> {
-    let live_card = live.scorecard.as_ref()?;
-    let empty = pb::Scorecard::default();
-    let snapshot_card = before
-        .and_then(|answer| answer.scorecard.as_ref())
-        .unwrap_or(&empty);
-    let mut kpis = Vec::new();
-    for live_result in &live_card.kpis {
-        let snapshot_result = snapshot_card
-            .kpis
-            .iter()
-            .find(|result| result.kpi_id == live_result.kpi_id);
-        let same = snapshot_result.is_some_and(|snapshot| {
-            snapshot.value == live_result.value
-                && snapshot.numerator == live_result.numerator
-                && snapshot.denominator == live_result.denominator
-                && snapshot.sample_size == live_result.sample_size
-                && snapshot.status == live_result.status
-        });
-        if same || (snapshot_result.is_none() && live_result.sample_size == 0) {
-            continue;
-        }
-        let difference = match (snapshot_result.and_then(|s| s.value), live_result.value) {
-            (Some(before), Some(now)) => Some(now - before),
-            _ => None,
-        };
-        kpis.push(pb::KpiAdjustment {
-            kpi_id: live_result.kpi_id.clone(),
-            snapshot: snapshot_result.cloned(),
-            live: Some(live_result.clone()),
-            difference,
-        });
-    }
-    let flips = snapshot_card.bonus_eligible != live_card.bonus_eligible;
-    if kpis.is_empty() && !flips {
-        return None;
-    }
-    Some(pb::AgentAdjustment {
-        agent_id: agent_id.to_owned(),
-        kpis,
-        snapshot_bonus_eligible: snapshot_card.bonus_eligible,
-        live_bonus_eligible: live_card.bonus_eligible,
-        bonus_eligibility_flips: flips,
-        snapshot_composite_score: snapshot_card.composite_score,
-        live_composite_score: live_card.composite_score,
-    })
 }
 
 #[tonic::async_trait]
@@ -607,3 +333,18 @@ impl pb::period_service_server::PeriodService for PeriodApi {
         .map(Response::new)
     }
 }
+
+/// The idempotency key of a create: its request id (if any) and a digest
+/// of the rest of the request. Transitional: the policy adapter's last use
+/// of storage, until policy creation becomes a use case.
+pub(crate) fn idempotency_key<M: Message>(
+    request_id_text: &str,
+    method: &'static str,
+    body: &M,
+) -> Result<Option<crate::storage::idempotency::IdempotencyKey>, ServiceError> {
+    Ok(optional_request_id_text(request_id_text)?.map(|id| {
+        crate::storage::idempotency::IdempotencyKey::new(id, method, &body.encode_to_vec())
+    }))
+}
+
+pub(crate) use crate::service::periods::request_id_reused;

@@ -23,7 +23,6 @@ use crate::{
         policy::{validate_policy, RuleInput},
         violations::Violations,
     },
-    scorecard::ScorecardEngine,
     storage::periods::first_closed_month_ending_after,
 };
 
@@ -43,12 +42,12 @@ fn policy_subject(team_id: Option<&str>) -> ReadSubject<'_> {
 /// The policy service.
 #[derive(Clone)]
 pub struct PolicyApi {
-    engine: ScorecardEngine,
+    database: crate::storage::Database,
 }
 
 impl PolicyApi {
-    pub fn new(engine: ScorecardEngine) -> Self {
-        Self { engine }
+    pub fn new(database: crate::storage::Database) -> Self {
+        Self { database }
     }
 }
 
@@ -123,9 +122,7 @@ impl PolicyApi {
         let Some(team_id) = team_id else {
             return Ok(());
         };
-        match crate::storage::directory::get_team(self.engine.database().connection(), team_id)
-            .await?
-        {
+        match crate::storage::directory::get_team(self.database.connection(), team_id).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::team_not_found(team_id)),
         }
@@ -147,8 +144,7 @@ impl PolicyApi {
         let policy = request.policy.unwrap_or_default();
         let request_key = idempotency_key(&request.request_id, "CreatePolicyVersion", &policy)?;
         let stored = self
-            .engine
-            .database()
+            .database
             .create_policy_version(
                 &new_version,
                 &caller.audit_actor(CREATE_POLICY_VERSION),
@@ -170,8 +166,10 @@ impl PolicyApi {
         team_id: Option<&str>,
         effective_from: NaiveDate,
     ) -> Result<(), ServiceError> {
-        let database = self.engine.database();
-        let Some(open_from) = database.closed_through().await? else {
+        let database = &self.database;
+        let Some(open_from) =
+            crate::storage::periods::closed_through(database.connection()).await?
+        else {
             return Ok(());
         };
         let day = LocalDay::of_date(effective_from);
@@ -211,7 +209,7 @@ impl PolicyApi {
             ));
         }
         let version = crate::storage::policy::get_policy_version(
-            self.engine.database().connection(),
+            self.database.connection(),
             request.policy_version_id,
         )
         .await?
@@ -255,7 +253,7 @@ impl PolicyApi {
         };
         self.ensure_team(team_id.as_deref()).await?;
         let mut versions = crate::storage::policy::list_policy_versions(
-            self.engine.database().connection(),
+            self.database.connection(),
             team_id.as_deref(),
             before,
             size + 1,
@@ -295,7 +293,7 @@ impl PolicyApi {
         )?;
         self.ensure_team(team_id.as_deref()).await?;
         let version = crate::storage::policy::effective_policy(
-            self.engine.database().connection(),
+            self.database.connection(),
             team_id.as_deref(),
             date,
         )

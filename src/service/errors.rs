@@ -3,8 +3,16 @@
 
 use crate::{
     error::ServiceError,
-    storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
+    storage::{directory::AgentUpsertError, ingest::IngestError, MaybeConflict, StorageError},
 };
+
+/// A use case's transaction is retried while it ends in a write conflict
+/// (`Database::with_retries`).
+impl MaybeConflict for ServiceError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, ServiceError::Aborted)
+    }
+}
 
 impl From<StorageError> for ServiceError {
     fn from(error: StorageError) -> Self {
@@ -18,7 +26,7 @@ impl From<StorageError> for ServiceError {
                 ServiceError::DatabaseBusy
             }
             StorageError::Conflict(cause) => {
-                tracing::warn!(error = %cause, "write conflict survived retries");
+                tracing::warn!(error = %cause, "write conflict");
                 ServiceError::Aborted
             }
             StorageError::Internal(cause) => {

@@ -5,5 +5,8 @@
 
 pub mod access;
 mod errors;
+pub mod pagination;
+pub mod periods;
+pub mod scorecards;
 
 pub mod audit;

@@ -1,6 +1,8 @@
 //! The services the listener serves: the six `kpi.v1` services, each with
 //! the message-size limits and gzip, and server reflection when enabled.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use tonic::{codec::CompressionEncoding, service::Routes};
 
@@ -20,9 +22,13 @@ use crate::{
         periods::PeriodApi,
         policy::PolicyApi,
         scorecard::ScorecardApi,
+        snapshot_encoding::ProtobufSnapshots,
     },
-    scorecard::ScorecardEngine,
-    service::audit::AuditTrail,
+    service::{
+        audit::AuditTrail,
+        periods::{Periods, SnapshotEncoding},
+        scorecards::Scorecards,
+    },
     storage::Database,
     telemetry::calls::KnownMethods,
 };
@@ -52,7 +58,9 @@ pub(super) fn add_kpi_services(
         future_tolerance: chrono::Duration::seconds(settings.ingest.future_tolerance_seconds),
         time_zone: zone,
     };
-    let engine = ScorecardEngine::new(database.clone(), zone);
+    let snapshots: Arc<dyn SnapshotEncoding> = Arc::new(ProtobufSnapshots::new(zone));
+    let scorecards = Scorecards::new(database.clone(), zone, snapshots.clone());
+    let periods = Periods::new(database.clone(), zone, snapshots);
     let mut routes = routes
         .add_service(with_limits!(
             IngestServiceServer::new(IngestApi::new(database.clone(), limits)),
@@ -63,15 +71,15 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            ScorecardServiceServer::new(ScorecardApi::new(engine.clone())),
+            ScorecardServiceServer::new(ScorecardApi::new(scorecards)),
             settings
         ))
         .add_service(with_limits!(
-            PolicyServiceServer::new(PolicyApi::new(engine.clone())),
+            PolicyServiceServer::new(PolicyApi::new(database.clone())),
             settings
         ))
         .add_service(with_limits!(
-            PeriodServiceServer::new(PeriodApi::new(engine)),
+            PeriodServiceServer::new(PeriodApi::new(periods)),
             settings
         ))
         .add_service(with_limits!(

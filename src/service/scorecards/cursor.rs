@@ -4,8 +4,10 @@
 //! a later page computed on other numbers (which could move an agent across
 //! the page boundary) is refused instead of skipping or repeating one.
 
-use super::super::pagination::{decode_token, encode_token};
-use crate::error::ServiceError;
+use crate::{
+    error::ServiceError,
+    service::pagination::{decode_token, encode_token},
+};
 
 /// Where a live listing stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

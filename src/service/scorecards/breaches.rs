@@ -1,7 +1,7 @@
 //! Threshold breaches: every (agent, KPI) of a period whose status is
 //! BREACHED (optionally also AT_RISK), with what a manager needs to act.
 
-use super::{AppliedPolicy, Scorecard};
+use super::engine::{AppliedPolicy, Scorecard};
 use crate::domain::{
     directory::Agent,
     kpi::{KpiId, KpiValue},

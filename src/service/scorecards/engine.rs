@@ -1,53 +1,52 @@
-//! The use cases behind `ScorecardService`: choose the policy in force, read
+//! Computing scorecards on one connection: choose the policy in force, read
 //! the sums of a scope and period (daily rollups for whole days, raw rows
 //! only for the partial days of a custom range), compute every KPI and
-//! judge it. The
-//! arithmetic lives in `domain`; the reading in `storage`; this module only
-//! puts them together, so the gRPC adapter stays thin.
+//! judge it. The arithmetic lives in `domain`, the reading in `storage`.
+//!
+//! The engine runs on whatever connection it is given: the pool for live
+//! reads, or a close's own transaction, so that a snapshot holds exactly
+//! what was committed before the close took its lock. Where it reads
+//! policies is part of that choice: live reads may use the process's policy
+//! cache; a close reads the versions in its transaction, never a cache.
 
-mod breaches;
-mod sums;
-mod trend;
-
-pub use breaches::{collect_breaches, Breach, BreachFilter};
-pub use trend::TrendBucket;
-
-use sums::total;
-
-use std::collections::{BTreeSet, HashMap};
+use std::{
+    collections::{BTreeSet, HashMap},
+    future::Future,
+};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
+use super::sums::total;
 use crate::{
     domain::{
-        calendar::DayRange,
+        calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
         kpi::{compute_all, KpiSums, KpiValue},
         period::{local_date, Period},
         policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
     },
     storage::{
+        directory,
         facts::FactScope,
-        rollups::{
-            contribution::day_number,
-            read::{watermark, GroupKey, Grouping},
-        },
+        memberships, policy,
+        rollups::read::{watermark, GroupKey, Grouping},
         Database, StorageError,
     },
 };
 
-/// Which agents a call to [`ScorecardEngine::agent_scorecards`] covers;
-/// it decides how the rollups are filtered.
+/// Which agents a call to [`Engine::agent_scorecards`] covers; it decides
+/// how the rollups are filtered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgentSet {
     /// Just the agents given (a team's members, say): a list of ids.
     Listed,
-    /// Part of the whole directory, in the order the database lists it
-    /// (`Database::all_agents`; a page of it): the range from its first to
-    /// its last id, one range of the rollups' key, which holds every agent
-    /// given whatever the database's collation. Agents inside the range but
-    /// not given are read and left out.
+    /// Part of the whole directory, in the order the database lists it (a
+    /// page of it): the range from its first to its last id, one range of
+    /// the rollups' key, which holds every agent given whatever the
+    /// database's collation. Agents inside the range but not given are read
+    /// and left out.
     DirectoryRun,
     /// The whole directory: no filter.
     Directory,
@@ -112,16 +111,50 @@ fn judge(
     }
 }
 
-/// Computes scorecards.
-#[derive(Clone)]
-pub struct ScorecardEngine {
-    database: Database,
-    zone: Tz,
+/// Where an engine reads policy versions.
+#[derive(Clone, Copy)]
+enum PolicySource<'a> {
+    /// The process's policy cache (live reads).
+    Cached(&'a Database),
+    /// The engine's own connection: every version committed before it, and
+    /// nothing remembered from earlier.
+    Connection,
 }
 
-impl ScorecardEngine {
-    pub fn new(database: Database, zone: Tz) -> Self {
-        Self { database, zone }
+/// Computes scorecards on one connection.
+pub struct Engine<'a, C> {
+    connection: &'a C,
+    zone: Tz,
+    policies: PolicySource<'a>,
+    /// Run independent reads side by side: on a PostgreSQL pool, where each
+    /// waits for a round trip on a connection of its own. Not on SQLite (in
+    /// process: a second connection saves no wait and adds its page cache)
+    /// nor in a transaction (one connection).
+    side_by_side: bool,
+}
+
+impl<'a> Engine<'a, DatabaseConnection> {
+    /// An engine for live reads, on the pool, with cached policies.
+    pub fn live(database: &'a Database, zone: Tz) -> Self {
+        Self {
+            connection: database.connection(),
+            zone,
+            policies: PolicySource::Cached(database),
+            side_by_side: database.backend() == DatabaseBackend::Postgres,
+        }
+    }
+}
+
+impl<'a, C: ConnectionTrait> Engine<'a, C> {
+    /// An engine inside a transaction: everything, policies included, is
+    /// read on `connection`.
+    pub fn on(connection: &'a C, zone: Tz) -> Self {
+        Self {
+            connection,
+            zone,
+            policies: PolicySource::Connection,
+            side_by_side: false,
+        }
     }
 
     /// The reporting time zone.
@@ -129,8 +162,17 @@ impl ScorecardEngine {
         self.zone
     }
 
-    pub fn database(&self) -> &Database {
-        &self.database
+    pub(super) fn connection(&self) -> &'a C {
+        self.connection
+    }
+
+    /// Runs two independent reads, side by side where that saves a wait.
+    pub(super) async fn join<A: Future, B: Future>(&self, a: A, b: B) -> (A::Output, B::Output) {
+        if self.side_by_side {
+            tokio::join!(a, b)
+        } else {
+            (a.await, b.await)
+        }
     }
 
     /// The policy in force for `team_id` on the first day of `period`.
@@ -140,10 +182,14 @@ impl ScorecardEngine {
         period: &Period,
     ) -> Result<AppliedPolicy, StorageError> {
         let first_day = local_date(period.start, self.zone);
-        let version = self
-            .database
-            .effective_policy_cached(team_id, first_day)
-            .await?;
+        let version = match self.policies {
+            PolicySource::Cached(database) => {
+                database.effective_policy_cached(team_id, first_day).await?
+            }
+            PolicySource::Connection => {
+                policy::effective_policy(self.connection, team_id, first_day).await?
+            }
+        };
         Ok(AppliedPolicy::from_version(version))
     }
 
@@ -167,13 +213,9 @@ impl ScorecardEngine {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
         let (sums, histories) = self
-            .database
-            .join_reads(
+            .join(
                 self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
-                crate::storage::memberships::team_histories(
-                    self.database.connection(),
-                    Some(&history_of),
-                ),
+                memberships::team_histories(self.connection, Some(&history_of)),
             )
             .await;
         let (sums, histories) = (sums?, histories?);
@@ -199,12 +241,11 @@ impl ScorecardEngine {
         let per_agent = self
             .sums(FactScope::Team(team_id), period, Grouping::Agent)
             .await?;
-        let mut members: BTreeSet<String> =
-            crate::storage::directory::all_agents(self.database.connection(), Some(team_id))
-                .await?
-                .into_iter()
-                .map(|agent| agent.agent_id)
-                .collect();
+        let mut members: BTreeSet<String> = directory::all_agents(self.connection, Some(team_id))
+            .await?
+            .into_iter()
+            .map(|agent| agent.agent_id)
+            .collect();
         members.extend(per_agent.keys().filter_map(|key| match key {
             GroupKey::Agent(agent_id) => Some(agent_id.clone()),
             GroupKey::Day(_) => None,
@@ -241,10 +282,9 @@ impl ScorecardEngine {
         let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
         let history_of = (!whole_directory).then_some(history_of.as_slice());
         let (per_agent, histories) = self
-            .database
-            .join_reads(
+            .join(
                 self.sums(scope, period, Grouping::Agent),
-                crate::storage::memberships::team_histories(self.database.connection(), history_of),
+                memberships::team_histories(self.connection, history_of),
             )
             .await;
         let (mut per_agent, histories) = (per_agent?, histories?);
@@ -273,11 +313,12 @@ impl ScorecardEngine {
 
     /// When the numbers of `period` last changed (see `rollups::read::watermark`).
     pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
-        let first = day_number(local_date(period.start, self.zone));
-        let last = day_number(local_date(
-            period.end - chrono::Duration::microseconds(1),
-            self.zone,
-        ));
-        watermark(self.database.connection(), first, last + 1).await
+        let days = DayRange::of_period(period, self.zone);
+        watermark(self.connection, days.first.number(), days.end.number()).await
     }
+}
+
+/// The local day of an instant, for the engine's helpers.
+pub(super) fn day_of(instant: DateTime<Utc>, zone: Tz) -> LocalDay {
+    LocalDay::of_instant(instant, zone)
 }

@@ -1,0 +1,155 @@
+//! The use cases behind `PeriodService`: closing a month, restating it,
+//! reading its state, and the adjustments that late data made since; and
+//! the reads of a closed month that scorecard reads answer from.
+//!
+//! - `close`: ClosePeriod and RestatePeriod, each one transaction that
+//!   takes the numbers lock exclusive and computes its snapshot inside it;
+//! - `adjustments`: ListAdjustments;
+//! - `reads`: which snapshot a read of a closed month answers from;
+//! - `snapshots`: how stored scorecards are written and read back.
+
+mod adjustments;
+mod close;
+mod reads;
+mod snapshots;
+
+pub use adjustments::{AdjustedAgent, AdjustmentsPage, AdjustmentsQuery};
+pub use close::{CloseOutcome, RestateOutcome};
+pub use reads::{snapshot_for, ClosedReading};
+pub use snapshots::{FromSnapshot, SnapshotEncoding, SnapshotRead, StoredKpi, StoredScorecard};
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+
+use crate::{
+    domain::closing::{ClosedPeriod, Month, SnapshotMeta},
+    error::ServiceError,
+    service::pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
+    storage::{periods, Database},
+};
+
+const DEFAULT_PERIODS_PAGE: u64 = 100;
+const MAX_PERIODS_PAGE: u64 = 1_000;
+
+/// A page of closed months, newest first, and the next page's token
+/// (empty on the last).
+#[derive(Debug, Clone)]
+pub struct PeriodsPage {
+    pub periods: Vec<ClosedPeriod>,
+    pub next_page_token: String,
+}
+
+/// A client's request id for a call that is not naturally idempotent
+/// (AIP-155), with the rest of its request in the API's encoding: a retry
+/// with the same id and body gets the first answer back, the same id with
+/// another body is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId {
+    pub id: String,
+    pub body: Vec<u8>,
+}
+
+/// An answer, or the stored answer of the first call with the same
+/// request id (in the API's encoding).
+#[derive(Debug, Clone)]
+pub enum Answer<T> {
+    Fresh(T),
+    Replayed(Vec<u8>),
+}
+
+/// Closing and restating months.
+#[derive(Clone)]
+pub struct Periods {
+    database: Database,
+    zone: Tz,
+    encoding: Arc<dyn SnapshotEncoding>,
+}
+
+impl Periods {
+    pub fn new(database: Database, zone: Tz, encoding: Arc<dyn SnapshotEncoding>) -> Self {
+        Self {
+            database,
+            zone,
+            encoding,
+        }
+    }
+
+    /// The reporting time zone months are cut in.
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
+    /// The month's closing, if it is closed.
+    pub async fn get_period(&self, month: &Month) -> Result<Option<ClosedPeriod>, ServiceError> {
+        Ok(periods::closed_period(self.database.connection(), &month.key).await?)
+    }
+
+    /// Closed months, newest first, in pages.
+    pub async fn list_periods(
+        &self,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<PeriodsPage, ServiceError> {
+        let size = page_size_within(page_size, DEFAULT_PERIODS_PAGE, MAX_PERIODS_PAGE)?;
+        let fingerprint = request_fingerprint(&["periods"]);
+        let before = decode_token(page_token, &fingerprint)?;
+        let mut closed =
+            periods::list_closed_periods(self.database.connection(), before.as_deref(), size + 1)
+                .await?;
+        let next_page_token = trim_page(&mut closed, size, &fingerprint, |period| {
+            period.month.clone()
+        });
+        Ok(PeriodsPage {
+            periods: closed,
+            next_page_token,
+        })
+    }
+}
+
+/// FAILED_PRECONDITION: `month` is not closed.
+fn not_closed(month: &str) -> ServiceError {
+    ServiceError::FailedPrecondition {
+        reason: "PERIOD_NOT_CLOSED",
+        message: format!("month {month} is not closed; close it with PeriodService.ClosePeriod"),
+        month: month.to_owned(),
+    }
+}
+
+/// The snapshot version a read asks for: `requested`, or the current one
+/// when 0; NOT_FOUND when the month has no such version.
+pub(crate) fn resolve_version(
+    period: &ClosedPeriod,
+    requested: i32,
+) -> Result<SnapshotMeta, ServiceError> {
+    let wanted = if requested == 0 {
+        period.current_version
+    } else {
+        requested
+    };
+    period
+        .version(wanted)
+        .cloned()
+        .ok_or_else(|| ServiceError::NotFound {
+            reason: "SNAPSHOT_VERSION_NOT_FOUND",
+            resource_type: "snapshot version",
+            name: format!("{} v{wanted}", period.month),
+        })
+}
+
+/// INVALID_ARGUMENT: a request id reused for another request.
+pub fn request_id_reused() -> ServiceError {
+    ServiceError::invalid_field(
+        "request_id",
+        "request_id was already used for a different request; use a new id for a new request",
+    )
+}
+
+/// What the use cases read of a stored agent scorecard (INTERNAL when it
+/// does not decode).
+pub(crate) fn read_stored_agent(
+    encoding: &dyn SnapshotEncoding,
+    from: &FromSnapshot,
+) -> Result<StoredScorecard, ServiceError> {
+    snapshots::read_agent(encoding, &from.entry)
+}
