@@ -3,6 +3,7 @@
 //! reporting periods.
 
 pub mod audit;
+pub mod breach;
 pub mod calendar;
 pub mod closing;
 pub mod directory;
@@ -11,4 +12,5 @@ pub mod kpi;
 pub mod period;
 pub mod policy;
 pub mod records;
+pub mod scorecard;
 pub mod violations;

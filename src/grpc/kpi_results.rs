@@ -7,10 +7,13 @@ use chrono_tz::Tz;
 use super::{directory::timestamp, pb, period::period_to_pb};
 use crate::{
     domain::{
+        directory::Agent,
+        scorecard::{AppliedPolicy, Scorecard},
+    },
+    domain::{
         kpi::{Direction, Indicator, KpiDefinition, KpiGroup, KpiUnit, KpiValue},
         policy::{Assessment, KpiRule, KpiStatus, RuleInput, Target},
     },
-    service::scorecards::{AppliedPolicy, Scorecard},
 };
 
 pub fn target_to_pb(target: Target) -> pb::Target {
@@ -167,5 +170,14 @@ pub fn definition_to_pb(definition: &KpiDefinition) -> pb::KpiDefinition {
         default_target: definition.default_target.map(target_to_pb),
         default_gate: definition.default_gate,
         scale: definition.scale,
+    }
+}
+
+/// An agent's scorecard as the API answers it.
+pub fn agent_scorecard_to_pb(agent: &Agent, scorecard: &Scorecard, zone: Tz) -> pb::AgentScorecard {
+    pb::AgentScorecard {
+        agent_id: agent.agent_id.clone(),
+        team_id: scorecard.team_id.clone().unwrap_or_default(),
+        scorecard: Some(scorecard_to_pb(scorecard, zone)),
     }
 }

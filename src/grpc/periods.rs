@@ -8,15 +8,16 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
-    directory::timestamp, fields::optional_request_id_text, log_outcome, pb,
-    snapshot_encoding::agent_scorecard_to_pb,
+    directory::timestamp, fields::optional_request_id_text, kpi_results::agent_scorecard_to_pb,
+    log_outcome, pb,
 };
 use crate::{
     auth::Caller,
     domain::closing::{ClosedPeriod, Month, SnapshotMeta},
     error::ServiceError,
     service::periods::{
-        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, RequestId, RestateOutcome,
+        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, RequestId,
+        ResponseEncoding, RestateOutcome,
     },
 };
 
@@ -109,6 +110,19 @@ pub(crate) fn close_response(outcome: &CloseOutcome) -> pb::ClosePeriodResponse 
 pub(crate) fn restate_response(outcome: &RestateOutcome) -> pb::RestatePeriodResponse {
     pb::RestatePeriodResponse {
         period: Some(period_to_pb(&outcome.0)),
+    }
+}
+
+/// Close and restate responses in protobuf, kept under request ids.
+pub struct ProtobufResponses;
+
+impl ResponseEncoding for ProtobufResponses {
+    fn close_response(&self, outcome: &CloseOutcome) -> Vec<u8> {
+        close_response(outcome).encode_to_vec()
+    }
+
+    fn restate_response(&self, outcome: &RestateOutcome) -> Vec<u8> {
+        restate_response(outcome).encode_to_vec()
     }
 }
 

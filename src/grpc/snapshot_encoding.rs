@@ -7,16 +7,12 @@ use chrono_tz::Tz;
 use prost::Message;
 
 use super::{
-    kpi_results::scorecard_to_pb,
+    kpi_results::{agent_scorecard_to_pb, scorecard_to_pb},
     pb,
-    periods::{close_response, restate_response},
 };
 use crate::{
-    domain::{directory::Agent, policy::KpiStatus},
-    service::{
-        periods::{CloseOutcome, RestateOutcome, SnapshotEncoding, StoredKpi, StoredScorecard},
-        scorecards::Scorecard,
-    },
+    domain::{directory::Agent, policy::KpiStatus, scorecard::Scorecard},
+    service::snapshots::{SnapshotEncoding, StoredKpi, StoredScorecard},
 };
 
 /// The protobuf encoding of snapshots.
@@ -27,19 +23,6 @@ pub struct ProtobufSnapshots {
 impl ProtobufSnapshots {
     pub fn new(zone: Tz) -> Self {
         Self { zone }
-    }
-}
-
-/// An agent's scorecard as the API answers it.
-pub(crate) fn agent_scorecard_to_pb(
-    agent: &Agent,
-    scorecard: &Scorecard,
-    zone: Tz,
-) -> pb::AgentScorecard {
-    pb::AgentScorecard {
-        agent_id: agent.agent_id.clone(),
-        team_id: scorecard.team_id.clone().unwrap_or_default(),
-        scorecard: Some(scorecard_to_pb(scorecard, zone)),
     }
 }
 
@@ -89,13 +72,5 @@ impl SnapshotEncoding for ProtobufSnapshots {
                 })
                 .collect(),
         })
-    }
-
-    fn close_response(&self, outcome: &CloseOutcome) -> Vec<u8> {
-        close_response(outcome).encode_to_vec()
-    }
-
-    fn restate_response(&self, outcome: &RestateOutcome) -> Vec<u8> {
-        restate_response(outcome).encode_to_vec()
     }
 }

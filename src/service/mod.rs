@@ -4,9 +4,10 @@
 //! [`ServiceError`](crate::error::ServiceError).
 
 pub mod access;
+pub mod audit;
+pub mod engine;
 mod errors;
 pub mod pagination;
 pub mod periods;
 pub mod scorecards;
-
-pub mod audit;
+pub mod snapshots;

@@ -19,15 +19,13 @@ use crate::{
             policy_service_server::PolicyServiceServer,
             scorecard_service_server::ScorecardServiceServer,
         },
-        periods::PeriodApi,
+        periods::{PeriodApi, ProtobufResponses},
         policy::PolicyApi,
         scorecard::ScorecardApi,
         snapshot_encoding::ProtobufSnapshots,
     },
     service::{
-        audit::AuditTrail,
-        periods::{Periods, SnapshotEncoding},
-        scorecards::Scorecards,
+        audit::AuditTrail, periods::Periods, scorecards::Scorecards, snapshots::SnapshotEncoding,
     },
     storage::Database,
     telemetry::calls::KnownMethods,
@@ -60,7 +58,12 @@ pub(super) fn add_kpi_services(
     };
     let snapshots: Arc<dyn SnapshotEncoding> = Arc::new(ProtobufSnapshots::new(zone));
     let scorecards = Scorecards::new(database.clone(), zone, snapshots.clone());
-    let periods = Periods::new(database.clone(), zone, snapshots);
+    let periods = Periods::new(
+        database.clone(),
+        zone,
+        snapshots,
+        Arc::new(ProtobufResponses),
+    );
     let mut routes = routes
         .add_service(with_limits!(
             IngestServiceServer::new(IngestApi::new(database.clone(), limits)),

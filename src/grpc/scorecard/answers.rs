@@ -10,17 +10,17 @@ use crate::{
     error::ServiceError,
     grpc::{
         directory::timestamp,
-        kpi_results::{kpi_result, policy_ref, scorecard_to_pb},
+        kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
         pb,
         period::period_to_pb,
-        snapshot_encoding::agent_scorecard_to_pb,
     },
     service::{
-        periods::FromSnapshot,
+        engine::TrendBucket,
         scorecards::{
             AgentScorecardAnswer, BreachItem, BreachesPage, InteractionsPage, ListedScorecard,
-            ScorecardsPage, TeamScorecardAnswer, TrendBucket,
+            ScorecardsPage, TeamScorecardAnswer,
         },
+        snapshots::FromSnapshot,
     },
 };
 

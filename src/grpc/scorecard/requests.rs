@@ -16,11 +16,11 @@ use crate::{
         period::period_spec,
     },
     service::{
-        periods::ClosedReading,
         scorecards::{
             AgentScorecardQuery, BreachesQuery, InteractionsQuery, ListOrder, ScorecardsQuery,
             TeamScorecardQuery, TrendQuery, TrendSubject,
         },
+        snapshots::ClosedReading,
     },
 };
 

@@ -5,20 +5,20 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    not_closed, resolve_version, snapshots::read_agent, Periods, StoredKpi, StoredScorecard,
-};
+use super::{not_closed, Periods};
 use crate::{
     auth::Caller,
     domain::{
         closing::{Month, SnapshotEntry, SubjectKind},
         directory::Agent,
+        scorecard::Scorecard,
     },
     error::ServiceError,
     service::{
         access::authorize_list,
+        engine::{AgentSet, Engine},
         pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
-        scorecards::{AgentSet, Engine, Scorecard},
+        snapshots::{read_agent, resolve_version, StoredKpi, StoredScorecard},
     },
     storage::{directory, periods},
 };

@@ -10,7 +10,7 @@
 
 use chrono::Utc;
 
-use super::{not_closed, request_id_reused, Answer, Periods, RequestId, SnapshotEncoding};
+use super::{not_closed, request_id_reused, Answer, Periods, RequestId};
 use crate::{
     auth::Caller,
     domain::{
@@ -18,7 +18,10 @@ use crate::{
         closing::{ClosedPeriod, Month, SnapshotEntry, SubjectKind},
     },
     error::ServiceError,
-    service::scorecards::{AgentSet, Engine},
+    service::{
+        engine::{AgentSet, Engine},
+        snapshots::SnapshotEncoding,
+    },
     storage::{
         audit, directory,
         idempotency::{remember, replay, IdempotencyKey, Replay},
@@ -116,7 +119,7 @@ impl Periods {
                     }
                 };
                 if let Some(key) = key {
-                    remember(&transaction, key, self.encoding.close_response(&outcome)).await?;
+                    remember(&transaction, key, self.responses.close_response(&outcome)).await?;
                 }
                 transaction.commit().await?;
                 Ok(Answer::Fresh(outcome))
@@ -178,7 +181,7 @@ impl Periods {
                 .await?;
                 let outcome = RestateOutcome(reload(&transaction, &month.key).await?);
                 if let Some(key) = key {
-                    remember(&transaction, key, self.encoding.restate_response(&outcome)).await?;
+                    remember(&transaction, key, self.responses.restate_response(&outcome)).await?;
                 }
                 transaction.commit().await?;
                 Ok(Answer::Fresh(outcome))

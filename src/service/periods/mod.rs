@@ -4,28 +4,27 @@
 //!
 //! - `close`: ClosePeriod and RestatePeriod, each one transaction that
 //!   takes the numbers lock exclusive and computes its snapshot inside it;
-//! - `adjustments`: ListAdjustments;
-//! - `reads`: which snapshot a read of a closed month answers from;
-//! - `snapshots`: how stored scorecards are written and read back.
+//! - `adjustments`: ListAdjustments.
+//!
+//! How snapshots are stored and read back is `service::snapshots`.
 
 mod adjustments;
 mod close;
-mod reads;
-mod snapshots;
 
 pub use adjustments::{AdjustedAgent, AdjustmentsPage, AdjustmentsQuery};
 pub use close::{CloseOutcome, RestateOutcome};
-pub use reads::{snapshot_for, ClosedReading};
-pub use snapshots::{FromSnapshot, SnapshotEncoding, SnapshotRead, StoredKpi, StoredScorecard};
 
 use std::sync::Arc;
 
 use chrono_tz::Tz;
 
 use crate::{
-    domain::closing::{ClosedPeriod, Month, SnapshotMeta},
+    domain::closing::{ClosedPeriod, Month},
     error::ServiceError,
-    service::pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
+    service::{
+        pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
+        snapshots::SnapshotEncoding,
+    },
     storage::{periods, Database},
 };
 
@@ -58,20 +57,34 @@ pub enum Answer<T> {
     Replayed(Vec<u8>),
 }
 
+/// The responses of closes and restatements, in the API's encoding: a
+/// retry with the same request id gets the first one back byte for byte.
+pub trait ResponseEncoding: Send + Sync {
+    fn close_response(&self, outcome: &CloseOutcome) -> Vec<u8>;
+    fn restate_response(&self, outcome: &RestateOutcome) -> Vec<u8>;
+}
+
 /// Closing and restating months.
 #[derive(Clone)]
 pub struct Periods {
     database: Database,
     zone: Tz,
     encoding: Arc<dyn SnapshotEncoding>,
+    responses: Arc<dyn ResponseEncoding>,
 }
 
 impl Periods {
-    pub fn new(database: Database, zone: Tz, encoding: Arc<dyn SnapshotEncoding>) -> Self {
+    pub fn new(
+        database: Database,
+        zone: Tz,
+        encoding: Arc<dyn SnapshotEncoding>,
+        responses: Arc<dyn ResponseEncoding>,
+    ) -> Self {
         Self {
             database,
             zone,
             encoding,
+            responses,
         }
     }
 
@@ -116,40 +129,10 @@ fn not_closed(month: &str) -> ServiceError {
     }
 }
 
-/// The snapshot version a read asks for: `requested`, or the current one
-/// when 0; NOT_FOUND when the month has no such version.
-pub(crate) fn resolve_version(
-    period: &ClosedPeriod,
-    requested: i32,
-) -> Result<SnapshotMeta, ServiceError> {
-    let wanted = if requested == 0 {
-        period.current_version
-    } else {
-        requested
-    };
-    period
-        .version(wanted)
-        .cloned()
-        .ok_or_else(|| ServiceError::NotFound {
-            reason: "SNAPSHOT_VERSION_NOT_FOUND",
-            resource_type: "snapshot version",
-            name: format!("{} v{wanted}", period.month),
-        })
-}
-
 /// INVALID_ARGUMENT: a request id reused for another request.
 pub fn request_id_reused() -> ServiceError {
     ServiceError::invalid_field(
         "request_id",
         "request_id was already used for a different request; use a new id for a new request",
     )
-}
-
-/// What the use cases read of a stored agent scorecard (INTERNAL when it
-/// does not decode).
-pub(crate) fn read_stored_agent(
-    encoding: &dyn SnapshotEncoding,
-    from: &FromSnapshot,
-) -> Result<StoredScorecard, ServiceError> {
-    snapshots::read_agent(encoding, &from.entry)
 }

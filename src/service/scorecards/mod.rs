@@ -3,24 +3,18 @@
 //! the interactions behind an agent's numbers (`drill_down`). A read of a
 //! closed calendar month answers from its snapshot (`service::periods`)
 //! unless the caller asks for live numbers; anything else is computed by
-//! the [`Engine`] on the pool.
+//! the scorecard engine (`service::engine`) on the pool.
 
 mod breaches;
 mod cursor;
 mod drill_down;
-mod engine;
 mod lists;
-mod sums;
 mod trend;
 
-pub use breaches::{collect_breaches, Breach, BreachFilter};
+pub use breaches::{BreachItem, BreachesPage, BreachesQuery};
 pub use drill_down::{InteractionsPage, InteractionsQuery};
-pub use engine::{AgentSet, AppliedPolicy, Engine, Scorecard};
-pub use lists::{
-    BreachItem, BreachesPage, BreachesQuery, ListOrder, ListedScorecard, ScorecardsPage,
-    ScorecardsQuery,
-};
-pub use trend::{TrendBucket, TrendQuery, TrendSubject};
+pub use lists::{ListOrder, ListedScorecard, ScorecardsPage, ScorecardsQuery};
+pub use trend::{TrendQuery, TrendSubject};
 
 use std::sync::Arc;
 
@@ -32,11 +26,13 @@ use crate::{
         closing::SubjectKind,
         directory::Agent,
         period::{resolve, Period, PeriodSpec},
+        scorecard::Scorecard,
     },
     error::ServiceError,
     service::{
         access::{authorize_read, authorize_read_of_agent},
-        periods::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
+        engine::Engine,
+        snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database},
 };

@@ -1,9 +1,13 @@
-//! Snapshots as the use cases see them. A snapshot holds each scorecard
+//! Closed months as the use cases see them. A snapshot holds each scorecard
 //! exactly as the API answered it, so that a closed month reads back byte
 //! for byte: writing those bytes is the adapter's business (it knows the
 //! wire format), given to the use cases as a [`SnapshotEncoding`]. What the
 //! use cases need to decide with (order by composite score, pick breaches,
 //! compare with today's numbers) they read back as a [`StoredScorecard`].
+
+mod reads;
+
+pub use reads::{snapshot_for, ClosedReading};
 
 use crate::{
     domain::{
@@ -11,12 +15,10 @@ use crate::{
         directory::Agent,
         kpi::KpiValue,
         policy::{Assessment, KpiStatus},
+        scorecard::Scorecard,
     },
     error::ServiceError,
-    service::scorecards::Scorecard,
 };
-
-use super::{CloseOutcome, RestateOutcome};
 
 /// How scorecards and responses are written into the database, and read
 /// back, in the API's own encoding.
@@ -28,10 +30,6 @@ pub trait SnapshotEncoding: Send + Sync {
     /// What the use cases read of a stored agent scorecard; `None` when the
     /// bytes do not decode.
     fn read_agent(&self, payload: &[u8]) -> Option<StoredScorecard>;
-    /// The response of a close, kept under its request id.
-    fn close_response(&self, outcome: &CloseOutcome) -> Vec<u8>;
-    /// The response of a restatement, kept under its request id.
-    fn restate_response(&self, outcome: &RestateOutcome) -> Vec<u8>;
 }
 
 /// One KPI of a stored (or live) scorecard, as far as comparisons and
@@ -123,7 +121,7 @@ pub struct FromSnapshot {
 
 /// Reads a stored agent scorecard, or fails as INTERNAL (a snapshot that
 /// does not decode is a broken invariant, logged here).
-pub(crate) fn read_agent(
+pub fn read_agent(
     encoding: &dyn SnapshotEncoding,
     entry: &SnapshotEntry,
 ) -> Result<StoredScorecard, ServiceError> {
@@ -131,4 +129,34 @@ pub(crate) fn read_agent(
         tracing::error!(subject = %entry.subject_id, "a stored snapshot does not decode");
         ServiceError::Internal
     })
+}
+
+/// What the use cases read of a stored agent scorecard (INTERNAL when it
+/// does not decode).
+pub fn read_stored_agent(
+    encoding: &dyn SnapshotEncoding,
+    from: &FromSnapshot,
+) -> Result<StoredScorecard, ServiceError> {
+    read_agent(encoding, &from.entry)
+}
+
+/// The snapshot version a read asks for: `requested`, or the current one
+/// when 0; NOT_FOUND when the month has no such version.
+pub fn resolve_version(
+    period: &ClosedPeriod,
+    requested: i32,
+) -> Result<SnapshotMeta, ServiceError> {
+    let wanted = if requested == 0 {
+        period.current_version
+    } else {
+        requested
+    };
+    period
+        .version(wanted)
+        .cloned()
+        .ok_or_else(|| ServiceError::NotFound {
+            reason: "SNAPSHOT_VERSION_NOT_FOUND",
+            resource_type: "snapshot version",
+            name: format!("{} v{wanted}", period.month),
+        })
 }

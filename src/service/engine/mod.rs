@@ -1,4 +1,4 @@
-//! Computing scorecards on one connection: choose the policy in force, read
+//! The scorecard engine: computing scorecards on one connection: choose the policy in force, read
 //! the sums of a scope and period (daily rollups for whole days, raw rows
 //! only for the partial days of a custom range), compute every KPI and
 //! judge it. The arithmetic lives in `domain`, the reading in `storage`.
@@ -18,14 +18,19 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
-use super::sums::total;
+mod sums;
+mod trend;
+
+pub use trend::TrendBucket;
+
+use sums::{read_sums, total};
+
 use crate::{
     domain::{
         calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
-        kpi::{compute_all, KpiSums, KpiValue},
         period::{local_date, Period},
-        policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
+        scorecard::{judge, AppliedPolicy, Scorecard},
     },
     storage::{
         directory,
@@ -50,65 +55,6 @@ pub enum AgentSet {
     DirectoryRun,
     /// The whole directory: no filter.
     Directory,
-}
-
-/// The policy a scorecard was judged by.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppliedPolicy {
-    /// The stored version, or `None` for the catalogue defaults.
-    pub version: Option<PolicyVersion>,
-    pub rules: PolicyRules,
-}
-
-impl AppliedPolicy {
-    fn from_version(version: Option<PolicyVersion>) -> Self {
-        match version {
-            Some(version) => Self {
-                rules: version.rules.clone(),
-                version: Some(version),
-            },
-            None => Self {
-                version: None,
-                rules: PolicyRules::catalogue_defaults(),
-            },
-        }
-    }
-}
-
-/// Every KPI of one agent or team in one period, judged.
-#[derive(Debug, Clone)]
-pub struct Scorecard {
-    pub period: Period,
-    pub values: Vec<KpiValue>,
-    pub verdict: Verdict,
-    pub policy: AppliedPolicy,
-    /// The team whose policy judged it: a team's own; for an agent, the
-    /// team the agent belonged to at the period's start (or the first one
-    /// joined within it), `None` for no team.
-    pub team_id: Option<String>,
-    /// When the newest counted record was stored or corrected (µs).
-    pub data_updated_us: Option<i64>,
-    pub computed_at: DateTime<Utc>,
-}
-
-fn judge(
-    sums: &KpiSums,
-    policy: AppliedPolicy,
-    team_id: Option<String>,
-    period: Period,
-    data_updated_us: Option<i64>,
-) -> Scorecard {
-    let values = compute_all(sums);
-    let verdict = evaluate(&policy.rules, &values);
-    Scorecard {
-        period,
-        values,
-        verdict,
-        policy,
-        team_id,
-        data_updated_us,
-        computed_at: Utc::now(),
-    }
 }
 
 /// Where an engine reads policy versions.
@@ -162,12 +108,8 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         self.zone
     }
 
-    pub(super) fn connection(&self) -> &'a C {
-        self.connection
-    }
-
     /// Runs two independent reads, side by side where that saves a wait.
-    pub(super) async fn join<A: Future, B: Future>(&self, a: A, b: B) -> (A::Output, B::Output) {
+    pub async fn join<A: Future, B: Future>(&self, a: A, b: B) -> (A::Output, B::Output) {
         if self.side_by_side {
             tokio::join!(a, b)
         } else {
@@ -214,7 +156,13 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let history_of = [agent.agent_id.as_str()];
         let (sums, histories) = self
             .join(
-                self.sums(FactScope::Agents(&agents), period, Grouping::Agent),
+                read_sums(
+                    self.connection,
+                    self.zone,
+                    FactScope::Agents(&agents),
+                    period,
+                    Grouping::Agent,
+                ),
                 memberships::team_histories(self.connection, Some(&history_of)),
             )
             .await;
@@ -238,9 +186,14 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         team_id: &str,
         period: &Period,
     ) -> Result<(Scorecard, Vec<String>), StorageError> {
-        let per_agent = self
-            .sums(FactScope::Team(team_id), period, Grouping::Agent)
-            .await?;
+        let per_agent = read_sums(
+            self.connection,
+            self.zone,
+            FactScope::Team(team_id),
+            period,
+            Grouping::Agent,
+        )
+        .await?;
         let mut members: BTreeSet<String> = directory::all_agents(self.connection, Some(team_id))
             .await?
             .into_iter()
@@ -283,7 +236,7 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let history_of = (!whole_directory).then_some(history_of.as_slice());
         let (per_agent, histories) = self
             .join(
-                self.sums(scope, period, Grouping::Agent),
+                read_sums(self.connection, self.zone, scope, period, Grouping::Agent),
                 memberships::team_histories(self.connection, history_of),
             )
             .await;
@@ -319,6 +272,6 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
 }
 
 /// The local day of an instant, for the engine's helpers.
-pub(super) fn day_of(instant: DateTime<Utc>, zone: Tz) -> LocalDay {
+fn day_of(instant: DateTime<Utc>, zone: Tz) -> LocalDay {
     LocalDay::of_instant(instant, zone)
 }

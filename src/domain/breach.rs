@@ -1,0 +1,63 @@
+//! Threshold breaches: every (agent, KPI) of a period whose status is
+//! BREACHED (optionally also AT_RISK), with what a manager needs to act.
+
+use super::{
+    directory::Agent,
+    kpi::{KpiId, KpiValue},
+    policy::{Assessment, KpiStatus},
+    scorecard::{AppliedPolicy, Scorecard},
+};
+
+/// One KPI of one agent missing (or close to missing) its target.
+#[derive(Debug, Clone)]
+pub struct Breach {
+    pub agent: Agent,
+    pub value: KpiValue,
+    pub assessment: Assessment,
+    pub policy: AppliedPolicy,
+}
+
+impl Breach {
+    /// By how much the target is missed (> 0 for BREACHED, 0 for AT_RISK).
+    pub fn shortfall(&self) -> f64 {
+        match (self.assessment.status, self.assessment.margin) {
+            (KpiStatus::Breached, Some(margin)) => -margin,
+            _ => 0.0,
+        }
+    }
+}
+
+/// Which breaches a query wants.
+#[derive(Debug, Clone, Default)]
+pub struct BreachFilter {
+    /// Only these KPIs; empty means every KPI.
+    pub kpis: Vec<KpiId>,
+    pub include_at_risk: bool,
+}
+
+impl BreachFilter {
+    fn wants(&self, kpi: KpiId, status: KpiStatus) -> bool {
+        let wanted_status =
+            status == KpiStatus::Breached || (self.include_at_risk && status == KpiStatus::AtRisk);
+        wanted_status && (self.kpis.is_empty() || self.kpis.contains(&kpi))
+    }
+}
+
+/// The breaches in `scorecards`, in their order (agents), then catalogue
+/// order of KPIs.
+pub fn collect_breaches(scorecards: &[(Agent, Scorecard)], filter: &BreachFilter) -> Vec<Breach> {
+    let mut breaches = Vec::new();
+    for (agent, scorecard) in scorecards {
+        for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
+            if filter.wants(value.kpi, assessment.status) {
+                breaches.push(Breach {
+                    agent: agent.clone(),
+                    value: *value,
+                    assessment: *assessment,
+                    policy: scorecard.policy.clone(),
+                });
+            }
+        }
+    }
+    breaches
+}
