@@ -12,6 +12,7 @@ mod trust_support;
 mod bad_queries;
 mod breaches;
 mod catalogue;
+mod closed_month_teams;
 mod client_kit;
 mod connections;
 mod directory;
