@@ -1,185 +1,9 @@
-//! `kpi-service demo-data`: a client of the public API that loads the
-//! README's worked example (agent `ana`, November 2026) and a small
-//! realistic set around it, so that a newcomer's first
-//! `GetAgentScorecard` answers what the README shows. Every record has a
-//! fixed natural key, so loading twice changes nothing (all UNCHANGED).
-//!
-//! The set: teams `support-east` and `support-west`; `ana` (east) exactly
-//! as the README describes, 20 calls and 20 CSAT responses and nothing
-//! else; `ben` (east), slow and often not resolving first time, so he has
-//! breaches; `chloe` (west), a chat agent with NPS, QA, compliance,
-//! training and working time. No policy is stored: the catalogue defaults
-//! judge everything, as in the README.
+//! The demo's records: November 2026, each with a fixed natural key.
 
-use tonic::transport::Channel;
-
-use super::pb::{
-    self, directory_service_client::DirectoryServiceClient,
-    ingest_service_client::IngestServiceClient,
-};
-
-/// What loading did: items per outcome, over every ingest call.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct DemoDataReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub other: usize,
-}
-
-impl DemoDataReport {
-    fn add(&mut self, results: &[pb::IngestResult]) {
-        for result in results {
-            match pb::IngestOutcome::try_from(result.outcome) {
-                Ok(pb::IngestOutcome::Created) => self.created += 1,
-                Ok(pb::IngestOutcome::Updated) => self.updated += 1,
-                Ok(pb::IngestOutcome::Unchanged) => self.unchanged += 1,
-                _ => self.other += 1,
-            }
-        }
-    }
-}
-
-/// Loads the demo set through the API on `channel`.
-pub async fn load(channel: Channel) -> Result<DemoDataReport, tonic::Status> {
-    let mut directory = DirectoryServiceClient::new(channel.clone());
-    for (team_id, display_name) in [
-        ("support-east", "Support East"),
-        ("support-west", "Support West"),
-    ] {
-        directory
-            .upsert_team(pb::UpsertTeamRequest {
-                team: Some(pb::Team {
-                    team_id: team_id.into(),
-                    display_name: display_name.into(),
-                    ..Default::default()
-                }),
-            })
-            .await?;
-    }
-    for (agent_id, display_name, team_id) in [
-        ("ana", "Ana Lima", "support-east"),
-        ("ben", "Ben Okafor", "support-east"),
-        ("chloe", "Chloe Martin", "support-west"),
-    ] {
-        directory
-            .upsert_agent(pb::UpsertAgentRequest {
-                agent: Some(pb::Agent {
-                    agent_id: agent_id.into(),
-                    display_name: display_name.into(),
-                    team_id: team_id.into(),
-                    ..Default::default()
-                }),
-                // A first team: it holds since before any record, so the
-                // demo's November records count for it.
-                ..Default::default()
-            })
-            .await?;
-    }
-
-    let mut ingest = IngestServiceClient::new(channel);
-    let mut report = DemoDataReport::default();
-    let mut calls = ana_calls();
-    calls.extend(ben_calls());
-    calls.extend(chloe_chats());
-    let reply = ingest
-        .ingest_interactions(pb::IngestInteractionsRequest {
-            interactions: calls,
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let mut surveys = ana_csat();
-    surveys.extend(ben_csat());
-    surveys.extend(chloe_nps());
-    let reply = ingest
-        .ingest_survey_responses(pb::IngestSurveyResponsesRequest {
-            survey_responses: surveys,
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let reply = ingest
-        .ingest_qa_evaluations(pb::IngestQaEvaluationsRequest {
-            qa_evaluations: vec![
-                qa_evaluation("qa-ben-1", "ben", "ben-call-03", 38.0),
-                qa_evaluation("qa-chloe-1", "chloe", "chloe-chat-02", 48.0),
-            ],
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let reply = ingest
-        .ingest_compliance_checks(pb::IngestComplianceChecksRequest {
-            compliance_checks: vec![
-                compliance("cc-ben-1", "ben", pb::ComplianceKind::Process, false, 6),
-                compliance("cc-ben-2", "ben", pb::ComplianceKind::Privacy, true, 9),
-                compliance("cc-chloe-1", "chloe", pb::ComplianceKind::Privacy, true, 10),
-            ],
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let reply = ingest
-        .ingest_violations(pb::IngestViolationsRequest {
-            violations: vec![pb::Violation {
-                source: "workforce".into(),
-                external_id: "vio-ben-1".into(),
-                agent_id: "ben".into(),
-                kind: pb::ViolationKind::LateArrival as i32,
-                occurred_at: Some(at(12, 8, 20)),
-                ..Default::default()
-            }],
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let reply = ingest
-        .ingest_training_assignments(pb::IngestTrainingAssignmentsRequest {
-            training_assignments: vec![
-                pb::TrainingAssignment {
-                    source: "lms".into(),
-                    external_id: "train-ben-gdpr".into(),
-                    agent_id: "ben".into(),
-                    course_id: "gdpr-basics".into(),
-                    due_at: Some(at(20, 17, 0)),
-                    completed_at: Some(at(18, 15, 0)),
-                    ..Default::default()
-                },
-                pb::TrainingAssignment {
-                    source: "lms".into(),
-                    external_id: "train-chloe-deescalation".into(),
-                    agent_id: "chloe".into(),
-                    course_id: "de-escalation".into(),
-                    due_at: Some(at(19, 17, 0)),
-                    completed_at: Some(at(17, 11, 0)),
-                    ..Default::default()
-                },
-            ],
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-
-    let reply = ingest
-        .ingest_agent_time(pb::IngestAgentTimeRequest {
-            agent_time: vec![
-                agent_day("time-ben-2026-11-03", "ben", "2026-11-03", 27_000, 16_200),
-                agent_day(
-                    "time-chloe-2026-11-03",
-                    "chloe",
-                    "2026-11-03",
-                    28_200,
-                    21_600,
-                ),
-            ],
-        })
-        .await?;
-    report.add(&reply.into_inner().results);
-    Ok(report)
-}
+use super::pb;
 
 /// 2026-11-`day` at `hour`:`minute` UTC.
-fn at(day: i64, hour: i64, minute: i64) -> prost_types::Timestamp {
+pub(super) fn at(day: i64, hour: i64, minute: i64) -> prost_types::Timestamp {
     // 2026-11-01T00:00:00Z.
     const NOVEMBER_FIRST: i64 = 1_793_491_200;
     prost_types::Timestamp {
@@ -238,7 +62,7 @@ impl Call<'_> {
 
 /// The README's 20 calls: 240 s talk + 20 s hold + 40 s wrap-up, 17 of them
 /// resolved on first contact.
-fn ana_calls() -> Vec<pb::Interaction> {
+pub(super) fn ana_calls() -> Vec<pb::Interaction> {
     (0..20)
         .map(|n| {
             Call {
@@ -257,7 +81,7 @@ fn ana_calls() -> Vec<pb::Interaction> {
 }
 
 /// The README's 20 CSAT responses, one per call, 17 scoring 4 or 5.
-fn ana_csat() -> Vec<pb::SurveyResponse> {
+pub(super) fn ana_csat() -> Vec<pb::SurveyResponse> {
     (0..20)
         .map(|n: i32| {
             let score = if n < 17 { 4 + n % 2 } else { 2 };
@@ -271,7 +95,7 @@ fn ana_csat() -> Vec<pb::SurveyResponse> {
 }
 
 /// 12 long calls, 6 resolved on first contact.
-fn ben_calls() -> Vec<pb::Interaction> {
+pub(super) fn ben_calls() -> Vec<pb::Interaction> {
     (0..12)
         .map(|n| {
             Call {
@@ -290,7 +114,7 @@ fn ben_calls() -> Vec<pb::Interaction> {
 }
 
 /// 10 CSAT responses for Ben, 6 satisfied.
-fn ben_csat() -> Vec<pb::SurveyResponse> {
+pub(super) fn ben_csat() -> Vec<pb::SurveyResponse> {
     (0..10)
         .map(|n| {
             csat(
@@ -303,7 +127,7 @@ fn ben_csat() -> Vec<pb::SurveyResponse> {
 }
 
 /// 15 quick chats, 14 resolved on first contact.
-fn chloe_chats() -> Vec<pb::Interaction> {
+pub(super) fn chloe_chats() -> Vec<pb::Interaction> {
     (0..15)
         .map(|n| {
             Call {
@@ -322,7 +146,7 @@ fn chloe_chats() -> Vec<pb::Interaction> {
 }
 
 /// 8 NPS answers for Chloe: 6 promoters, 1 passive, 1 detractor.
-fn chloe_nps() -> Vec<pb::SurveyResponse> {
+pub(super) fn chloe_nps() -> Vec<pb::SurveyResponse> {
     [10, 9, 10, 9, 10, 9, 8, 5]
         .into_iter()
         .enumerate()
@@ -350,7 +174,12 @@ fn csat(external_id: &str, call: &str, score: i32) -> pb::SurveyResponse {
     }
 }
 
-fn qa_evaluation(external_id: &str, agent_id: &str, call: &str, score: f64) -> pb::QaEvaluation {
+pub(super) fn qa_evaluation(
+    external_id: &str,
+    agent_id: &str,
+    call: &str,
+    score: f64,
+) -> pb::QaEvaluation {
     pb::QaEvaluation {
         source: "qa-tool".into(),
         external_id: external_id.into(),
@@ -373,7 +202,7 @@ fn qa_evaluation(external_id: &str, agent_id: &str, call: &str, score: f64) -> p
     }
 }
 
-fn compliance(
+pub(super) fn compliance(
     external_id: &str,
     agent_id: &str,
     kind: pb::ComplianceKind,
@@ -391,7 +220,7 @@ fn compliance(
     }
 }
 
-fn agent_day(
+pub(super) fn agent_day(
     external_id: &str,
     agent_id: &str,
     day: &str,
