@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod directory;
+pub mod idempotency;
 pub mod ingest;
 pub mod kpi;
 pub mod period;

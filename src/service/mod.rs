@@ -7,3 +7,6 @@ pub mod access;
 mod errors;
 
 pub mod audit;
+pub mod directory;
+mod period_guard;
+pub mod policies;

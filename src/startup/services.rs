@@ -22,7 +22,7 @@ use crate::{
         scorecard::ScorecardApi,
     },
     scorecard::ScorecardEngine,
-    service::audit::AuditTrail,
+    service::{audit::AuditTrail, directory::Directory, policies::Policies},
     storage::Database,
     telemetry::calls::KnownMethods,
 };
@@ -59,7 +59,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            DirectoryServiceServer::new(DirectoryApi::new(database.clone(), zone)),
+            DirectoryServiceServer::new(DirectoryApi::new(Directory::new(database.clone(), zone))),
             settings
         ))
         .add_service(with_limits!(
@@ -67,7 +67,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            PolicyServiceServer::new(PolicyApi::new(engine.clone())),
+            PolicyServiceServer::new(PolicyApi::new(Policies::new(database.clone()))),
             settings
         ))
         .add_service(with_limits!(
