@@ -7,7 +7,11 @@
 //! `storage::policy::insert_policy_version`), and each process keeps one
 //! `LISTEN` connection (`listener`) that forgets the loaded versions when
 //! an announcement arrives, so a replica judges by a version created on
-//! another one a few milliseconds after its commit. While that connection
+//! another one a few milliseconds after its commit (not at once: a call
+//! that reaches this replica while the announcement is still on its way,
+//! which takes up to tens of milliseconds on a loaded machine, is judged
+//! by the previous version; being exact would cost every read a round
+//! trip to the database). While that connection
 //! is down (at start-up, after a database restart, until it reconnects)
 //! announcements can be missed, so the cache is not trusted: every read
 //! goes to the database. On SQLite (one process) the use case that created
@@ -57,6 +61,8 @@ pub struct PolicyCache {
     state: Arc<CacheState>,
     /// The `LISTEN` task (PostgreSQL), started by the first read.
     listener: OnceLock<AbortHandle>,
+    /// Set by [`PolicyCache::stop`]: nothing is trusted any more.
+    stopped: AtomicBool,
 }
 
 /// What the cache and its listener share.
@@ -104,7 +110,9 @@ impl PolicyCache {
     ) -> Result<Option<PolicyVersion>, StorageError> {
         if connection.get_database_backend() == DatabaseBackend::Postgres {
             self.listen(connection);
-            if !self.state.listening.load(Ordering::Acquire) {
+            let trusted = self.state.listening.load(Ordering::Acquire)
+                && !self.stopped.load(Ordering::Acquire);
+            if !trusted {
                 return effective_policy(connection, team_id, date).await;
             }
         }
@@ -115,7 +123,7 @@ impl PolicyCache {
     /// Stops the `LISTEN` task (at shutdown; it also ends by itself once
     /// the cache is dropped). Reads go to the database from then on.
     pub fn stop(&self) {
-        self.state.listening.store(false, Ordering::Release);
+        self.stopped.store(true, Ordering::Release);
         if let Some(task) = self.listener.get() {
             task.abort();
         }
