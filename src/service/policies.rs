@@ -76,12 +76,12 @@ impl Policies {
         Self { database }
     }
 
-    /// Stores a new version, audited in the same transaction. With a
-    /// client request id, a retry of the same request returns the version
-    /// the first call created (even once its month has closed), and the id
-    /// sent with another request is INVALID_ARGUMENT. Then: NOT_FOUND for
-    /// an unknown team; FAILED_PRECONDITION (PERIOD_CLOSED, audited) for a
-    /// version effective inside or before a closed month.
+    /// Stores a new version, audited in the same transaction. In order:
+    /// an unknown team is NOT_FOUND; with a client request id, a retry of
+    /// the same request returns the version the first call created (even
+    /// once its month has closed) and the id sent with another request is
+    /// INVALID_ARGUMENT; a version effective inside or before a closed
+    /// month is FAILED_PRECONDITION (PERIOD_CLOSED, audited).
     pub async fn create_policy_version(
         &self,
         caller: &Caller,
