@@ -50,7 +50,7 @@ pub struct AgentUpsert {
     pub display_name: String,
     pub team_id: Option<String>,
     /// The local day a team change takes effect; `None` = the default (see
-    /// `storage::memberships`).
+    /// [`MembershipHistory::change_day`]).
     pub team_effective_from: Option<NaiveDate>,
 }
 
@@ -95,6 +95,26 @@ impl MembershipHistory {
                 .find(|span| span.from_day > days.first && span.from_day < days.end)
                 .map(|span| span.team_id.as_str())
         })
+    }
+
+    /// The day a team change takes effect: the day asked for; else, for an
+    /// agent's first team, the first open day (`first_open_day`: the day
+    /// after the latest closed month, `None` when no month is closed, which
+    /// means since before any record), so that the records already stored
+    /// for the agent count for it; else `today`.
+    pub fn change_day(
+        &self,
+        asked: Option<NaiveDate>,
+        today: LocalDay,
+        first_open_day: Option<LocalDay>,
+    ) -> LocalDay {
+        if let Some(date) = asked {
+            return LocalDay::of_date(date);
+        }
+        if !self.spans.is_empty() {
+            return today;
+        }
+        first_open_day.unwrap_or(LocalDay::OPEN_START)
     }
 
     /// The history after "the agent is in `team` (or none) from `from_day`
@@ -191,6 +211,21 @@ mod tests {
                 span("blue", day(10), Some(12))
             ]
         );
+    }
+
+    #[test]
+    fn a_first_team_counts_from_the_first_open_day_and_a_move_from_today() {
+        let today = day(400);
+        let newcomer = MembershipHistory::default();
+        assert_eq!(newcomer.change_day(None, today, None), LocalDay::OPEN_START);
+        assert_eq!(newcomer.change_day(None, today, Some(day(300))), day(300));
+        let member = MembershipHistory {
+            spans: vec![span("red", LocalDay::OPEN_START, None)],
+        };
+        assert_eq!(member.change_day(None, today, Some(day(300))), today);
+        let asked = day(350).date();
+        assert_eq!(member.change_day(Some(asked), today, None), day(350));
+        assert_eq!(newcomer.change_day(Some(asked), today, None), day(350));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod breach;
 pub mod calendar;
 pub mod closing;
 pub mod directory;
+pub mod idempotency;
 pub mod ingest;
 pub mod kpi;
 pub mod period;

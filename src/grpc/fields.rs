@@ -7,7 +7,7 @@ use crate::domain::{
     period::{earliest_instant, end_of_calendar},
     violations::{nested, Violations},
 };
-use crate::error::ServiceError;
+use crate::{domain::idempotency::IdempotencyKey, error::ServiceError};
 
 /// Longest `source`.
 pub const MAX_SOURCE_LEN: usize = 64;
@@ -253,4 +253,16 @@ pub fn optional_request_id_text(text: &str) -> Result<Option<&str>, ServiceError
         ));
     }
     Ok(Some(text))
+}
+
+/// The idempotency key of a create (AIP-155): its `request_id` (if any)
+/// and a digest of the rest of the request, `body`, which a retry must
+/// repeat.
+pub fn idempotency_key<M: prost::Message>(
+    request_id_text: &str,
+    method: &'static str,
+    body: &M,
+) -> Result<Option<IdempotencyKey>, ServiceError> {
+    Ok(optional_request_id_text(request_id_text)?
+        .map(|id| IdempotencyKey::new(id, method, &body.encode_to_vec())))
 }

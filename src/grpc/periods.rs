@@ -8,16 +8,16 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
-    directory::timestamp, fields::optional_request_id_text, kpi_results::agent_scorecard_to_pb,
-    log_outcome, pb,
+    directory::timestamp, fields::idempotency_key, kpi_results::agent_scorecard_to_pb, log_outcome,
+    pb,
 };
 use crate::{
     auth::Caller,
     domain::closing::{ClosedPeriod, Month, SnapshotMeta},
     error::ServiceError,
     service::periods::{
-        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, RequestId,
-        ResponseEncoding, RestateOutcome,
+        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, ResponseEncoding,
+        RestateOutcome,
     },
 };
 
@@ -52,18 +52,6 @@ pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<Month, Se
         NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| invalid())?;
     crate::domain::period::check_date(first).map_err(|_| invalid())?;
     Month::containing(first, zone).map_err(|_| invalid())
-}
-
-/// The request id of a create, with the rest of the request (`body`, its
-/// request id cleared) that a retry must repeat.
-pub(crate) fn request_id<M: Message>(
-    text: &str,
-    body: &M,
-) -> Result<Option<RequestId>, ServiceError> {
-    Ok(optional_request_id_text(text)?.map(|id| RequestId {
-        id: id.to_owned(),
-        body: body.encode_to_vec(),
-    }))
 }
 
 fn snapshot_version_to_pb(meta: &SnapshotMeta) -> pb::SnapshotVersion {
@@ -197,8 +185,8 @@ impl PeriodApi {
             request_id: String::new(),
             ..request.clone()
         };
-        let request_id = request_id(&request.request_id, &body)?;
-        let answer = self.periods.close(caller, &month, request_id).await?;
+        let request_key = idempotency_key(&request.request_id, "ClosePeriod", &body)?;
+        let answer = self.periods.close(caller, &month, request_key).await?;
         answered(answer, close_response)
     }
 
@@ -212,7 +200,7 @@ impl PeriodApi {
             request_id: String::new(),
             ..request.clone()
         };
-        let request_id = request_id(&request.request_id, &body)?;
+        let request_key = idempotency_key(&request.request_id, "RestatePeriod", &body)?;
         let reason = request.reason.trim();
         if reason.is_empty()
             || reason.chars().count() > MAX_REASON_LEN
@@ -225,7 +213,7 @@ impl PeriodApi {
         }
         let answer = self
             .periods
-            .restate(caller, &month, reason, request_id)
+            .restate(caller, &month, reason, request_key)
             .await?;
         answered(answer, restate_response)
     }
@@ -347,18 +335,3 @@ impl pb::period_service_server::PeriodService for PeriodApi {
         .map(Response::new)
     }
 }
-
-/// The idempotency key of a create: its request id (if any) and a digest
-/// of the rest of the request. Transitional: the policy adapter's last use
-/// of storage, until policy creation becomes a use case.
-pub(crate) fn idempotency_key<M: Message>(
-    request_id_text: &str,
-    method: &'static str,
-    body: &M,
-) -> Result<Option<crate::storage::idempotency::IdempotencyKey>, ServiceError> {
-    Ok(optional_request_id_text(request_id_text)?.map(|id| {
-        crate::storage::idempotency::IdempotencyKey::new(id, method, &body.encode_to_vec())
-    }))
-}
-
-pub(crate) use crate::service::periods::request_id_reused;

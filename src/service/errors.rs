@@ -3,7 +3,7 @@
 
 use crate::{
     error::ServiceError,
-    storage::{directory::AgentUpsertError, ingest::IngestError, MaybeConflict, StorageError},
+    storage::{ingest::IngestError, MaybeConflict, StorageError},
 };
 
 /// A use case's transaction is retried while it ends in a write conflict
@@ -46,22 +46,6 @@ impl From<IngestError> for ServiceError {
         match error {
             IngestError::Invalid(violations) => ServiceError::invalid_fields(violations),
             IngestError::Storage(storage) => storage.into(),
-        }
-    }
-}
-
-impl From<AgentUpsertError> for ServiceError {
-    fn from(error: AgentUpsertError) -> Self {
-        match error {
-            AgentUpsertError::UnknownTeam(team_id) => ServiceError::invalid_field(
-                "agent.team_id",
-                format!("team {team_id:?} is not in the directory; create it first"),
-            ),
-            AgentUpsertError::PeriodClosed {
-                month,
-                effective_from,
-            } => ServiceError::period_closed("a team move", effective_from, &month),
-            AgentUpsertError::Storage(storage) => storage.into(),
         }
     }
 }

@@ -5,9 +5,12 @@
 
 pub mod access;
 pub mod audit;
+pub mod directory;
 pub mod engine;
 mod errors;
 pub mod pagination;
+mod period_guard;
 pub mod periods;
+pub mod policies;
 pub mod scorecards;
 pub mod snapshots;

@@ -25,7 +25,8 @@ use crate::{
         snapshot_encoding::ProtobufSnapshots,
     },
     service::{
-        audit::AuditTrail, periods::Periods, scorecards::Scorecards, snapshots::SnapshotEncoding,
+        audit::AuditTrail, directory::Directory, periods::Periods, policies::Policies,
+        scorecards::Scorecards, snapshots::SnapshotEncoding,
     },
     storage::Database,
     telemetry::calls::KnownMethods,
@@ -70,7 +71,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            DirectoryServiceServer::new(DirectoryApi::new(database.clone(), zone)),
+            DirectoryServiceServer::new(DirectoryApi::new(Directory::new(database.clone(), zone))),
             settings
         ))
         .add_service(with_limits!(
@@ -78,7 +79,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            PolicyServiceServer::new(PolicyApi::new(database.clone())),
+            PolicyServiceServer::new(PolicyApi::new(Policies::new(database.clone()))),
             settings
         ))
         .add_service(with_limits!(

@@ -4,29 +4,10 @@
 //! for another request is recognised.
 
 use sea_orm::{ConnectionTrait, Statement, Value};
-use sha2::{Digest, Sha256};
+
+pub use crate::domain::idempotency::IdempotencyKey;
 
 use super::{now_micros, records_key_lock, rollups::maintain::placeholder, StorageError};
-
-/// A request id, the method it was sent to and a digest of the body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey {
-    pub request_id: String,
-    pub method: &'static str,
-    pub body_digest: String,
-}
-
-impl IdempotencyKey {
-    /// The key of `body` (the request's encoded bytes without its id).
-    pub fn new(request_id: &str, method: &'static str, body: &[u8]) -> Self {
-        let digest = Sha256::digest(body);
-        Self {
-            request_id: request_id.to_owned(),
-            method,
-            body_digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
-        }
-    }
-}
 
 /// What is remembered under a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]

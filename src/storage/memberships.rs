@@ -1,9 +1,7 @@
 //! Team membership history: effective-dated (agent, team, from, to) rows in
 //! the reporting zone's days. A team change rewrites the history from its
-//! effective day on, re-attributes the agent's stored records from that day
-//! (except interactions whose sender named the team) and recomputes the
-//! agent's rollups for those days from the raw rows, all in the caller's
-//! transaction, so `kpi-service rollups verify` stays clean.
+//! effective day on (`store_history`), and what was attributed by it
+//! (`storage::team_moves`), in the use case's transaction.
 //!
 //! Concurrency: every ingest batch holds `storage::locks` shared before it
 //! reads the memberships, and a team change holds it exclusive before it
@@ -11,25 +9,9 @@
 
 use std::collections::HashMap;
 
-use chrono_tz::Tz;
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    Statement, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-use super::{
-    entities::{
-        agent_time, compliance_check, interaction, qa_evaluation, survey_response, team_membership,
-        training_assignment, violation,
-    },
-    facts::{load_raw_facts, FactScope},
-    now_micros,
-    rollups::{
-        maintain::{placeholder, upsert_additive},
-        ROLLUP_TABLE,
-    },
-    StorageError,
-};
+use super::{entities::team_membership, StorageError};
 use crate::domain::{
     calendar::LocalDay,
     directory::{MembershipHistory, Span},
@@ -109,95 +91,6 @@ pub async fn store_history(
         .exec_without_returning(connection)
         .await?;
     Ok(())
-}
-
-/// Points every stored record of `agent_id` that counts on `from_day` or
-/// later at `team` (an interaction whose sender named its team keeps it; a
-/// linked survey response follows its interaction and has no team of its
-/// own), then rebuilds the agent's rollups of those days from the raw rows.
-pub async fn reattribute_from(
-    connection: &impl ConnectionTrait,
-    agent_id: &str,
-    team: Option<&str>,
-    from_day: LocalDay,
-    zone: Tz,
-) -> Result<(), StorageError> {
-    let start_us = if from_day == LocalDay::OPEN_START {
-        i64::MIN
-    } else {
-        from_day
-            .start(zone)
-            .map_err(|error| StorageError::Corrupt(error.to_string()))?
-            .timestamp_micros()
-    };
-    let now_us = now_micros();
-    let team = || Expr::value(team.map(str::to_owned));
-
-    macro_rules! reattribute {
-        ($module:ident, $at:ident $(, $extra:expr)?) => {
-            $module::Entity::update_many()
-                .col_expr($module::Column::TeamId, team())
-                .col_expr($module::Column::UpdatedAtUs, Expr::value(now_us))
-                .filter($module::Column::AgentId.eq(agent_id))
-                .filter($module::Column::$at.gte(start_us))
-                $(.filter($extra))?
-                .exec(connection)
-                .await?;
-        };
-    }
-    reattribute!(
-        interaction,
-        EndedAtUs,
-        interaction::Column::TeamNamed.eq(false)
-    );
-    reattribute!(
-        survey_response,
-        RespondedAtUs,
-        survey_response::Column::InteractionSource.is_null()
-    );
-    reattribute!(qa_evaluation, EvaluatedAtUs);
-    reattribute!(compliance_check, CheckedAtUs);
-    reattribute!(violation, OccurredAtUs);
-    reattribute!(training_assignment, DueAtUs);
-    reattribute!(agent_time, StartsAtUs);
-
-    rebuild_agent_rollups(connection, agent_id, from_day, start_us, zone).await
-}
-
-/// Deletes the agent's rollup rows from `from_day` on and re-inserts them
-/// from the raw path.
-async fn rebuild_agent_rollups(
-    connection: &impl ConnectionTrait,
-    agent_id: &str,
-    from_day: LocalDay,
-    start_us: i64,
-    zone: Tz,
-) -> Result<(), StorageError> {
-    let backend = connection.get_database_backend();
-    connection
-        .execute(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "DELETE FROM {ROLLUP_TABLE} WHERE agent_id = {} AND day >= {}",
-                placeholder(backend, 1),
-                placeholder(backend, 2)
-            ),
-            [
-                Value::from(agent_id.to_owned()),
-                Value::from(from_day.number()),
-            ],
-        ))
-        .await?;
-    let agents = [agent_id.to_owned()];
-    let facts = load_raw_facts(
-        connection,
-        FactScope::Agents(&agents),
-        start_us,
-        i64::MAX,
-        zone,
-    )
-    .await?;
-    upsert_additive(connection, facts.rows()).await
 }
 
 /// The team histories of `agent_ids`, or of every agent when `None`.

@@ -14,10 +14,11 @@ pub mod memberships;
 pub mod periods;
 mod pg_arrays;
 pub mod policy;
-mod policy_cache;
+pub mod policy_cache;
 mod pool;
 mod records;
 pub mod rollups;
+pub mod team_moves;
 mod transaction;
 
 pub use locks::{lock_numbers, NumbersLock};
@@ -242,6 +243,8 @@ impl Database {
 
     /// Closes every connection, cleanly (at shutdown).
     pub async fn close(&self) {
+        // The policy cache's listener holds a connection of its own.
+        self.policy_cache.stop();
         for pool in [&self.connection, &self.probe] {
             if let Err(error) = pool.close_by_ref().await {
                 tracing::warn!(%error, "closing database connections failed");

@@ -1,4 +1,8 @@
-//! Policy versions: inserted, never updated. Rules are stored as a JSON
+//! Policy versions: inserted, never updated; repositories over any
+//! connection. `effective_policy` reads the version in force afresh: a
+//! write that freezes numbers (a close, a restatement) calls it inside its
+//! own transaction; read paths that may lag by nothing but a notification
+//! use `storage::policy_cache`. Rules are stored as a JSON
 //! array so that adding a rule field needs no schema change:
 //! `[{"kpi": "csat", "target": {"at_least": 85}, "warning_band": 2,
 //!    "weight": 1, "gate": false, "min_sample_size": 20}, ...]`
@@ -9,23 +13,15 @@ use std::{collections::BTreeMap, str::FromStr};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
 };
 use serde_json::{json, Value};
 
-use super::{
-    audit,
-    entities::policy_version,
-    idempotency::{remember, replay, IdempotencyKey, Replay},
-    instant, now_micros, Database, StorageError, WriteWork,
-};
-use crate::{
-    domain::audit::{AuditActor, AuditChange},
-    domain::{
-        kpi::KpiId,
-        policy::{KpiRule, NewPolicyVersion, PolicyRules, PolicyVersion, Target},
-    },
+use super::{entities::policy_version, instant, StorageError};
+use crate::domain::{
+    kpi::KpiId,
+    policy::{KpiRule, NewPolicyVersion, PolicyRules, PolicyVersion, Target},
 };
 
 fn rules_to_json(rules: &PolicyRules) -> String {
@@ -102,104 +98,50 @@ pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, Stor
     })
 }
 
-struct CreatePolicyVersion<'a> {
-    new: &'a NewPolicyVersion,
-    actor: &'a AuditActor,
-    request: Option<&'a IdempotencyKey>,
-}
+/// The PostgreSQL channel a new version is announced on (its id as the
+/// payload), so that every replica's policy cache forgets what it loaded
+/// (see `storage::policy_cache`).
+pub const POLICY_VERSIONS_CHANNEL: &str = "kpi_policy_versions";
 
-/// What a create did: the new version's id, the id a retry of the same
-/// request created, or nothing when the request id was used for another
-/// request.
-enum Created {
-    Id(i64),
-    RequestIdReused,
-}
-
-impl WriteWork for CreatePolicyVersion<'_> {
-    type Output = Created;
-    type Error = StorageError;
-
-    async fn run(&self, transaction: &DatabaseTransaction) -> Result<Created, StorageError> {
-        if let Some(key) = self.request {
-            match replay(transaction, key).await? {
-                Replay::Same(bytes) => {
-                    let id = <[u8; 8]>::try_from(bytes.as_slice())
-                        .map(i64::from_be_bytes)
-                        .map_err(|_| StorageError::Corrupt("idempotent policy response".into()))?;
-                    return Ok(Created::Id(id));
-                }
-                Replay::Reused => return Ok(Created::RequestIdReused),
-                Replay::New => {}
-            }
-        }
-        let id = self.insert(transaction).await?;
-        if let Some(key) = self.request {
-            remember(transaction, key, id.to_be_bytes().to_vec()).await?;
-        }
-        Ok(Created::Id(id))
-    }
-
-    fn is_retryable(&self, error: &StorageError) -> bool {
-        matches!(error, StorageError::Conflict(_))
-    }
-}
-
-impl CreatePolicyVersion<'_> {
-    async fn insert(&self, transaction: &DatabaseTransaction) -> Result<i64, StorageError> {
-        let new = self.new;
-        let result = policy_version::Entity::insert(policy_version::ActiveModel {
-            id: sea_orm::ActiveValue::NotSet,
-            team_id: Set(new.team_id.clone()),
-            effective_from: Set(new.effective_from),
-            bonus_threshold: Set(new.rules.bonus_threshold),
-            rules: Set(rules_to_json(&new.rules)),
-            created_at_us: Set(now_micros()),
-            created_by: Set(new.created_by.chars().take(256).collect()),
-        })
-        .exec(transaction)
-        .await?;
-        let change = AuditChange::PolicyVersionCreated {
-            policy_version_id: result.last_insert_id,
-            team_id: new.team_id.clone(),
-            effective_from: new.effective_from.format("%Y-%m-%d").to_string(),
-            bonus_threshold: new.rules.bonus_threshold,
-        };
-        audit::append(transaction, self.actor, &change).await?;
-        Ok(result.last_insert_id)
-    }
-}
-
-impl Database {
-    /// Stores a new version, and its audit event in the same transaction,
-    /// and returns it with its id.
-    /// With a client request id, a retry of the same request returns the
-    /// version the first call created; `None` means the id was used for
-    /// another request.
-    pub async fn create_policy_version(
-        &self,
-        new: &NewPolicyVersion,
-        actor: &AuditActor,
-        request: Option<&IdempotencyKey>,
-    ) -> Result<Option<PolicyVersion>, StorageError> {
-        let created = self
-            .write(CreatePolicyVersion {
-                new,
-                actor,
-                request,
-            })
+/// Stores a new version stamped `created_at_us` and returns it. On
+/// PostgreSQL it also announces the version on
+/// [`POLICY_VERSIONS_CHANNEL`]; the database delivers the announcement when
+/// (and only if) the caller's transaction commits.
+pub async fn insert_policy_version(
+    connection: &impl ConnectionTrait,
+    new: &NewPolicyVersion,
+    created_at_us: i64,
+) -> Result<PolicyVersion, StorageError> {
+    let result = policy_version::Entity::insert(policy_version::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        team_id: Set(new.team_id.clone()),
+        effective_from: Set(new.effective_from),
+        bonus_threshold: Set(new.rules.bonus_threshold),
+        rules: Set(rules_to_json(&new.rules)),
+        created_at_us: Set(created_at_us),
+        created_by: Set(new.created_by.chars().take(256).collect()),
+    })
+    .exec(connection)
+    .await?;
+    let id = result.last_insert_id;
+    if connection.get_database_backend() == DatabaseBackend::Postgres {
+        connection
+            .execute(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [
+                    sea_orm::Value::from(POLICY_VERSIONS_CHANNEL),
+                    sea_orm::Value::from(id.to_string()),
+                ],
+            ))
             .await?;
-        let Created::Id(id) = created else {
-            return Ok(None);
-        };
-        self.policy_cache.invalidate().await;
-        get_policy_version(self.connection(), id)
-            .await?
-            .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
-            .map(Some)
     }
+    get_policy_version(connection, id)
+        .await?
+        .ok_or_else(|| StorageError::Corrupt("policy version vanished after insert".into()))
 }
 
+/// One version.
 pub async fn get_policy_version(
     connection: &impl ConnectionTrait,
     id: i64,

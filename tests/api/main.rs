@@ -27,6 +27,7 @@ mod overload;
 mod payroll_pages;
 mod periods;
 mod policies;
+mod policy_closed_months;
 mod policy_dates;
 mod policy_reads;
 mod readme_example;

@@ -126,7 +126,10 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let first_day = local_date(period.start, self.zone);
         let version = match self.policies {
             PolicySource::Cached(database) => {
-                database.effective_policy_cached(team_id, first_day).await?
+                database
+                    .policy_cache()
+                    .effective(database.connection(), team_id, first_day)
+                    .await?
             }
             PolicySource::Connection => {
                 policy::effective_policy(self.connection, team_id, first_day).await?

@@ -10,12 +10,13 @@
 
 use chrono::Utc;
 
-use super::{not_closed, request_id_reused, Answer, Periods, RequestId};
+use super::{not_closed, request_id_reused, Answer, Periods};
 use crate::{
     auth::Caller,
     domain::{
         audit::{AuditActor, AuditChange},
         closing::{ClosedPeriod, Month, SnapshotEntry, SubjectKind},
+        idempotency::IdempotencyKey,
     },
     error::ServiceError,
     service::{
@@ -24,7 +25,7 @@ use crate::{
     },
     storage::{
         audit, directory,
-        idempotency::{remember, replay, IdempotencyKey, Replay},
+        idempotency::{remember, replay, Replay},
         lock_numbers, periods, NumbersLock, StorageError, WriteTransaction,
     },
 };
@@ -60,7 +61,7 @@ impl Periods {
         &self,
         caller: &Caller,
         month: &Month,
-        request: Option<RequestId>,
+        key: Option<IdempotencyKey>,
     ) -> Result<Answer<CloseOutcome>, ServiceError> {
         if month.period.end > Utc::now() {
             return Err(ServiceError::FailedPrecondition {
@@ -72,7 +73,7 @@ impl Periods {
                 month: month.key.clone(),
             });
         }
-        if request.is_none() {
+        if key.is_none() {
             // A closed month never reopens: no lock is needed to say so.
             if let Some(period) =
                 periods::closed_period(self.database.connection(), &month.key).await?
@@ -80,8 +81,6 @@ impl Periods {
                 return Ok(Answer::Fresh(CloseOutcome::AlreadyClosed(period)));
             }
         }
-        let key =
-            request.map(|request| IdempotencyKey::new(&request.id, "ClosePeriod", &request.body));
         let actor = caller.audit_actor(CLOSE_PERIOD);
         let (key, actor) = (&key, &actor);
         self.database
@@ -134,7 +133,7 @@ impl Periods {
         caller: &Caller,
         month: &Month,
         reason: &str,
-        request: Option<RequestId>,
+        key: Option<IdempotencyKey>,
     ) -> Result<Answer<RestateOutcome>, ServiceError> {
         if periods::closed_period(self.database.connection(), &month.key)
             .await?
@@ -142,8 +141,6 @@ impl Periods {
         {
             return Err(not_closed(&month.key));
         }
-        let key =
-            request.map(|request| IdempotencyKey::new(&request.id, "RestatePeriod", &request.body));
         let actor = caller.audit_actor(RESTATE_PERIOD);
         let (key, actor) = (&key, &actor);
         self.database

@@ -39,16 +39,6 @@ pub struct PeriodsPage {
     pub next_page_token: String,
 }
 
-/// A client's request id for a call that is not naturally idempotent
-/// (AIP-155), with the rest of its request in the API's encoding: a retry
-/// with the same id and body gets the first answer back, the same id with
-/// another body is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId {
-    pub id: String,
-    pub body: Vec<u8>,
-}
-
 /// An answer, or the stored answer of the first call with the same
 /// request id (in the API's encoding).
 #[derive(Debug, Clone)]

@@ -232,7 +232,6 @@ async fn every_late_record_is_in_the_snapshot_or_in_the_adjustment_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "until policy creation checks closed months under the numbers lock (in progress)"]
 async fn a_policy_created_while_a_close_runs_is_refused_or_frozen_never_lost() {
     let replicas = Arc::new(Replicas::start(2).await);
     let (mut refused, mut frozen_in) = (0, 0);

@@ -6,6 +6,8 @@
 //! must follow a change made elsewhere.
 
 mod closes;
+mod policy_cache;
+mod team_moves;
 
 use std::{net::TcpListener, process::Stdio, time::Duration};
 
