@@ -27,7 +27,6 @@ use crate::{
         periods::{
             ClosedPeriod, NewSnapshot, SnapshotEntry, SnapshotMeta, SnapshotOutcome, SubjectKind,
         },
-        rollups::contribution::day_number,
     },
 };
 
@@ -238,14 +237,16 @@ impl PeriodApi {
             .database()
             .take_snapshot(NewSnapshot {
                 month: &month.key,
-                first_day: day_number(crate::domain::period::local_date(
+                first_day: crate::domain::calendar::LocalDay::of_instant(
                     month.period.start,
                     self.engine.zone(),
-                )),
-                end_day: day_number(crate::domain::period::local_date(
+                )
+                .number(),
+                end_day: crate::domain::calendar::LocalDay::of_instant(
                     month.period.end,
                     self.engine.zone(),
-                )),
+                )
+                .number(),
                 restatement: None,
                 agents,
                 teams,

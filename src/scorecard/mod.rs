@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 
 use crate::{
     domain::{
-        calendar::DayRange,
+        calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
         kpi::{compute_all, KpiSums, KpiValue},
         period::{local_date, Period},
@@ -29,10 +29,7 @@ use crate::{
     },
     storage::{
         facts::FactScope,
-        rollups::{
-            contribution::day_number,
-            read::{watermark, GroupKey, Grouping},
-        },
+        rollups::read::{watermark, GroupKey, Grouping},
         Database, StorageError,
     },
 };
@@ -273,11 +270,8 @@ impl ScorecardEngine {
 
     /// When the numbers of `period` last changed (see `rollups::read::watermark`).
     pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
-        let first = day_number(local_date(period.start, self.zone));
-        let last = day_number(local_date(
-            period.end - chrono::Duration::microseconds(1),
-            self.zone,
-        ));
-        watermark(self.database.connection(), first, last + 1).await
+        let first = LocalDay::of_instant(period.start, self.zone);
+        let last = LocalDay::of_instant(period.end - chrono::Duration::microseconds(1), self.zone);
+        watermark(self.database.connection(), first, last.next()).await
     }
 }

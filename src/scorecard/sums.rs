@@ -7,13 +7,13 @@ use chrono_tz::Tz;
 
 use super::ScorecardEngine;
 use crate::{
-    domain::period::{local_date, start_of_day, Period, PeriodError},
+    domain::{
+        calendar::LocalDay,
+        period::{local_date, start_of_day, Period, PeriodError},
+    },
     storage::{
         facts::FactScope,
-        rollups::{
-            contribution::day_number,
-            read::{grouped_sums, GroupKey, GroupSums, Grouping},
-        },
+        rollups::read::{grouped_sums, GroupKey, GroupSums, Grouping},
         StorageError,
     },
 };
@@ -73,8 +73,8 @@ pub(super) fn total(groups: impl Iterator<Item = GroupSums>) -> GroupSums {
 /// days at its edges (read from raw rows).
 #[derive(Debug, Clone, PartialEq)]
 struct DaySplit {
-    /// `[first, end)` as day numbers, when there is at least one whole day.
-    whole_days: Option<(i32, i32)>,
+    /// `[first, end)`, when there is at least one whole day.
+    whole_days: Option<(LocalDay, LocalDay)>,
     edges: Vec<Period>,
 }
 
@@ -108,7 +108,7 @@ fn split_into_days(period: &Period, zone: Tz) -> Result<DaySplit, PeriodError> {
         });
     }
     Ok(DaySplit {
-        whole_days: Some((day_number(first_whole), day_number(end_whole))),
+        whole_days: Some((LocalDay::of_date(first_whole), LocalDay::of_date(end_whole))),
         edges,
     })
 }
@@ -129,7 +129,7 @@ mod tests {
         let split = split_into_days(&period, zone).unwrap();
         assert!(split.edges.is_empty());
         let (first, end) = split.whole_days.unwrap();
-        assert_eq!(end - first, 30);
+        assert_eq!(end.number() - first.number(), 30);
     }
 
     #[test]
@@ -140,7 +140,10 @@ mod tests {
             end: Utc.with_ymd_and_hms(2026, 11, 5, 6, 0, 0).unwrap(),
         };
         let split = split_into_days(&period, zone).unwrap();
-        assert_eq!(split.whole_days.map(|(a, b)| b - a), Some(2));
+        assert_eq!(
+            split.whole_days.map(|(a, b)| b.number() - a.number()),
+            Some(2)
+        );
         assert_eq!(
             split.edges,
             vec![

@@ -7,15 +7,13 @@ use chrono::Duration;
 use super::ScorecardEngine;
 use crate::{
     domain::{
+        calendar::LocalDay,
         kpi::{compute, KpiId, KpiSums, KpiValue},
-        period::{local_date, Period},
+        period::Period,
     },
     storage::{
         facts::FactScope,
-        rollups::{
-            contribution::day_number,
-            read::{GroupKey, Grouping},
-        },
+        rollups::read::{GroupKey, Grouping},
         StorageError,
     },
 };
@@ -44,7 +42,7 @@ impl ScorecardEngine {
             start: first.start,
             end: last.end,
         };
-        let per_day: BTreeMap<i32, KpiSums> = self
+        let per_day: BTreeMap<LocalDay, KpiSums> = self
             .sums(scope, &range, Grouping::Day)
             .await?
             .into_iter()
@@ -57,8 +55,8 @@ impl ScorecardEngine {
         Ok(buckets
             .iter()
             .map(|bucket| {
-                let first_day = day_number(local_date(bucket.start, zone));
-                let last_day = day_number(local_date(bucket.end - Duration::microseconds(1), zone));
+                let first_day = LocalDay::of_instant(bucket.start, zone);
+                let last_day = LocalDay::of_instant(bucket.end - Duration::microseconds(1), zone);
                 let sums: KpiSums = per_day
                     .range(first_day..=last_day)
                     .map(|(_, sums)| sums.clone())

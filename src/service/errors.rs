@@ -3,7 +3,7 @@
 
 use crate::{
     error::ServiceError,
-    storage::{directory::AgentUpsertError, ingest::IngestError, StorageError},
+    storage::{directory::AgentUpsertError, StorageError},
 };
 
 impl From<StorageError> for ServiceError {
@@ -29,15 +29,6 @@ impl From<StorageError> for ServiceError {
                 tracing::error!(error = %what, "corrupt stored value");
                 ServiceError::Internal
             }
-        }
-    }
-}
-
-impl From<IngestError> for ServiceError {
-    fn from(error: IngestError) -> Self {
-        match error {
-            IngestError::Invalid(violations) => ServiceError::invalid_fields(violations),
-            IngestError::Storage(storage) => storage.into(),
         }
     }
 }

@@ -7,3 +7,4 @@ pub mod access;
 mod errors;
 
 pub mod audit;
+pub mod ingest;

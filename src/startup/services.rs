@@ -22,7 +22,10 @@ use crate::{
         scorecard::ScorecardApi,
     },
     scorecard::ScorecardEngine,
-    service::audit::AuditTrail,
+    service::{
+        audit::AuditTrail,
+        ingest::{Ingest, IngestSettings},
+    },
     storage::Database,
     telemetry::calls::KnownMethods,
 };
@@ -48,14 +51,20 @@ pub(super) fn add_kpi_services(
     let zone = settings.reporting.time_zone();
     let limits = IngestLimits {
         max_batch_size: settings.ingest.max_batch_size,
-        max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
         future_tolerance: chrono::Duration::seconds(settings.ingest.future_tolerance_seconds),
         time_zone: zone,
     };
+    let ingest = Ingest::new(
+        database.clone(),
+        IngestSettings {
+            zone,
+            max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
+        },
+    );
     let engine = ScorecardEngine::new(database.clone(), zone);
     let mut routes = routes
         .add_service(with_limits!(
-            IngestServiceServer::new(IngestApi::new(database.clone(), limits)),
+            IngestServiceServer::new(IngestApi::new(ingest, limits)),
             settings
         ))
         .add_service(with_limits!(
