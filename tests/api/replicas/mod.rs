@@ -6,6 +6,7 @@
 //! must follow a change made elsewhere.
 
 mod closes;
+mod registrations;
 
 use std::{net::TcpListener, process::Stdio, time::Duration};
 
