@@ -8,7 +8,9 @@
 //! ingest records are in `ingest`: mostly valid items, so that the accept
 //! path and the checks behind the first field run too.
 
+mod hostile;
 mod ingest;
+mod valid;
 
 use crate::error::ServiceError;
 use proptest::{collection::vec, option, prelude::*};
