@@ -101,7 +101,7 @@ async fn run_rollups(command: RollupsCommand, settings: &Settings) -> anyhow::Re
                 tracing::error!(
                     agent_id = %difference.key.agent_id,
                     team_id = %difference.key.team_id,
-                    day = difference.key.day,
+                    day = %difference.key.day,
                     columns = ?difference.columns(),
                     "rollup differs from the raw records"
                 );

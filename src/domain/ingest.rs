@@ -1,6 +1,9 @@
 //! What a delivery of an already-known record does: the rules of replays,
-//! corrections, stale revisions and voiding, kept pure so they are tested
-//! without a database.
+//! corrections, stale revisions and voiding; and how many agents a batch
+//! may register on first sight. Pure, so they are tested without a
+//! database.
+
+use std::collections::BTreeSet;
 
 /// What the store holds for a record key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +87,39 @@ pub fn decide(
         write: true,
         revision_to_store,
     }
+}
+
+/// A batch names more agents unknown to the directory than one batch may
+/// register; `index` is the first record past the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyNewAgents {
+    pub index: usize,
+    pub max_new_agents: usize,
+}
+
+/// The agents a batch names that `is_known` does not know, in order, or
+/// the first record past `max_new_agents` of them: a typo'd or hostile feed
+/// must not flood the directory. `named` holds each record's agent, in
+/// request order.
+pub fn new_agents<'a>(
+    named: impl IntoIterator<Item = Option<&'a str>>,
+    is_known: impl Fn(&str) -> bool,
+    max_new_agents: usize,
+) -> Result<BTreeSet<&'a str>, TooManyNewAgents> {
+    let mut new_agents = BTreeSet::new();
+    for (index, agent_id) in named.into_iter().enumerate() {
+        let Some(agent_id) = agent_id else { continue };
+        if is_known(agent_id) || !new_agents.insert(agent_id) {
+            continue;
+        }
+        if new_agents.len() > max_new_agents {
+            return Err(TooManyNewAgents {
+                index,
+                max_new_agents,
+            });
+        }
+    }
+    Ok(new_agents)
 }
 
 #[cfg(test)]
@@ -172,5 +208,24 @@ mod tests {
         assert_eq!(decision.outcome, IngestOutcome::Unchanged);
         assert!(decision.write);
         assert_eq!(decision.revision_to_store, Some(2));
+    }
+
+    #[test]
+    fn a_batch_registers_each_unknown_agent_once() {
+        let named = [Some("ana"), Some("bob"), None, Some("bob"), Some("cy")];
+        let new = new_agents(named, |agent| agent == "ana", 2).unwrap();
+        assert_eq!(new.into_iter().collect::<Vec<_>>(), ["bob", "cy"]);
+    }
+
+    #[test]
+    fn the_first_record_past_the_new_agent_limit_is_named() {
+        let named = [Some("a1"), Some("a2"), Some("a2"), Some("a3"), Some("a4")];
+        assert_eq!(
+            new_agents(named, |_| false, 3),
+            Err(TooManyNewAgents {
+                index: 4,
+                max_new_agents: 3
+            })
+        );
     }
 }

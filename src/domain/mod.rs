@@ -1,7 +1,9 @@
-//! Domain types and rules, free of IO: validated records, the replay rules
-//! of ingestion, the KPI catalogue and arithmetic, target policies and
-//! reporting periods.
+//! Domain types and rules, free of IO: validated records and their score
+//! scales, attribution (which agent, team and day a record counts for),
+//! the replay rules of ingestion, the KPI catalogue and arithmetic, target
+//! policies and reporting periods.
 
+pub mod attribution;
 pub mod audit;
 pub mod breach;
 pub mod calendar;

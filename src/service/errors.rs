@@ -3,7 +3,7 @@
 
 use crate::{
     error::ServiceError,
-    storage::{ingest::IngestError, MaybeConflict, StorageError},
+    storage::{MaybeConflict, StorageError},
 };
 
 /// A use case's transaction is retried while it ends in a write conflict
@@ -37,15 +37,6 @@ impl From<StorageError> for ServiceError {
                 tracing::error!(error = %what, "corrupt stored value");
                 ServiceError::Internal
             }
-        }
-    }
-}
-
-impl From<IngestError> for ServiceError {
-    fn from(error: IngestError) -> Self {
-        match error {
-            IngestError::Invalid(violations) => ServiceError::invalid_fields(violations),
-            IngestError::Storage(storage) => storage.into(),
         }
     }
 }

@@ -25,8 +25,13 @@ use crate::{
         snapshot_encoding::ProtobufSnapshots,
     },
     service::{
-        audit::AuditTrail, directory::Directory, periods::Periods, policies::Policies,
-        scorecards::Scorecards, snapshots::SnapshotEncoding,
+        audit::AuditTrail,
+        directory::Directory,
+        ingest::{Ingest, IngestSettings},
+        periods::Periods,
+        policies::Policies,
+        scorecards::Scorecards,
+        snapshots::SnapshotEncoding,
     },
     storage::Database,
     telemetry::calls::KnownMethods,
@@ -53,10 +58,16 @@ pub(super) fn add_kpi_services(
     let zone = settings.reporting.time_zone();
     let limits = IngestLimits {
         max_batch_size: settings.ingest.max_batch_size,
-        max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
         future_tolerance: chrono::Duration::seconds(settings.ingest.future_tolerance_seconds),
         time_zone: zone,
     };
+    let ingest = Ingest::new(
+        database.clone(),
+        IngestSettings {
+            zone,
+            max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
+        },
+    );
     let snapshots: Arc<dyn SnapshotEncoding> = Arc::new(ProtobufSnapshots::new(zone));
     let scorecards = Scorecards::new(database.clone(), zone, snapshots.clone());
     let periods = Periods::new(
@@ -67,7 +78,7 @@ pub(super) fn add_kpi_services(
     );
     let mut routes = routes
         .add_service(with_limits!(
-            IngestServiceServer::new(IngestApi::new(database.clone(), limits)),
+            IngestServiceServer::new(IngestApi::new(ingest, limits)),
             settings
         ))
         .add_service(with_limits!(

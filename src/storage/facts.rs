@@ -1,11 +1,11 @@
 //! The raw path: reading the records of a period and folding them into
-//! additive sums per rollup key (agent, team, reporting-zone day), by the
-//! same attribution as the rollups (see `rollups::contribution`). It is the
-//! oracle the rollups are proven against (`kpi-service rollups verify`, the
-//! property tests), the source of a rebuild, and the reader of the partial
-//! days at the edges of a custom period.
+//! additive sums per rollup key (agent, team, reporting-zone day), each row
+//! attributed by the domain's rules (`domain::attribution`), like the
+//! rollups. It is the oracle the rollups are proven against (`kpi-service
+//! rollups verify`, the property tests), the source of a rebuild, and the
+//! reader of the partial days at the edges of a custom period.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono_tz::Tz;
 use sea_orm::{
@@ -13,35 +13,28 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
 };
 
+pub use super::rollups::groups::FactScope;
+
 use super::{
     entities::{
         agent_time, compliance_check, interaction, qa_evaluation, survey_response,
         training_assignment, violation,
     },
+    instant,
+    records::{interaction_place, load_rows, StoredRow},
     rollups::{
         columns::SumColumns,
-        contribution::{local_day_number, survey_sums, RollupKey, StoredRecord},
-        read::{GroupKey, GroupSums, Grouping},
+        groups::{GroupKey, GroupSums, Grouping},
+        RollupKey,
     },
     StorageError,
 };
-use crate::domain::kpi::KpiSums;
-
-/// Whose records to read.
-#[derive(Debug, Clone, Copy)]
-pub enum FactScope<'a> {
-    /// Every record of these agents (agent scorecards).
-    Agents(&'a [String]),
-    /// A team's pooled numbers: the records that count for the team (the
-    /// team recorded on each record; a linked survey response, its
-    /// interaction's).
-    Team(&'a str),
-    /// Every agent whose id lies in `[first, last]` (a page of the whole
-    /// directory: one range of the rollups' key instead of a list).
-    AgentRange { first: &'a str, last: &'a str },
-    /// Every agent.
-    Organisation,
-}
+use crate::domain::{
+    attribution::{Attribution, Contribution, InteractionPlace},
+    calendar::LocalDay,
+    kpi::{KpiSums, SurveyFacts},
+    records::{RecordKey, SurveyKind, SurveySubject},
+};
 
 /// Sums per rollup key, not yet closed into worked days, with the newest
 /// `updated_at_us` of the records behind each key.
@@ -51,8 +44,12 @@ pub struct RawFacts {
 }
 
 impl RawFacts {
-    fn add(&mut self, key: RollupKey, sums: &KpiSums, updated_at_us: i64) {
-        let entry = self.by_key.entry(key).or_default();
+    /// Adds a row's contribution where it counts, if anywhere.
+    fn add(&mut self, attribution: Option<Attribution>, sums: &KpiSums, updated_at_us: i64) {
+        let Some(attribution) = attribution else {
+            return;
+        };
+        let entry = self.by_key.entry(attribution.into()).or_default();
         entry.0 += sums.clone();
         entry.1 = entry.1.max(updated_at_us);
     }
@@ -60,7 +57,7 @@ impl RawFacts {
     /// The sums grouped like [`crate::storage::rollups::read::grouped_sums`]
     /// groups rollups, with worked days counted per agent-day.
     pub fn grouped(&self, grouping: Grouping) -> BTreeMap<GroupKey, GroupSums> {
-        let mut agent_days: BTreeMap<(&str, i32), GroupSums> = BTreeMap::new();
+        let mut agent_days: BTreeMap<(&str, LocalDay), GroupSums> = BTreeMap::new();
         for (key, (sums, updated)) in &self.by_key {
             agent_days
                 .entry((key.agent_id.as_str(), key.day))
@@ -109,10 +106,11 @@ fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'_>) -> Cond
     }
 }
 
-/// Reads rows of one entity whose `at` column lies in `[start_us, end_us)`
-/// within `scope`, and adds their contributions on their own keys.
+/// Reads the non-void rows of one entity whose `at` column lies in
+/// `[start_us, end_us)` within `scope` (plus `$extra` filters), and adds
+/// each where it counts on its own.
 macro_rules! add_own_rows {
-    ($facts:expr, $connection:expr, $zone:expr, $module:ident, $at:ident, $scope:expr, $start:expr, $end:expr) => {{
+    ($facts:expr, $connection:expr, $zone:expr, $module:ident, $at:ident, $scope:expr, $start:expr, $end:expr $(, $extra:expr)*) => {{
         let rows = $module::Entity::find()
             .filter($module::Column::Voided.eq(false))
             .filter($module::Column::$at.gte($start))
@@ -122,23 +120,13 @@ macro_rules! add_own_rows {
                 $module::Column::TeamId,
                 $scope,
             ))
+            $(.filter($extra))*
             .all($connection)
             .await?;
         for row in rows {
             if let Some(contribution) = row.contribution()? {
-                if let super::rollups::contribution::Placement::Own {
-                    agent_id,
-                    team_id,
-                    at_us,
-                } = &contribution.placement
-                {
-                    let key = RollupKey {
-                        agent_id: agent_id.clone(),
-                        team_id: team_id.clone().unwrap_or_default(),
-                        day: local_day_number(*at_us, $zone)?,
-                    };
-                    $facts.add(key, &contribution.sums, row.updated_at_us);
-                }
+                let attribution = contribution.attribution_by(|_| None, $zone);
+                $facts.add(attribution, &contribution.sums, row.updated_at_us);
             }
         }
     }};
@@ -165,32 +153,17 @@ pub async fn load_raw_facts(
         end_us
     );
     add_linked_surveys(connection, &mut facts, scope, start_us, end_us, zone).await?;
-
-    let unlinked = survey_response::Entity::find()
-        .filter(survey_response::Column::Voided.eq(false))
-        .filter(survey_response::Column::InteractionSource.is_null())
-        .filter(survey_response::Column::RespondedAtUs.gte(start_us))
-        .filter(survey_response::Column::RespondedAtUs.lt(end_us))
-        .filter(agent_filter(
-            survey_response::Column::AgentId,
-            survey_response::Column::TeamId,
-            scope,
-        ))
-        .all(connection)
-        .await?;
-    for row in unlinked {
-        let (Some(agent_id), Some(contribution)) = (row.agent_id.clone(), row.contribution()?)
-        else {
-            continue;
-        };
-        let key = RollupKey {
-            agent_id,
-            team_id: row.team_id.clone().unwrap_or_default(),
-            day: local_day_number(row.responded_at_us, zone)?,
-        };
-        facts.add(key, &contribution.sums, row.updated_at_us);
-    }
-
+    add_own_rows!(
+        facts,
+        connection,
+        zone,
+        survey_response,
+        RespondedAtUs,
+        scope,
+        start_us,
+        end_us,
+        survey_response::Column::InteractionSource.is_null()
+    );
     add_qa_evaluations(connection, &mut facts, scope, start_us, end_us, zone).await?;
     add_own_rows!(
         facts,
@@ -231,15 +204,20 @@ pub async fn load_raw_facts(
 struct LinkedSurveyRow {
     kind: String,
     score: i32,
+    responded_at_us: i64,
     updated_at_us: i64,
+    interaction_source: String,
+    interaction_external_id: String,
     agent_id: String,
     team_id: Option<String>,
     ended_at_us: i64,
+    voided: bool,
 }
 
-/// Survey responses linked to a counted interaction ending in the range:
-/// they take the interaction's agent, team and day. A response whose
-/// interaction has not arrived (or is void) is simply not joined.
+/// Survey responses linked to an interaction ending in the range: they
+/// count where it counts (the domain decides: the same agent, team and
+/// day, nowhere while it is void). A response whose interaction has not
+/// arrived is simply not joined.
 async fn add_linked_surveys(
     connection: &impl ConnectionTrait,
     facts: &mut RawFacts,
@@ -252,10 +230,17 @@ async fn add_linked_surveys(
     let call = || Alias::new("i");
     let column = |table: Alias, name: &str| Expr::col((table, Alias::new(name)));
     let mut query = Query::select();
-    for name in ["kind", "score", "updated_at_us"] {
+    for name in [
+        "kind",
+        "score",
+        "responded_at_us",
+        "updated_at_us",
+        "interaction_source",
+        "interaction_external_id",
+    ] {
         query.expr_as(column(survey(), name), Alias::new(name));
     }
-    for name in ["agent_id", "team_id", "ended_at_us"] {
+    for name in ["agent_id", "team_id", "ended_at_us", "voided"] {
         query.expr_as(column(call(), name), Alias::new(name));
     }
     query
@@ -292,19 +277,40 @@ async fn add_linked_surveys(
         .all(connection)
         .await?
     {
-        let sums = survey_sums(&row.kind, row.score)?;
-        let key = RollupKey {
-            agent_id: row.agent_id,
-            team_id: row.team_id.unwrap_or_default(),
-            day: local_day_number(row.ended_at_us, zone)?,
+        let kind = SurveyKind::parse(&row.kind)
+            .ok_or_else(|| StorageError::Corrupt(format!("survey kind {:?}", row.kind)))?;
+        let subject = SurveySubject::Interaction {
+            interaction: RecordKey {
+                source: row.interaction_source,
+                external_id: row.interaction_external_id,
+            },
+            agent_id: None,
         };
-        facts.add(key, &sums, row.updated_at_us);
+        let contribution = Contribution::survey(
+            &subject,
+            None,
+            instant(row.responded_at_us)?,
+            &SurveyFacts {
+                kind,
+                score: row.score,
+            },
+        );
+        // The join matched this response's own interaction.
+        let place = InteractionPlace {
+            agent_id: row.agent_id,
+            team_id: row.team_id,
+            ended_at: instant(row.ended_at_us)?,
+            voided: row.voided,
+        };
+        let attribution = contribution.attribution_by(|_| Some(&place), zone);
+        facts.add(attribution, &contribution.sums, row.updated_at_us);
     }
     Ok(())
 }
 
-/// QA evaluations on their own agent, team and day; one linked to an
-/// interaction counts only while that interaction is stored and not void.
+/// QA evaluations of the range: each counts on its own agent and day, one
+/// linked to an interaction only while that interaction counts (the
+/// domain decides, from the linked interactions read here).
 async fn add_qa_evaluations(
     connection: &impl ConnectionTrait,
     facts: &mut RawFacts,
@@ -313,25 +319,6 @@ async fn add_qa_evaluations(
     end_us: i64,
     zone: Tz,
 ) -> Result<(), StorageError> {
-    let counted_interaction = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(interaction::Entity)
-            .and_where(
-                Expr::col((interaction::Entity, interaction::Column::Source)).equals((
-                    qa_evaluation::Entity,
-                    qa_evaluation::Column::InteractionSource,
-                )),
-            )
-            .and_where(
-                Expr::col((interaction::Entity, interaction::Column::ExternalId)).equals((
-                    qa_evaluation::Entity,
-                    qa_evaluation::Column::InteractionExternalId,
-                )),
-            )
-            .and_where(Expr::col((interaction::Entity, interaction::Column::Voided)).eq(false))
-            .to_owned(),
-    );
     let rows = qa_evaluation::Entity::find()
         .filter(qa_evaluation::Column::Voided.eq(false))
         .filter(qa_evaluation::Column::EvaluatedAtUs.gte(start_us))
@@ -341,23 +328,26 @@ async fn add_qa_evaluations(
             qa_evaluation::Column::TeamId,
             scope,
         ))
-        .filter(
-            Condition::any()
-                .add(qa_evaluation::Column::InteractionSource.is_null())
-                .add(counted_interaction),
-        )
         .all(connection)
         .await?;
+    let mut counted = Vec::with_capacity(rows.len());
     for row in rows {
-        let Some(contribution) = row.contribution()? else {
-            continue;
-        };
-        let key = RollupKey {
-            agent_id: row.agent_id.clone(),
-            team_id: row.team_id.clone().unwrap_or_default(),
-            day: local_day_number(row.evaluated_at_us, zone)?,
-        };
-        facts.add(key, &contribution.sums, row.updated_at_us);
+        if let Some(contribution) = row.contribution()? {
+            counted.push((contribution, row.updated_at_us));
+        }
+    }
+    let links: BTreeSet<&RecordKey> = counted
+        .iter()
+        .filter_map(|(contribution, _)| contribution.linked_interaction())
+        .collect();
+    let links: Vec<&RecordKey> = links.into_iter().collect();
+    let mut places = HashMap::with_capacity(links.len());
+    for (key, row) in load_rows::<interaction::Entity>(connection, &links).await? {
+        places.insert(key, interaction_place(&row)?);
+    }
+    for (contribution, updated_at_us) in &counted {
+        let attribution = contribution.attribution(&places, zone);
+        facts.add(attribution, &contribution.sums, *updated_at_us);
     }
     Ok(())
 }

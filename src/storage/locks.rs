@@ -21,10 +21,16 @@
 //! On PostgreSQL it is a transaction-scoped advisory lock on one constant
 //! key (taken first, before any record lock, so that it cannot deadlock);
 //! SQLite has a single writer already.
+//!
+//! Beside it, the per-record locks ([`lock_record_keys`]): racing batches
+//! that touch the same record, or a record and the interaction it is
+//! linked to, run one after the other.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
+use sha2::{Digest, Sha256};
 
 use super::{now_micros, StorageError};
+use crate::domain::records::RecordKey;
 
 /// The advisory-lock key. Its value predates the lock's wider use (it was
 /// the team-membership lock), so that replicas of the previous release and
@@ -67,4 +73,68 @@ pub async fn lock_numbers(
         .await?
         .ok_or_else(|| StorageError::Corrupt("the lock statement returned no row".into()))?;
     Ok(row.try_get("", "now_us")?)
+}
+
+/// On PostgreSQL, takes a transaction-scoped advisory lock per record key
+/// (within `namespace`, e.g. the table), in one global order. Two batches
+/// that touch the same record, or a survey response and the interaction it
+/// is linked to, then run one after the other: each reads what the other
+/// committed, so outcomes and rollup deltas are decided on the current
+/// state, never on a stale snapshot. SQLite has a single writer already.
+pub async fn lock_record_keys<'a>(
+    connection: &impl ConnectionTrait,
+    keys: impl IntoIterator<Item = (&'a str, &'a RecordKey)>,
+) -> Result<(), StorageError> {
+    if connection.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let mut hashes: Vec<i64> = keys
+        .into_iter()
+        .map(|(namespace, key)| lock_id(namespace, key))
+        .collect();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    hashes.sort_unstable();
+    hashes.dedup();
+    let list = serde_json::to_string(&hashes).unwrap_or_default();
+    // One JSON parameter keeps the statement's text constant (one cached
+    // statement per connection). Volatile functions in the select list run
+    // after the ORDER BY, so the locks are taken in ascending order.
+    let sql = "SELECT pg_advisory_xact_lock(k) FROM \
+               (SELECT json_array_elements_text($1::json)::bigint AS k) AS keys ORDER BY k";
+    connection
+        .execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [Value::from(list)],
+        ))
+        .await?;
+    Ok(())
+}
+
+fn lock_id(namespace: &str, key: &RecordKey) -> i64 {
+    let mut hasher = Sha256::new();
+    for part in [namespace, &key.source, &key.external_id] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// On PostgreSQL, a transaction-scoped lock on one key of `namespace` (see
+/// [`lock_record_keys`]); nothing on SQLite.
+pub(crate) async fn records_key_lock(
+    connection: &impl ConnectionTrait,
+    namespace: &str,
+    key: &str,
+) -> Result<(), StorageError> {
+    let key = RecordKey {
+        source: String::new(),
+        external_id: key.to_owned(),
+    };
+    lock_record_keys(connection, [(namespace, &key)]).await
 }

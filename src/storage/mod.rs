@@ -16,12 +16,14 @@ mod pg_arrays;
 pub mod policy;
 pub mod policy_cache;
 mod pool;
-mod records;
+pub mod rebuild;
+pub mod records;
 pub mod rollups;
 pub mod team_moves;
 mod transaction;
 
-pub use locks::{lock_numbers, NumbersLock};
+pub(crate) use locks::records_key_lock;
+pub use locks::{lock_numbers, lock_record_keys, NumbersLock};
 pub use transaction::{MaybeConflict, WriteTransaction};
 
 use std::{
@@ -304,20 +306,6 @@ pub trait WriteWork: Sync {
 
     /// Whether a failure is a conflict worth another attempt.
     fn is_retryable(&self, error: &Self::Error) -> bool;
-}
-
-/// On PostgreSQL, a transaction-scoped lock on one key of `namespace` (see
-/// `rollups::maintain::lock_record_keys`); nothing on SQLite.
-pub(crate) async fn records_key_lock(
-    connection: &impl ConnectionTrait,
-    namespace: &str,
-    key: &str,
-) -> Result<(), StorageError> {
-    let key = crate::domain::records::RecordKey {
-        source: String::new(),
-        external_id: key.to_owned(),
-    };
-    rollups::maintain::lock_record_keys(connection, [(namespace, &key)]).await
 }
 
 /// The instant stored as `micros` since the Unix epoch.

@@ -19,6 +19,7 @@ mod directory;
 mod hostile_input;
 mod ingest;
 mod ingest_concurrency;
+mod ingest_registrations;
 mod ingest_validation;
 mod memberships;
 mod observability;

@@ -12,6 +12,7 @@ use std::{
 };
 
 use kpi_service::{
+    domain::calendar::LocalDay,
     grpc::pb::{self, scorecard_service_client::ScorecardServiceClient},
     storage::{
         facts::FactScope,
@@ -310,7 +311,13 @@ fn rollup_statement(
     scope: FactScope<'_>,
     grouping: Grouping,
 ) -> Statement {
-    let day = |seconds: i64| i32::try_from(seconds / 86_400).unwrap_or_default();
+    // The benchmark runs in UTC.
+    let day = |seconds: i64| {
+        LocalDay::of_instant(
+            chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default(),
+            chrono_tz::UTC,
+        )
+    };
     grouped_sums_statement(
         backend,
         scope,

@@ -1,83 +1,76 @@
-//! `kpi.v1.IngestService`: batches of records in, one outcome per item out.
+//! `kpi.v1.IngestService`: batches of records in, one outcome per item
+//! out. The adapter parses each batch into domain records (`batch`, with
+//! the parsers of `contacts` and `workforce`), hands it to the ingest use
+//! case (`service::ingest`) and converts the outcomes back.
 
-pub(crate) mod parse;
+mod batch;
+mod contacts;
+mod workforce;
 
-pub use parse::IngestLimits;
+pub use batch::IngestLimits;
 
-use crate::error::ServiceError;
 use tonic::{Request, Response, Status};
 
 use super::{fields::FieldParser, log_outcome, pb};
 use crate::{
-    auth::{authorize_body, Body, Caller},
+    auth::Caller,
     domain::ingest::IngestOutcome,
-    storage::{
-        ingest::{BatchOptions, BatchReport, IngestRecord},
-        Database,
-    },
+    error::ServiceError,
+    service::ingest::{Ingest, IngestKind, IngestReport},
     telemetry::metrics::Metrics,
 };
-use parse::{parse_batch, ItemContext};
+use batch::{parse_batch, ItemContext};
+
+#[cfg(test)]
+pub(super) mod parsers {
+    //! The item parsers, for the property tests.
+    pub use super::batch::{parse_batch, IngestLimits, ItemContext};
+    pub use super::contacts::{interaction, qa_evaluation, survey_response};
+    pub use super::workforce::{agent_time, compliance_check, training_assignment, violation};
+}
 
 /// The ingestion service.
 #[derive(Clone)]
 pub struct IngestApi {
-    database: Database,
+    ingest: Ingest,
     limits: IngestLimits,
 }
 
 impl IngestApi {
-    pub fn new(database: Database, limits: IngestLimits) -> Self {
-        Self { database, limits }
+    pub fn new(ingest: Ingest, limits: IngestLimits) -> Self {
+        Self { ingest, limits }
     }
 
-    /// Parses a batch, checks that the caller may write every record's
-    /// source, writes it atomically, records the audit event and reports
-    /// each item. The items' outcomes are counted in `metrics` (put into the
-    /// request's extensions by the call-observing layer when metrics are on).
-    async fn ingest<P, R: IngestRecord>(
+    /// Parses a batch, has the use case write it, and reports each item.
+    /// The items' outcomes are counted in `metrics` (put into the request's
+    /// extensions by the call-observing layer when metrics are on).
+    async fn ingest<P, R: IngestKind>(
         &self,
         caller: &Caller,
-        method: &str,
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
         metrics: Option<Metrics>,
     ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ServiceError> {
         let item_count = items.len();
-        let parsed = parse_batch(items, R::FIELD, &self.limits, parse_item, |record: &R| {
+        let parsed = parse_batch(items, R::KIND, &self.limits, parse_item, |record: &R| {
             &record.meta().key
         });
         let records = match parsed {
             Ok(records) => records,
             Err(error) => {
                 if let Some(metrics) = &metrics {
-                    metrics.ingest_batch(R::FIELD, std::iter::repeat_n("rejected", item_count));
+                    metrics.ingest_batch(R::KIND, std::iter::repeat_n("rejected", item_count));
                 }
                 return Err(error);
             }
         };
-        let sources = records
-            .iter()
-            .map(|record| record.meta().key.source.as_str())
-            .collect();
-        authorize_body(&caller.principal, method, Body::Sources(sources))?;
-        let BatchReport {
+        let IngestReport {
             outcomes,
             registered_agent_ids,
-        } = self
-            .database
-            .ingest(
-                &records,
-                BatchOptions {
-                    zone: self.limits.time_zone,
-                    max_new_agents: self.limits.max_new_agents_per_batch,
-                    audit: Some(&caller.audit_actor(method)),
-                },
-            )
-            .await?;
+        } = self.ingest.ingest(caller, &records).await?;
         if let Some(metrics) = &metrics {
             metrics.ingest_batch(
-                R::FIELD,
+                R::KIND,
                 outcomes.iter().map(|outcome| outcome_label(*outcome)),
             );
         }
@@ -92,12 +85,6 @@ impl IngestApi {
                 outcome: outcome_to_pb(outcome) as i32,
             })
             .collect();
-        tracing::info!(
-            kind = R::FIELD,
-            items = records.len(),
-            registered_agents = registered_agent_ids.len(),
-            "batch committed"
-        );
         Ok((results, registered_agent_ids))
     }
 }
@@ -132,9 +119,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().interactions;
-        let method = "/kpi.v1.IngestService/IngestInteractions";
         let result = self
-            .ingest(&caller, method, items, parse::interaction, metrics)
+            .ingest(&caller, items, contacts::interaction, metrics)
             .await;
         log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestInteractionsResponse {
@@ -151,9 +137,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().survey_responses;
-        let method = "/kpi.v1.IngestService/IngestSurveyResponses";
         let result = self
-            .ingest(&caller, method, items, parse::survey_response, metrics)
+            .ingest(&caller, items, contacts::survey_response, metrics)
             .await;
         log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestSurveyResponsesResponse {
@@ -170,9 +155,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().qa_evaluations;
-        let method = "/kpi.v1.IngestService/IngestQaEvaluations";
         let result = self
-            .ingest(&caller, method, items, parse::qa_evaluation, metrics)
+            .ingest(&caller, items, contacts::qa_evaluation, metrics)
             .await;
         log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestQaEvaluationsResponse {
@@ -189,9 +173,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().compliance_checks;
-        let method = "/kpi.v1.IngestService/IngestComplianceChecks";
         let result = self
-            .ingest(&caller, method, items, parse::compliance_check, metrics)
+            .ingest(&caller, items, workforce::compliance_check, metrics)
             .await;
         log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestComplianceChecksResponse {
@@ -208,9 +191,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().violations;
-        let method = "/kpi.v1.IngestService/IngestViolations";
         let result = self
-            .ingest(&caller, method, items, parse::violation, metrics)
+            .ingest(&caller, items, workforce::violation, metrics)
             .await;
         log_outcome("IngestViolations", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestViolationsResponse {
@@ -227,9 +209,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().training_assignments;
-        let method = "/kpi.v1.IngestService/IngestTrainingAssignments";
         let result = self
-            .ingest(&caller, method, items, parse::training_assignment, metrics)
+            .ingest(&caller, items, workforce::training_assignment, metrics)
             .await;
         log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
@@ -246,9 +227,8 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let caller = Caller::of(&request);
         let metrics = request.extensions().get::<Metrics>().cloned();
         let items = request.into_inner().agent_time;
-        let method = "/kpi.v1.IngestService/IngestAgentTime";
         let result = self
-            .ingest(&caller, method, items, parse::agent_time, metrics)
+            .ingest(&caller, items, workforce::agent_time, metrics)
             .await;
         log_outcome("IngestAgentTime", result).map(|(results, registered_agent_ids)| {
             Response::new(pb::IngestAgentTimeResponse {

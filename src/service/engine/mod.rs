@@ -270,7 +270,7 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     /// When the numbers of `period` last changed (see `rollups::read::watermark`).
     pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
         let days = DayRange::of_period(period, self.zone);
-        watermark(self.connection, days.first.number(), days.end.number()).await
+        watermark(self.connection, days.first, days.end).await
     }
 }
 

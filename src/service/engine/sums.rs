@@ -27,16 +27,7 @@ pub(super) async fn read_sums(
     let split =
         DaySplit::of(period, zone).map_err(|error| StorageError::Corrupt(error.to_string()))?;
     let mut groups = match split.whole_days {
-        Some(days) => {
-            grouped_sums(
-                connection,
-                scope,
-                days.first.number(),
-                days.end.number(),
-                grouping,
-            )
-            .await?
-        }
+        Some(days) => grouped_sums(connection, scope, days.first, days.end, grouping).await?,
         None => BTreeMap::new(),
     };
     for edge in split.edges {

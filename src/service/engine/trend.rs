@@ -9,6 +9,7 @@ use sea_orm::ConnectionTrait;
 use super::{day_of, sums::read_sums, Engine};
 use crate::{
     domain::{
+        calendar::LocalDay,
         kpi::{compute, KpiId, KpiSums, KpiValue},
         period::Period,
     },
@@ -43,7 +44,7 @@ impl<C: ConnectionTrait> Engine<'_, C> {
             start: first.start,
             end: last.end,
         };
-        let per_day: BTreeMap<i32, KpiSums> =
+        let per_day: BTreeMap<LocalDay, KpiSums> =
             read_sums(self.connection, self.zone, scope, &range, Grouping::Day)
                 .await?
                 .into_iter()
@@ -56,8 +57,8 @@ impl<C: ConnectionTrait> Engine<'_, C> {
         Ok(buckets
             .iter()
             .map(|bucket| {
-                let first_day = day_of(bucket.start, zone).number();
-                let last_day = day_of(bucket.end - Duration::microseconds(1), zone).number();
+                let first_day = day_of(bucket.start, zone);
+                let last_day = day_of(bucket.end - Duration::microseconds(1), zone);
                 let sums: KpiSums = per_day
                     .range(first_day..=last_day)
                     .map(|(_, sums)| sums.clone())

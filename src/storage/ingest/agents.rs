@@ -1,130 +1,94 @@
-//! The directory side of a batch: teams the sender named must exist, and
-//! agents named for the first time are registered (a bounded number).
+//! The directory side of a batch: which named teams exist, which named
+//! agents exist, and registering the agents seen for the first time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashSet};
 
-use sea_orm::{sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-
-use super::{IngestError, IngestRecord};
-
-/// Most agent ids bound per query.
-const AGENT_CHUNK: usize = 500;
-use crate::{
-    domain::violations::{indexed, nested, FieldViolation},
-    storage::{
-        entities::{agent, team},
-        now_micros, StorageError,
-    },
+use sea_orm::{
+    sea_query::{OnConflict, Query},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
 };
 
-pub(super) async fn check_explicit_teams<R: IngestRecord>(
-    connection: &impl ConnectionTrait,
-    records: &[R],
-) -> Result<(), IngestError> {
-    let named: BTreeSet<&str> = records.iter().filter_map(|r| r.explicit_team()).collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let known: BTreeSet<String> = team::Entity::find()
-        .filter(team::Column::TeamId.is_in(named.iter().copied()))
-        .all(connection)
-        .await
-        .map_err(StorageError::from)?
-        .into_iter()
-        .map(|team| team.team_id)
-        .collect();
-    let violations: Vec<FieldViolation> = records
-        .iter()
-        .enumerate()
-        .filter_map(|(index, record)| {
-            let team = record.explicit_team()?;
-            (!known.contains(team)).then(|| FieldViolation {
-                field: nested(&indexed(R::FIELD, index), "team_id"),
-                description: format!(
-                    "team {team:?} is not in the directory; create it with DirectoryService.UpsertTeam first"
-                ),
-            })
-        })
-        .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(IngestError::Invalid(violations))
-    }
-}
+use crate::storage::{
+    entities::{agent, team},
+    StorageError,
+};
 
-/// The directory's current team of every agent the batch names that exists
-/// (which agents are known; teams are taken from the memberships).
-pub(super) async fn load_agent_teams<R: IngestRecord>(
+/// Most ids bound per query.
+const ID_CHUNK: usize = 500;
+
+/// Which of `team_ids` are in the directory.
+pub async fn known_teams(
     connection: &impl ConnectionTrait,
-    records: &[R],
-) -> Result<HashMap<String, Option<String>>, StorageError> {
-    let named: BTreeSet<&str> = records.iter().filter_map(|r| r.named_agent()).collect();
-    let mut teams = HashMap::with_capacity(named.len());
-    let named: Vec<&str> = named.into_iter().collect();
-    for chunk in named.chunks(AGENT_CHUNK) {
-        let agents = agent::Entity::find()
-            .filter(agent::Column::AgentId.is_in(chunk.iter().copied()))
+    team_ids: &BTreeSet<&str>,
+) -> Result<HashSet<String>, StorageError> {
+    let mut known = HashSet::with_capacity(team_ids.len());
+    let team_ids: Vec<&str> = team_ids.iter().copied().collect();
+    for chunk in team_ids.chunks(ID_CHUNK) {
+        let found: Vec<String> = team::Entity::find()
+            .select_only()
+            .column(team::Column::TeamId)
+            .filter(team::Column::TeamId.is_in(chunk.iter().copied()))
+            .into_tuple()
             .all(connection)
             .await?;
-        teams.extend(agents.into_iter().map(|a| (a.agent_id, a.team_id)));
+        known.extend(found);
     }
-    Ok(teams)
+    Ok(known)
 }
 
-/// Adds agents not yet in the directory, without a team. A batch naming
-/// more than `max_new_agents` unknown agents is refused whole (a typo'd or
-/// hostile feed must not flood the directory): the violation points at the
-/// first item past the limit.
-pub(super) async fn register_new_agents<R: IngestRecord>(
+/// Which of `agent_ids` are in the directory.
+pub async fn existing_agents(
     connection: &impl ConnectionTrait,
-    records: &[R],
-    known: &HashMap<String, Option<String>>,
-    max_new_agents: usize,
-) -> Result<Vec<String>, IngestError> {
-    let mut new_agents: BTreeSet<&str> = BTreeSet::new();
-    for (index, record) in records.iter().enumerate() {
-        let Some(agent_id) = record.named_agent() else {
-            continue;
-        };
-        if known.contains_key(agent_id) || !new_agents.insert(agent_id) {
-            continue;
-        }
-        if new_agents.len() > max_new_agents {
-            return Err(IngestError::Invalid(vec![FieldViolation {
-                field: nested(&indexed(R::FIELD, index), "agent_id"),
-                description: format!(
-                    "the batch names more than {max_new_agents} agents that are not in the \
-                     directory; add them with DirectoryService.UpsertAgent first, or send \
-                     smaller batches"
-                ),
-            }]));
-        }
+    agent_ids: &[&str],
+) -> Result<HashSet<String>, StorageError> {
+    let mut existing = HashSet::with_capacity(agent_ids.len());
+    for chunk in agent_ids.chunks(ID_CHUNK) {
+        let found: Vec<String> = agent::Entity::find()
+            .select_only()
+            .column(agent::Column::AgentId)
+            .filter(agent::Column::AgentId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(connection)
+            .await?;
+        existing.extend(found);
     }
-    if new_agents.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now_us = now_micros();
-    let rows: Vec<agent::ActiveModel> = new_agents
-        .iter()
-        .map(|agent_id| agent::ActiveModel {
-            agent_id: sea_orm::Set((*agent_id).to_owned()),
-            display_name: sea_orm::Set(String::new()),
-            team_id: sea_orm::Set(None),
-            created_at_us: sea_orm::Set(now_us),
-            updated_at_us: sea_orm::Set(now_us),
-        })
-        .collect();
-    for chunk in rows.chunks(AGENT_CHUNK) {
-        agent::Entity::insert_many(chunk.to_vec())
+    Ok(existing)
+}
+
+/// Adds `agent_ids` to the directory without a team, stamped `now_us`, and
+/// answers the ones this statement actually inserted, sorted: an agent a
+/// concurrent batch registered first is the other batch's (`INSERT .. ON
+/// CONFLICT DO NOTHING RETURNING agent_id`; on PostgreSQL a racing insert
+/// of the same id waits for the first to commit, then inserts nothing).
+/// Rows go in id order, so two batches never wait on each other in a cycle.
+pub async fn register_agents(
+    connection: &impl ConnectionTrait,
+    agent_ids: &BTreeSet<&str>,
+    now_us: i64,
+) -> Result<Vec<String>, StorageError> {
+    let backend = connection.get_database_backend();
+    let agent_ids: Vec<&str> = agent_ids.iter().copied().collect();
+    let mut registered = Vec::new();
+    for chunk in agent_ids.chunks(ID_CHUNK) {
+        let rows = chunk.iter().map(|agent_id| agent::ActiveModel {
+            agent_id: Set((*agent_id).to_owned()),
+            display_name: Set(String::new()),
+            team_id: Set(None),
+            created_at_us: Set(now_us),
+            updated_at_us: Set(now_us),
+        });
+        let mut insert = agent::Entity::insert_many(rows)
             .on_conflict(
                 OnConflict::column(agent::Column::AgentId)
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(connection)
-            .await
-            .map_err(StorageError::from)?;
+            .into_query();
+        insert.returning(Query::returning().column(agent::Column::AgentId));
+        for row in connection.query_all(backend.build(&insert)).await? {
+            registered.push(row.try_get::<String>("", "agent_id")?);
+        }
     }
-    Ok(new_agents.into_iter().map(str::to_owned).collect())
+    registered.sort_unstable();
+    Ok(registered)
 }

@@ -1,63 +1,67 @@
-//! The rollup deltas of a written batch: where each row counted before and
-//! where it counts now, and, for interactions, the rows linked to them.
+//! The rollup deltas of a written batch: each written row moves from where
+//! it counted to where it counts now, and so do the rows that follow an
+//! interaction whose place changed. Each row is converted once: a written
+//! row's contributions come with the batch, a linked row's are read once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 
-use super::lookup::{load_linked, load_models};
+use super::{RowChange, WrittenBatch};
 use crate::{
-    domain::records::RecordKey,
+    domain::{
+        attribution::{Contribution, InteractionPlaces, Record},
+        records::RecordKey,
+    },
     storage::{
         entities::{interaction, qa_evaluation, survey_response},
-        rollups::{
-            contribution::{Contribution, InteractionPlace, StoredRecord},
-            maintain::RollupDeltas,
-        },
+        records::{interaction_place, load_linked, load_rows},
+        rollups::maintain::RollupDeltas,
         StorageError,
     },
 };
 
-/// Rollup deltas of an interaction batch: each written interaction moves
-/// from where it counted to where it counts now, and so do the survey
-/// responses and QA evaluations linked to it when its agent, team, day or
-/// void flag changed (or it just arrived).
-pub(super) async fn interaction_deltas<M: StoredRecord>(
+/// The rollup deltas of `batch`, a batch of `R` records, days cut in
+/// `zone`. Runs in the batch's transaction, under its key locks.
+pub async fn rollup_deltas<R: Record>(
     connection: &impl ConnectionTrait,
-    written: &[RecordKey],
-    before: &HashMap<RecordKey, M>,
-    after: &HashMap<RecordKey, M>,
+    batch: &WrittenBatch,
     zone: Tz,
 ) -> Result<RollupDeltas, StorageError> {
-    let no_links = HashMap::new();
+    if R::IS_INTERACTION {
+        interaction_deltas(connection, &batch.changes, zone).await
+    } else {
+        linked_record_deltas(connection, &batch.changes, zone).await
+    }
+}
+
+/// Interactions: each written one moves from where it counted to where it
+/// counts now, and so do the survey responses and QA evaluations linked to
+/// it when its agent, team, day or void flag changed (or it just arrived).
+async fn interaction_deltas(
+    connection: &impl ConnectionTrait,
+    changes: &[RowChange],
+    zone: Tz,
+) -> Result<RollupDeltas, StorageError> {
+    let no_links = InteractionPlaces::new();
     let mut deltas = RollupDeltas::default();
-    let mut places_before = HashMap::new();
-    let mut places_after = HashMap::new();
-    for key in written {
-        let old = before
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        let new = after
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        let old_place = old.as_ref().and_then(|c| c.own_place());
-        let new_place = new.as_ref().and_then(|c| c.own_place());
+    let mut places_before = InteractionPlaces::new();
+    let mut places_after = InteractionPlaces::new();
+    for change in changes {
         deltas.replace(
-            old.as_ref().map(|c| (c, &no_links)),
-            new.as_ref().map(|c| (c, &no_links)),
+            change.before.as_ref().map(|c| (c, &no_links)),
+            change.after.as_ref().map(|c| (c, &no_links)),
             zone,
-        )?;
+        );
+        let old_place = change.before.as_ref().and_then(Contribution::own_place);
+        let new_place = change.after.as_ref().and_then(Contribution::own_place);
         if old_place != new_place {
             if let Some(place) = old_place {
-                places_before.insert(key.clone(), place);
+                places_before.insert(change.key.clone(), place);
             }
             if let Some(place) = new_place {
-                places_after.insert(key.clone(), place);
+                places_after.insert(change.key.clone(), place);
             }
         }
     }
@@ -66,66 +70,43 @@ pub(super) async fn interaction_deltas<M: StoredRecord>(
         return Ok(deltas);
     }
     let moved: Vec<&RecordKey> = moved.into_iter().collect();
-    let mut dependents: Vec<Contribution> = Vec::new();
-    for model in load_linked::<survey_response::Entity>(connection, &moved).await? {
-        dependents.extend(model.contribution()?);
-    }
-    for model in load_linked::<qa_evaluation::Entity>(connection, &moved).await? {
-        dependents.extend(model.contribution()?);
-    }
+    let mut dependents = load_linked::<survey_response::Entity>(connection, &moved).await?;
+    dependents.extend(load_linked::<qa_evaluation::Entity>(connection, &moved).await?);
     for dependent in &dependents {
         deltas.replace(
             Some((dependent, &places_before)),
             Some((dependent, &places_after)),
             zone,
-        )?;
+        );
     }
     Ok(deltas)
 }
 
-/// Rollup deltas of a batch of any other kind: each written row moves from
-/// where it counted to where it counts now; the interactions it is (or
-/// was) linked to are read as they stand, locked by this batch.
-pub(super) async fn linked_record_deltas<M: StoredRecord>(
+/// Any other kind: each written row moves from where it counted to where
+/// it counts now; the interactions it is (or was) linked to are read as
+/// they stand, locked by this batch.
+async fn linked_record_deltas(
     connection: &impl ConnectionTrait,
-    written: &[RecordKey],
-    before: &HashMap<RecordKey, Contribution>,
-    after: &HashMap<RecordKey, M>,
+    changes: &[RowChange],
     zone: Tz,
 ) -> Result<RollupDeltas, StorageError> {
-    let mut pairs = Vec::with_capacity(written.len());
-    for key in written {
-        let new = after
-            .get(key)
-            .map(StoredRecord::contribution)
-            .transpose()?
-            .flatten();
-        pairs.push((before.get(key), new));
-    }
-    let linked: BTreeSet<&RecordKey> = pairs
+    let linked: BTreeSet<&RecordKey> = changes
         .iter()
-        .flat_map(|(old, new)| {
-            [
-                old.and_then(Contribution::linked_interaction),
-                new.as_ref().and_then(Contribution::linked_interaction),
-            ]
-        })
-        .flatten()
+        .flat_map(|change| [&change.before, &change.after])
+        .filter_map(|contribution| contribution.as_ref()?.linked_interaction())
         .collect();
     let linked: Vec<&RecordKey> = linked.into_iter().collect();
-    let places: HashMap<RecordKey, InteractionPlace> =
-        load_models::<interaction::Entity>(connection, &linked)
-            .await?
-            .into_iter()
-            .map(|(key, model)| (key, InteractionPlace::of(&model)))
-            .collect();
+    let mut places = InteractionPlaces::with_capacity(linked.len());
+    for (key, row) in load_rows::<interaction::Entity>(connection, &linked).await? {
+        places.insert(key, interaction_place(&row)?);
+    }
     let mut deltas = RollupDeltas::default();
-    for (old, new) in &pairs {
+    for change in changes {
         deltas.replace(
-            old.map(|c| (c, &places)),
-            new.as_ref().map(|c| (c, &places)),
+            change.before.as_ref().map(|c| (c, &places)),
+            change.after.as_ref().map(|c| (c, &places)),
             zone,
-        )?;
+        );
     }
     Ok(deltas)
 }

@@ -1,5 +1,5 @@
 //! The database's own revision guard, and the plain insert of new keys,
-//! on both backends.
+//! on both backends: each backend's exact answer.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -7,18 +7,22 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use super::*;
 use crate::{
     configuration::Settings,
-    domain::records::{Channel, NewInteraction},
-    storage::entities::interaction,
+    domain::records::{Channel, NewInteraction, RecordMeta},
+    storage::{entities::interaction, Database},
 };
+
+fn the_key() -> RecordKey {
+    RecordKey {
+        source: "pbx".into(),
+        external_id: "call-1".into(),
+    }
+}
 
 fn call(revision: i64, talk_seconds: i64) -> (NewInteraction, RowContext) {
     let instant = DateTime::<Utc>::from_timestamp(1_793_000_000, 0).unwrap();
     let record = NewInteraction {
         meta: RecordMeta {
-            key: RecordKey {
-                source: "pbx".into(),
-                external_id: "call-1".into(),
-            },
+            key: the_key(),
             revision: Some(revision),
             voided: false,
         },
@@ -82,20 +86,28 @@ async fn database(postgres: bool) -> (Database, Option<(String, String)>) {
     (database, created)
 }
 
-async fn write(database: &Database, revision: i64, talk_seconds: i64) -> Vec<(Option<i64>, i64)> {
+/// Upserts one revision of the call, as if it raced past the batch logic
+/// (its key believed stored), and answers the keys the database wrote.
+async fn write(database: &Database, revision: i64, talk_seconds: i64) -> Vec<RecordKey> {
     let (record, row) = call(revision, talk_seconds);
     let written = upsert_rows::<interaction::Entity>(
         database.connection(),
         vec![(record.meta.key.clone(), record.to_active_model(&row))],
-        // As if every write raced past the batch logic.
         |_| false,
     )
     .await
     .unwrap();
-    written
-        .values()
-        .map(|model| (model.revision, model.talk_seconds))
-        .collect()
+    written.into_iter().collect()
+}
+
+/// The one stored row's (revision, talk seconds).
+async fn stored(database: &Database) -> (Option<i64>, i64) {
+    let stored = interaction::Entity::find()
+        .all(database.connection())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    (stored[0].revision, stored[0].talk_seconds)
 }
 
 /// What a race between two batches looks like to the database: the
@@ -107,37 +119,39 @@ async fn the_database_refuses_an_older_revision_even_without_the_batch_logic() {
         let (database, created) = database(postgres).await;
         let connection = database.connection();
 
-        assert_eq!(write(&database, 5, 300).await, vec![(Some(5), 300)]);
-        // PostgreSQL answers only what it wrote; SQLite reads the key
-        // back. Neither answers the refused revision.
-        let refused = write(&database, 3, 100).await;
-        assert!(
-            refused.is_empty() || refused == vec![(Some(5), 300)],
-            "{refused:?}"
-        );
-        let stored = interaction::Entity::find().all(connection).await.unwrap();
-        assert_eq!(stored.len(), 1);
-        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(5), 300));
+        assert_eq!(write(&database, 5, 300).await, vec![the_key()]);
+        assert_eq!(stored(&database).await, (Some(5), 300));
+        // Both backends answer from the statement's own RETURNING: the
+        // refused revision wrote nothing, so no key comes back.
+        assert_eq!(write(&database, 3, 100).await, Vec::<RecordKey>::new());
+        assert_eq!(stored(&database).await, (Some(5), 300));
 
-        assert_eq!(write(&database, 6, 200).await, vec![(Some(6), 200)]);
-        let stored = interaction::Entity::find().all(connection).await.unwrap();
-        assert_eq!((stored[0].revision, stored[0].talk_seconds), (Some(6), 200));
+        assert_eq!(write(&database, 6, 200).await, vec![the_key()]);
+        assert_eq!(stored(&database).await, (Some(6), 200));
 
         // A key believed new but stored after all (a writer that took no
-        // key lock): PostgreSQL's plain insert is refused as a conflict,
-        // which the batch retries from the start.
+        // key lock).
         let (record, row) = call(7, 50);
-        let refused = upsert_rows::<interaction::Entity>(
+        let believed_new = upsert_rows::<interaction::Entity>(
             connection,
             vec![(record.meta.key.clone(), record.to_active_model(&row))],
             |_| true,
         )
         .await;
         if postgres {
+            // PostgreSQL's plain insert is refused as a conflict, which the
+            // batch retries from the start; nothing changed.
             assert!(
-                matches!(refused, Err(StorageError::Conflict(_))),
-                "{refused:?}"
+                matches!(believed_new, Err(StorageError::Conflict(_))),
+                "{believed_new:?}"
             );
+            assert_eq!(stored(&database).await, (Some(6), 200));
+        } else {
+            // SQLite has no plain-insert path: the guarded upsert writes the
+            // newer revision over the stored one.
+            let written: Vec<RecordKey> = believed_new.unwrap().into_iter().collect();
+            assert_eq!(written, vec![the_key()]);
+            assert_eq!(stored(&database).await, (Some(7), 50));
         }
 
         database.close().await;

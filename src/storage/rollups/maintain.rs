@@ -3,19 +3,17 @@
 //! the deltas are upserted additively in key order (a fixed order, so that
 //! concurrent writers never deadlock on PostgreSQL).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
-use sha2::{Digest, Sha256};
 
 use super::{
     columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
-    contribution::{Contribution, InteractionPlace, RollupKey},
-    ROLLUP_TABLE,
+    RollupKey, ROLLUP_TABLE,
 };
 use crate::{
-    domain::records::RecordKey,
+    domain::attribution::{Contribution, InteractionPlaces},
     storage::{
         pg_arrays::{unnest_call, ColumnArrays},
         StorageError,
@@ -40,26 +38,25 @@ impl RollupDeltas {
             .add_signed(&SumColumns::of(&contribution.sums), sign);
     }
 
-    /// Moves a row's contribution: removes where `before` counted (given
-    /// the interactions as they were) and adds where `after` counts (given
-    /// the interactions as they are now).
+    /// Moves a row's contribution: removes it where `before` counted
+    /// (given the interactions as they were) and adds it where `after`
+    /// counts (given the interactions as they are now).
     pub fn replace(
         &mut self,
-        before: Option<(&Contribution, &HashMap<RecordKey, InteractionPlace>)>,
-        after: Option<(&Contribution, &HashMap<RecordKey, InteractionPlace>)>,
+        before: Option<(&Contribution, &InteractionPlaces)>,
+        after: Option<(&Contribution, &InteractionPlaces)>,
         zone: Tz,
-    ) -> Result<(), StorageError> {
+    ) {
         if let Some((contribution, interactions)) = before {
-            if let Some(key) = contribution.key(interactions, zone)? {
-                self.add(key, contribution, -1);
+            if let Some(attribution) = contribution.attribution(interactions, zone) {
+                self.add(attribution.into(), contribution, -1);
             }
         }
         if let Some((contribution, interactions)) = after {
-            if let Some(key) = contribution.key(interactions, zone)? {
-                self.add(key, contribution, 1);
+            if let Some(attribution) = contribution.attribution(interactions, zone) {
+                self.add(attribution.into(), contribution, 1);
             }
         }
-        Ok(())
     }
 
     /// The non-zero deltas as rows to upsert, stamped `now_us`.
@@ -151,7 +148,7 @@ fn row_values(key: &RollupKey, sums: &SumColumns, updated_at_us: i64) -> Vec<Val
     let mut values: Vec<Value> = Vec::with_capacity(4 + sums.integers.len() + sums.floats.len());
     values.push(key.agent_id.as_str().into());
     values.push(key.team_id.as_str().into());
-    values.push(key.day.into());
+    values.push(key.day.number().into());
     values.extend(sums.integers.iter().map(|value| Value::from(*value)));
     values.extend(sums.floats.iter().map(|value| Value::from(*value)));
     values.push(updated_at_us.into());
@@ -196,54 +193,4 @@ pub(crate) fn placeholder(backend: DatabaseBackend, index: usize) -> String {
         DatabaseBackend::Postgres => format!("${index}"),
         _ => "?".to_owned(),
     }
-}
-
-/// On PostgreSQL, takes a transaction-scoped advisory lock per record key
-/// (within `namespace`, e.g. the table), in one global order. Two batches
-/// that touch the same record, or a survey response and the interaction it
-/// is linked to, then run one after the other: each reads what the other
-/// committed, so outcomes and rollup deltas are decided on the current
-/// state, never on a stale snapshot. SQLite has a single writer already.
-pub async fn lock_record_keys<'a>(
-    connection: &impl ConnectionTrait,
-    keys: impl IntoIterator<Item = (&'a str, &'a RecordKey)>,
-) -> Result<(), StorageError> {
-    if connection.get_database_backend() != DatabaseBackend::Postgres {
-        return Ok(());
-    }
-    let mut hashes: Vec<i64> = keys
-        .into_iter()
-        .map(|(namespace, key)| lock_id(namespace, key))
-        .collect();
-    if hashes.is_empty() {
-        return Ok(());
-    }
-    hashes.sort_unstable();
-    hashes.dedup();
-    let list = serde_json::to_string(&hashes).unwrap_or_default();
-    // One JSON parameter keeps the statement's text constant (one cached
-    // statement per connection). Volatile functions in the select list run
-    // after the ORDER BY, so the locks are taken in ascending order.
-    let sql = "SELECT pg_advisory_xact_lock(k) FROM \
-               (SELECT json_array_elements_text($1::json)::bigint AS k) AS keys ORDER BY k";
-    connection
-        .execute(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            sql,
-            [Value::from(list)],
-        ))
-        .await?;
-    Ok(())
-}
-
-fn lock_id(namespace: &str, key: &RecordKey) -> i64 {
-    let mut hasher = Sha256::new();
-    for part in [namespace, &key.source, &key.external_id] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(bytes)
 }

@@ -8,52 +8,22 @@ use std::collections::BTreeMap;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 
+pub use super::groups::{FactScope, GroupKey, GroupSums, Grouping};
+
 use super::{
     columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
     maintain::placeholder,
     ROLLUP_TABLE,
 };
-use crate::{
-    domain::kpi::KpiSums,
-    storage::{facts::FactScope, StorageError},
-};
+use crate::{domain::calendar::LocalDay, storage::StorageError};
 
-/// Sums of a group of rollup rows, with worked days counted.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GroupSums {
-    pub sums: KpiSums,
-    /// When the newest record behind them was stored or corrected (µs).
-    pub updated_at_us: Option<i64>,
-}
-
-impl GroupSums {
-    /// Adds another group (e.g. the agents of a team, or an edge day).
-    pub fn absorb(&mut self, other: GroupSums) {
-        self.sums += other.sums;
-        self.updated_at_us = match (self.updated_at_us, other.updated_at_us) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    }
-}
-
-/// What the groups are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Grouping {
-    /// One group per agent; worked days are the agent's distinct days with
-    /// contacts.
-    Agent,
-    /// One group per day; worked days are the agents with contacts that day.
-    Day,
-}
-
-/// Sums of `scope`'s rollup rows for days `[first_day, end_day)`, grouped.
-/// Keys are agent ids, or day numbers as text for [`Grouping::Day`].
+/// Sums of `scope`'s rollup rows for days `[first_day, end_day)`, grouped
+/// by agent or by day.
 pub async fn grouped_sums(
     connection: &impl ConnectionTrait,
     scope: FactScope<'_>,
-    first_day: i32,
-    end_day: i32,
+    first_day: LocalDay,
+    end_day: LocalDay,
     grouping: Grouping,
 ) -> Result<BTreeMap<GroupKey, GroupSums>, StorageError> {
     if matches!(scope, FactScope::Agents(agents) if agents.is_empty()) {
@@ -74,7 +44,7 @@ pub async fn grouped_sums(
     for row in rows {
         let key = match grouping {
             Grouping::Agent => GroupKey::Agent(row.try_get("", "group_key")?),
-            Grouping::Day => GroupKey::Day(row.try_get("", "group_key")?),
+            Grouping::Day => GroupKey::Day(LocalDay::from_number(row.try_get("", "group_key")?)),
         };
         if let GroupKey::Agent(agent_id) = &key {
             let first: Option<String> = row.try_get("", "first_worked_team")?;
@@ -118,8 +88,8 @@ pub async fn grouped_sums(
 pub fn grouped_sums_statement(
     backend: DatabaseBackend,
     scope: FactScope<'_>,
-    first_day: i32,
-    end_day: i32,
+    first_day: LocalDay,
+    end_day: LocalDay,
     grouping: Grouping,
 ) -> Statement {
     let (filter, values) = scope_filter(backend, scope, first_day, end_day);
@@ -167,10 +137,10 @@ pub fn grouped_sums_statement(
 fn scope_filter(
     backend: DatabaseBackend,
     scope: FactScope<'_>,
-    first_day: i32,
-    end_day: i32,
+    first_day: LocalDay,
+    end_day: LocalDay,
 ) -> (String, Vec<Value>) {
-    let mut values: Vec<Value> = vec![first_day.into(), end_day.into()];
+    let mut values: Vec<Value> = vec![first_day.number().into(), end_day.number().into()];
     let mut filter = format!(
         "day >= {} AND day < {}",
         placeholder(backend, 1),
@@ -208,14 +178,6 @@ fn scope_filter(
     (filter, values)
 }
 
-/// A group's identity.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GroupKey {
-    Agent(String),
-    /// Days since 1970-01-01.
-    Day(i32),
-}
-
 fn worked_days(row: &QueryResult) -> Result<u64, StorageError> {
     u64::try_from(
         row.try_get::<Option<i64>>("", "worked_days")?
@@ -245,8 +207,8 @@ fn group_from_row(row: &QueryResult) -> Result<GroupSums, StorageError> {
 /// the numbers it pages have not moved.
 pub async fn watermark(
     connection: &impl ConnectionTrait,
-    first_day: i32,
-    end_day: i32,
+    first_day: LocalDay,
+    end_day: LocalDay,
 ) -> Result<Option<i64>, StorageError> {
     let backend = connection.get_database_backend();
     let row = connection
@@ -257,7 +219,7 @@ pub async fn watermark(
                 placeholder(backend, 1),
                 placeholder(backend, 2)
             ),
-            [Value::from(first_day), Value::from(end_day)],
+            [Value::from(first_day.number()), Value::from(end_day.number())],
         ))
         .await?;
     Ok(row

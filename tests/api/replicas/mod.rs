@@ -7,6 +7,7 @@
 
 mod closes;
 mod policy_cache;
+mod registrations;
 mod team_moves;
 
 use std::{net::TcpListener, process::Stdio, time::Duration};

@@ -7,9 +7,10 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
 };
 
+use super::StoredRow;
 use crate::{
-    domain::records::RecordKey,
-    storage::{rollups::contribution::StoredRecord, StorageError},
+    domain::{attribution::Contribution, records::RecordKey},
+    storage::StorageError,
 };
 
 /// Most keys looked up per query: a SQLite `IN` list binds each key, a
@@ -56,13 +57,13 @@ fn key_filter(backend: DatabaseBackend, columns: [&str; 2], keys: &[&RecordKey])
 }
 
 /// The stored rows of `keys`, whole.
-pub(super) async fn load_models<E>(
+pub async fn load_rows<E>(
     connection: &impl ConnectionTrait,
     keys: &[&RecordKey],
 ) -> Result<HashMap<RecordKey, E::Model>, StorageError>
 where
     E: EntityTrait,
-    E::Model: StoredRecord,
+    E::Model: StoredRow,
 {
     let wanted: BTreeSet<&RecordKey> = keys.iter().copied().collect();
     let wanted_list: Vec<&RecordKey> = wanted.iter().copied().collect();
@@ -83,14 +84,15 @@ where
     Ok(stored)
 }
 
-/// The non-void rows of `E` linked to one of `interactions`.
-pub(super) async fn load_linked<E>(
+/// What the non-void rows of `E` linked to one of `interactions`
+/// contribute (each row converted once).
+pub async fn load_linked<E>(
     connection: &impl ConnectionTrait,
     interactions: &[&RecordKey],
-) -> Result<Vec<E::Model>, StorageError>
+) -> Result<Vec<Contribution>, StorageError>
 where
     E: EntityTrait,
-    E::Model: StoredRecord,
+    E::Model: StoredRow,
 {
     let wanted: BTreeSet<&RecordKey> = interactions.iter().copied().collect();
     let backend = connection.get_database_backend();
@@ -106,11 +108,15 @@ where
             .all(connection)
             .await?;
         for row in rows {
-            let link = row
-                .contribution()?
-                .and_then(|c| c.linked_interaction().cloned());
-            if link.as_ref().is_some_and(|key| wanted.contains(key)) {
-                linked.push(row);
+            let Some(contribution) = row.contribution()? else {
+                continue;
+            };
+            // SQLite's filter is a superset: keep the exact pairs.
+            if contribution
+                .linked_interaction()
+                .is_some_and(|key| wanted.contains(key))
+            {
+                linked.push(contribution);
             }
         }
     }

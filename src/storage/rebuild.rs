@@ -1,26 +1,26 @@
-//! Building the rollups from raw rows, and proving them against raw rows.
+//! Building the daily rollups from raw rows (`storage::facts`), and proving
+//! them against raw rows: the operator's `kpi-service rollups rebuild` and
+//! `verify`, and the first build of a database from before the rollups.
 //! The rollups' days are cut in one reporting zone, recorded in
 //! `kpi_rollup_state`: a service configured for another zone must not read
 //! them (it refuses to start, naming `kpi-service rollups rebuild`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, Statement, Value};
 
 use super::{
-    columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
-    contribution::{day_number, RollupKey},
-    maintain::{placeholder, upsert_additive},
-    ROLLUP_STATE_TABLE, ROLLUP_TABLE,
-};
-use crate::{
-    domain::period::{local_date, start_of_day},
-    storage::{
-        facts::load_raw_facts, facts::FactScope, instant, now_micros, Database, StorageError,
+    facts::{load_raw_facts, FactScope, RawFacts},
+    now_micros,
+    rollups::{
+        columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
+        maintain::{placeholder, upsert_additive},
+        RollupKey, ROLLUP_STATE_TABLE, ROLLUP_TABLE,
     },
+    Database, StorageError,
 };
+use crate::domain::calendar::LocalDay;
 
 /// The raw tables and the column whose instant decides a row's day.
 const ATTRIBUTION_COLUMNS: &[(&str, &str)] = &[
@@ -172,9 +172,8 @@ impl Database {
         let days = data_days(connection, zone).await?;
         for day in days {
             let recomputed = raw_day(connection, day, zone).await?.columns();
-            let stored = stored_day(connection, day_number(day)).await?;
-            let keys: std::collections::BTreeSet<&RollupKey> =
-                recomputed.keys().chain(stored.keys()).collect();
+            let stored = stored_day(connection, day).await?;
+            let keys: BTreeSet<&RollupKey> = recomputed.keys().chain(stored.keys()).collect();
             report.days_checked += 1;
             report.keys_checked += keys.len();
             for key in keys {
@@ -197,12 +196,13 @@ impl Database {
 /// The raw facts of one local day.
 async fn raw_day(
     connection: &impl ConnectionTrait,
-    day: NaiveDate,
+    day: LocalDay,
     zone: Tz,
-) -> Result<crate::storage::facts::RawFacts, StorageError> {
-    let start = start_of_day(day, zone).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let next = day + Duration::days(1);
-    let end = start_of_day(next, zone).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+) -> Result<RawFacts, StorageError> {
+    let corrupt =
+        |error: crate::domain::period::PeriodError| StorageError::Corrupt(error.to_string());
+    let start = day.start(zone).map_err(corrupt)?;
+    let end = day.next().start(zone).map_err(corrupt)?;
     load_raw_facts(
         connection,
         FactScope::Organisation,
@@ -216,7 +216,7 @@ async fn raw_day(
 /// The stored rollup rows of one day.
 async fn stored_day(
     connection: &impl ConnectionTrait,
-    day: i32,
+    day: LocalDay,
 ) -> Result<BTreeMap<RollupKey, SumColumns>, StorageError> {
     let backend = connection.get_database_backend();
     let mut columns = vec!["agent_id", "team_id"];
@@ -231,7 +231,7 @@ async fn stored_day(
         .query_all(Statement::from_sql_and_values(
             backend,
             sql,
-            [Value::from(day)],
+            [Value::from(day.number())],
         ))
         .await?;
     let mut stored = BTreeMap::new();
@@ -258,13 +258,13 @@ async fn stored_day(
 async fn data_days(
     connection: &impl ConnectionTrait,
     zone: Tz,
-) -> Result<Vec<NaiveDate>, StorageError> {
+) -> Result<Vec<LocalDay>, StorageError> {
     let backend = connection.get_database_backend();
-    let mut first: Option<NaiveDate> = None;
-    let mut last: Option<NaiveDate> = None;
-    let mut widen = |date: NaiveDate| {
-        first = Some(first.map_or(date, |f| f.min(date)));
-        last = Some(last.map_or(date, |l| l.max(date)));
+    let mut first: Option<LocalDay> = None;
+    let mut last: Option<LocalDay> = None;
+    let mut widen = |day: LocalDay| {
+        first = Some(first.map_or(day, |f| f.min(day)));
+        last = Some(last.map_or(day, |l| l.max(day)));
     };
     for (table, column) in ATTRIBUTION_COLUMNS {
         let row = connection
@@ -276,7 +276,10 @@ async fn data_days(
         let Some(row) = row else { continue };
         for name in ["first_us", "last_us"] {
             if let Some(micros) = row.try_get::<Option<i64>>("", name)? {
-                widen(local_date(instant(micros)?, zone));
+                let day = LocalDay::of_micros(micros, zone).ok_or_else(|| {
+                    StorageError::Corrupt(format!("timestamp {micros} out of range"))
+                })?;
+                widen(day);
             }
         }
     }
@@ -287,15 +290,16 @@ async fn data_days(
         ))
         .await?;
     if let Some(row) = row {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
         for name in ["first_day", "last_day"] {
             if let Some(day) = row.try_get::<Option<i32>>("", name)? {
-                widen(epoch + Duration::days(i64::from(day)));
+                widen(LocalDay::from_number(day));
             }
         }
     }
     let (Some(first), Some(last)) = (first, last) else {
         return Ok(Vec::new());
     };
-    Ok(first.iter_days().take_while(|day| *day <= last).collect())
+    Ok(std::iter::successors(Some(first), |day| Some(day.next()))
+        .take_while(|day| *day <= last)
+        .collect())
 }

@@ -1,26 +1,27 @@
 //! Writing a batch's new and changed rows: one `INSERT .. ON CONFLICT
 //! (source, external_id) DO UPDATE` per chunk, guarded against an older
-//! revision overwriting a newer one, answering the rows as now stored.
+//! revision overwriting a newer one, answering the keys it wrote (the
+//! statement's own `RETURNING`): the batch knows the rows it sent, so
+//! nothing is read back or converted again.
 //!
-//! On PostgreSQL the rows travel as one array per column through `unnest`
-//! and come back through `RETURNING`, so the batch is neither planned
-//! afresh per call nor read a second time. On SQLite (one writer, cheap
-//! statements) they are a multi-row `VALUES` list, then read back.
+//! On PostgreSQL the rows travel as one array per column through `unnest`,
+//! so the statement's text is the same whatever the batch (parsed once,
+//! planned generically). On SQLite (one writer, cheap statements) they are
+//! a multi-row `VALUES` list.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use sea_orm::{
-    sea_query::{Alias, Expr, OnConflict, SimpleExpr},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, Iden, IntoActiveModel, Iterable, SqlErr, Statement, TryIntoModel, Value,
+    sea_query::{Alias, Expr, OnConflict, Query, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Iden,
+    IntoActiveModel, Iterable, QueryResult, QueryTrait, SqlErr, Statement,
 };
 
-use super::{lookup::load_models, RecordEntity};
+use super::RecordEntity;
 use crate::{
     domain::records::RecordKey,
     storage::{
         pg_arrays::{element_type, unnest_call, ColumnArrays},
-        rollups::contribution::StoredRecord,
         StorageError,
     },
 };
@@ -33,28 +34,25 @@ const ROWS_PER_ARRAY_STATEMENT: usize = 5_000;
 /// Columns an update leaves as first written.
 const KEPT_ON_UPDATE: [&str; 4] = ["id", "source", "external_id", "ingested_at_us"];
 
-/// Inserts new rows and replaces changed ones, and answers the rows as now
-/// stored, by key. For a row the revision guard refused (a newer revision
-/// is stored), PostgreSQL answers nothing and SQLite the stored row: the
-/// caller keeps the row it read for such keys.
+/// Inserts new rows and replaces changed ones, and answers the keys it
+/// wrote. A row the revision guard refused (a newer revision is stored) is
+/// not among them: it stays as stored.
 ///
 /// `is_new` tells the keys the batch found unstored. On PostgreSQL those go
-/// through a plain `INSERT` (a third cheaper than the guarded upsert, and
-/// nothing to send back): the batch holds their key locks, so nobody can
-/// have stored them since. Should one be there anyway (a writer that takes
-/// no locks), the unique index refuses the batch as a conflict, which is
-/// retried from the start. Their answered rows are the rows written, with
-/// an `id` of 0.
-pub(super) async fn upsert_rows<E>(
+/// through a plain `INSERT` (a third cheaper than the guarded upsert): the
+/// batch holds their key locks, so nobody can have stored them since.
+/// Should one be there anyway (a writer that takes no locks), the unique
+/// index refuses the batch as a conflict, which is retried from the start.
+pub async fn upsert_rows<E>(
     connection: &impl ConnectionTrait,
     rows: Vec<(RecordKey, E::ActiveModel)>,
     is_new: impl Fn(&RecordKey) -> bool,
-) -> Result<HashMap<RecordKey, E::Model>, StorageError>
+) -> Result<HashSet<RecordKey>, StorageError>
 where
     E: RecordEntity,
 {
     if rows.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(HashSet::new());
     }
     match connection.get_database_backend() {
         DatabaseBackend::Postgres => {
@@ -64,27 +62,22 @@ where
             written.extend(upsert_returning::<E>(connection, stored).await?);
             Ok(written)
         }
-        _ => {
-            let keys: Vec<RecordKey> = rows.iter().map(|(key, _)| key.clone()).collect();
-            upsert_values::<E>(connection, rows.into_iter().map(|(_, row)| row).collect()).await?;
-            let keys: Vec<&RecordKey> = keys.iter().collect();
-            load_models::<E>(connection, &keys).await
-        }
+        _ => upsert_values::<E>(connection, rows.into_iter().map(|(_, row)| row).collect()).await,
     }
 }
 
 /// PostgreSQL: `INSERT .. SELECT * FROM unnest(..)` of rows whose keys are
-/// not stored; answers the rows written.
+/// not stored; answers their keys (all written, or the batch fails).
 async fn insert_new<E>(
     connection: &impl ConnectionTrait,
     rows: Vec<(RecordKey, E::ActiveModel)>,
-) -> Result<HashMap<RecordKey, E::Model>, StorageError>
+) -> Result<HashSet<RecordKey>, StorageError>
 where
     E: EntityTrait,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + TryIntoModel<E::Model>,
+    E::ActiveModel: ActiveModelTrait<Entity = E>,
 {
     if rows.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(HashSet::new());
     }
     let (columns, types) = insert_columns::<E>()?;
     let table = E::default().table_name().to_owned();
@@ -98,14 +91,7 @@ where
         unnest_call(&types, 1)
     );
     let statements = array_statements::<E>(&sql, &columns, &rows)?;
-    let id = E::Column::iter().find(|column| name(column) == "id");
-    let mut written = HashMap::with_capacity(rows.len());
-    for (key, mut row) in rows {
-        if let Some(id) = id {
-            row.set(id, Value::BigInt(Some(0)));
-        }
-        written.insert(key, row.try_into_model()?);
-    }
+    let written = rows.into_iter().map(|(key, _)| key).collect();
     for statement in statements {
         connection.execute(statement).await.map_err(|error| {
             if unique_violation(&error) {
@@ -116,6 +102,14 @@ where
         })?;
     }
     Ok(written)
+}
+
+/// The key of a row a statement's `RETURNING source, external_id` answered.
+fn returned_key(row: &QueryResult) -> Result<RecordKey, StorageError> {
+    Ok(RecordKey {
+        source: row.try_get("", "source")?,
+        external_id: row.try_get("", "external_id")?,
+    })
 }
 
 /// Whether PostgreSQL refused a row for an existing unique key.
@@ -194,11 +188,12 @@ fn updated_columns<E: EntityTrait>() -> Vec<E::Column> {
         .collect()
 }
 
-/// SQLite: multi-row `VALUES` lists within the bind-parameter limit.
-pub(super) async fn upsert_values<E>(
+/// SQLite: multi-row `VALUES` lists within the bind-parameter limit;
+/// answers the keys written.
+async fn upsert_values<E>(
     connection: &impl ConnectionTrait,
     rows: Vec<E::ActiveModel>,
-) -> Result<(), StorageError>
+) -> Result<HashSet<RecordKey>, StorageError>
 where
     E: EntityTrait,
     E::ActiveModel: ActiveModelTrait<Entity = E>,
@@ -207,46 +202,51 @@ where
     let column_count = E::Column::iter().count();
     let rows_per_statement = (MAX_BIND_PARAMETERS / column_count.max(1)).max(1);
     let natural_key: Vec<Alias> = ["source", "external_id"].map(Alias::new).into();
+    let backend = connection.get_database_backend();
+    let mut written = HashSet::with_capacity(rows.len());
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<E::ActiveModel> = rows.by_ref().take(rows_per_statement).collect();
-        E::insert_many(chunk)
+        let mut insert = E::insert_many(chunk)
             .on_conflict(
                 OnConflict::columns(natural_key.clone())
                     .update_columns(updated_columns::<E>())
                     .action_and_where(newer_or_unversioned::<E>())
                     .to_owned(),
             )
-            .exec_without_returning(connection)
-            .await?;
+            .into_query();
+        insert.returning(Query::returning().columns(natural_key.clone()));
+        for row in connection.query_all(backend.build(&insert)).await? {
+            written.insert(returned_key(&row)?);
+        }
     }
-    Ok(())
+    Ok(written)
 }
 
-/// PostgreSQL: `INSERT .. SELECT * FROM unnest(..) ON CONFLICT .. RETURNING *`.
+/// PostgreSQL: `INSERT .. SELECT * FROM unnest(..) ON CONFLICT ..
+/// RETURNING source, external_id`; answers the keys written.
 async fn upsert_returning<E>(
     connection: &impl ConnectionTrait,
     rows: Vec<(RecordKey, E::ActiveModel)>,
-) -> Result<HashMap<RecordKey, E::Model>, StorageError>
+) -> Result<HashSet<RecordKey>, StorageError>
 where
     E: EntityTrait,
     E::ActiveModel: ActiveModelTrait<Entity = E>,
-    E::Model: StoredRecord + FromQueryResult,
 {
     if rows.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(HashSet::new());
     }
     let (columns, types) = insert_columns::<E>()?;
     let sql = upsert_sql::<E>(&columns, &types);
     let statements = array_statements::<E>(&sql, &columns, &rows)?;
     drop(rows);
-    let mut stored = HashMap::new();
+    let mut written = HashSet::new();
     for statement in statements {
-        for model in E::find().from_raw_sql(statement).all(connection).await? {
-            stored.insert(model.key(), model);
+        for row in connection.query_all(statement).await? {
+            written.insert(returned_key(&row)?);
         }
     }
-    Ok(stored)
+    Ok(written)
 }
 
 /// The constant text of [`upsert_returning`]'s statement.
@@ -268,7 +268,7 @@ fn upsert_sql<E: EntityTrait>(columns: &[E::Column], types: &[&str]) -> String {
          ON CONFLICT (source, external_id) DO UPDATE SET {updates} \
          WHERE excluded.revision IS NULL OR \"{table}\".revision IS NULL \
          OR excluded.revision >= \"{table}\".revision \
-         RETURNING *",
+         RETURNING source, external_id",
         names = names.join(", "),
         unnest = unnest_call(types, 1),
         updates = updates.join(", "),

@@ -1,9 +1,16 @@
 //! The records other systems send, once parsed and validated. Instances are
-//! built only by the gRPC adapters' parsers, which check every rule listed in
-//! `proto/kpi/v1/records.proto`; code holding one may rely on it.
+//! built by the gRPC adapters' parsers, which check every rule listed in
+//! `proto/kpi/v1/records.proto` (the score scales with [`scales`]), and by
+//! storage reading its own rows back; code holding one may rely on it.
+//! [`Fingerprint`] digests a record's content, so a replay is told from a
+//! correction.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
+
+mod fingerprint;
+pub mod scales;
+
+pub use fingerprint::Fingerprint;
 
 /// A record's identity in the system that sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -243,78 +250,4 @@ pub struct NewAgentTime {
     pub scheduled_seconds: i64,
     pub logged_in_seconds: i64,
     pub handling_seconds: i64,
-}
-
-/// A stable digest of a record's content (everything but its identity,
-/// revision and void flag), so a replay is recognised without comparing
-/// every column. Each field is written with its name and length, so that no
-/// two different contents can produce the same byte stream.
-#[derive(Default)]
-pub struct Fingerprint {
-    hasher: Sha256,
-}
-
-impl Fingerprint {
-    pub fn new(kind: &str) -> Self {
-        let mut fingerprint = Self::default();
-        fingerprint.text("kind", kind);
-        fingerprint
-    }
-
-    pub fn text(&mut self, name: &str, value: &str) -> &mut Self {
-        self.hasher.update(name.as_bytes());
-        self.hasher.update((value.len() as u64).to_be_bytes());
-        self.hasher.update(value.as_bytes());
-        self
-    }
-
-    pub fn optional_text(&mut self, name: &str, value: Option<&str>) -> &mut Self {
-        match value {
-            Some(value) => self.text(name, value),
-            None => self.absent(name),
-        }
-    }
-
-    pub fn integer(&mut self, name: &str, value: i64) -> &mut Self {
-        self.hasher.update(name.as_bytes());
-        self.hasher.update(value.to_be_bytes());
-        self
-    }
-
-    pub fn optional_integer(&mut self, name: &str, value: Option<i64>) -> &mut Self {
-        match value {
-            Some(value) => self.integer(name, value),
-            None => self.absent(name),
-        }
-    }
-
-    pub fn float(&mut self, name: &str, value: f64) -> &mut Self {
-        self.hasher.update(name.as_bytes());
-        self.hasher.update(value.to_bits().to_be_bytes());
-        self
-    }
-
-    pub fn flag(&mut self, name: &str, value: bool) -> &mut Self {
-        self.integer(name, i64::from(value))
-    }
-
-    pub fn instant(&mut self, name: &str, value: DateTime<Utc>) -> &mut Self {
-        self.integer(name, value.timestamp_micros())
-    }
-
-    pub fn optional_instant(&mut self, name: &str, value: Option<DateTime<Utc>>) -> &mut Self {
-        self.optional_integer(name, value.map(|instant| instant.timestamp_micros()))
-    }
-
-    fn absent(&mut self, name: &str) -> &mut Self {
-        self.hasher.update(name.as_bytes());
-        self.hasher.update(b"\0absent");
-        self
-    }
-
-    /// The digest as 64 lowercase hex characters.
-    pub fn finish(&mut self) -> String {
-        let digest = std::mem::take(&mut self.hasher).finalize();
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
-    }
 }
