@@ -1,12 +1,12 @@
 //! gRPC adapters: they turn protobuf messages into domain values (every
-//! failure a field violation), call the domain and storage, and map errors
-//! to `tonic::Status` in exactly one place (`error.rs`). Generated protobuf
-//! types never leave this module.
+//! failure a field violation), call one use case (`service`), turn its
+//! answer into protobuf and its error into a `tonic::Status` (the one
+//! mapping is `crate::error`). They never see the database. Generated
+//! protobuf types never leave this module.
 
 pub mod audit;
 pub mod demo_data;
 pub mod directory;
-
 mod fields;
 pub mod ingest;
 mod kpi_results;

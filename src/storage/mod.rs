@@ -37,8 +37,7 @@ use std::{
 
 use kpi_migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    sqlx, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, RuntimeErr,
+    sqlx, ConnAcquireErr, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr,
 };
 use tokio::sync::{Mutex, Notify};
 
@@ -145,9 +144,6 @@ struct HealthState {
 /// with the default of 100; this bound is the suspected cure).
 const STATEMENT_CACHE_CAPACITY: usize = 32;
 
-/// How many times a write transaction is retried after a conflict.
-const WRITE_ATTEMPTS: usize = 3;
-
 impl Database {
     /// Opens the pools (see `pool`). SQLite files are created on first start
     /// and run in WAL mode with `synchronous=FULL`, so an acknowledged write
@@ -253,35 +249,6 @@ impl Database {
             }
         }
     }
-
-    /// Runs `work` in one transaction and commits it; on a conflict the
-    /// whole transaction is retried (`work` must be repeatable).
-    pub async fn write<T, W>(&self, work: W) -> Result<T, W::Error>
-    where
-        W: WriteWork<Output = T>,
-        W::Error: From<StorageError>,
-    {
-        let mut attempt = 1;
-        loop {
-            let transaction = self.begin_write().await?;
-            match work.run(&transaction).await {
-                Ok(output) => match transaction.commit().await {
-                    Ok(()) => return Ok(output),
-                    Err(error) if error.is_conflict() && attempt < WRITE_ATTEMPTS => {}
-                    Err(error) => return Err(error.into()),
-                },
-                Err(error) => {
-                    // Dropping the transaction rolls it back.
-                    drop(transaction);
-                    if !work.is_retryable(&error) || attempt >= WRITE_ATTEMPTS {
-                        return Err(error);
-                    }
-                }
-            }
-            attempt += 1;
-            tracing::debug!(attempt, "retrying write after a conflict");
-        }
-    }
 }
 
 /// How long one health probe may take: at most the connect timeout, at
@@ -292,20 +259,6 @@ pub fn probe_timeout(settings: &DatabaseSettings) -> Duration {
         .min(settings.health_check_interval_seconds)
         .max(1);
     Duration::from_secs(seconds)
-}
-
-/// One unit of writing, run inside a transaction by [`Database::write`].
-pub trait WriteWork: Sync {
-    type Output;
-    type Error;
-
-    fn run(
-        &self,
-        transaction: &DatabaseTransaction,
-    ) -> impl std::future::Future<Output = Result<Self::Output, Self::Error>> + Send;
-
-    /// Whether a failure is a conflict worth another attempt.
-    fn is_retryable(&self, error: &Self::Error) -> bool;
 }
 
 /// The instant stored as `micros` since the Unix epoch.
