@@ -15,7 +15,7 @@ use tonic::Code;
 use super::{Replica, Replicas};
 use crate::{
     helpers::error_reason,
-    kpi_fixtures::{at_most, call, kpi, month},
+    kpi_fixtures::{at_most, call, kpi},
 };
 
 /// Handle time of the calls here: 400 s talk + 20 s hold + 40 s wrap-up.
@@ -29,17 +29,6 @@ fn slow_call(external_id: &str, agent_id: &str, month: &str) -> pb::Interaction 
         talk_seconds: SLOW_CALL_TALK_SECONDS,
         ..call(external_id, agent_id, &format!("{month}-10T10:00:00Z"))
     }
-}
-
-async fn ingest(
-    replica: &Replica,
-    interactions: Vec<pb::Interaction>,
-) -> Result<(), tonic::Status> {
-    replica
-        .ingest()
-        .ingest_interactions(pb::IngestInteractionsRequest { interactions })
-        .await
-        .map(|_| ())
 }
 
 async fn create_lenient_aht_policy(
@@ -71,37 +60,6 @@ async fn create_aht_policy(
         .map(|response| response.into_inner().policy.expect("no policy returned"))
 }
 
-async fn close(replica: &Replica, month_key: &str) -> pb::Period {
-    replica
-        .periods()
-        .close_period(pb::ClosePeriodRequest {
-            month: month_key.into(),
-            request_id: String::new(),
-        })
-        .await
-        .expect("closing the month failed")
-        .into_inner()
-        .period
-        .expect("no period returned")
-}
-
-/// The agent's scorecard of `month_key` as a read answers it (from the
-/// snapshot once the month is closed).
-async fn scorecard(replica: &Replica, agent_id: &str, month_key: &str) -> pb::Scorecard {
-    replica
-        .scorecards()
-        .get_agent_scorecard(pb::GetAgentScorecardRequest {
-            agent_id: agent_id.into(),
-            period: Some(month(month_key)),
-            ..Default::default()
-        })
-        .await
-        .expect("reading the scorecard failed")
-        .into_inner()
-        .scorecard
-        .expect("no scorecard returned")
-}
-
 /// The months of `year`, `YYYY-MM`, in order.
 fn months(year: i32, count: u32) -> Vec<String> {
     (1..=count).map(|m| format!("{year}-{m:02}")).collect()
@@ -112,15 +70,13 @@ async fn a_close_freezes_the_policy_another_replica_created_just_before() {
     let replicas = Replicas::start(2).await;
     let (writer, closer) = (&replicas[0], &replicas[1]);
     for (round, month_key) in months(2024, 10).iter().enumerate() {
-        ingest(
-            writer,
-            vec![
+        writer
+            .ingest_interactions(vec![
                 slow_call(&format!("{month_key}-a"), "ana", month_key),
                 slow_call(&format!("{month_key}-b"), "ana", month_key),
-            ],
-        )
-        .await
-        .expect("ingest failed");
+            ])
+            .await
+            .expect("ingest failed");
         // Each round's policy flips the verdict on AHT 460 s: the lenient
         // one (500 s) makes it MET, the strict one (300 s) BREACHED. The
         // closing replica has just read the month (and so its policies), as
@@ -131,13 +87,13 @@ async fn a_close_freezes_the_policy_another_replica_created_just_before() {
         } else {
             (300.0, pb::KpiStatus::Breached)
         };
-        scorecard(closer, "ana", month_key).await;
+        closer.agent_scorecard("ana", month_key).await;
         let created = create_aht_policy(writer, &format!("{month_key}-01"), max_aht)
             .await
             .expect("creating the policy failed");
-        close(closer, month_key).await;
+        closer.close(month_key).await;
 
-        let frozen = scorecard(writer, "ana", month_key).await;
+        let frozen = writer.agent_scorecard("ana", month_key).await;
         assert!(
             frozen.snapshot.is_some(),
             "round {round}: read from the snapshot"
@@ -171,7 +127,7 @@ async fn ingest_until_stopped(
         let calls: Vec<pb::Interaction> = (0..10)
             .map(|index| slow_call(&format!("{month_key}-{batch}-{index}"), "ana", &month_key))
             .collect();
-        if ingest(writer, calls).await.is_ok() {
+        if writer.ingest_interactions(calls).await.is_ok() {
             acknowledged.send_modify(|count| *count += 10);
         }
         batch += 1;
@@ -196,7 +152,7 @@ async fn every_late_record_is_in_the_snapshot_or_in_the_adjustment_report() {
             .wait_for(reached(30))
             .await
             .expect("ingest stopped");
-        close(&replicas[1], &month_key).await;
+        replicas[1].close(&month_key).await;
         let after_close = *acknowledged.borrow();
         acknowledged
             .wait_for(reached(after_close + 30))
@@ -206,7 +162,7 @@ async fn every_late_record_is_in_the_snapshot_or_in_the_adjustment_report() {
         ingesting.await.expect("the ingesting task failed");
         let acknowledged = *acknowledged.borrow();
 
-        let frozen = scorecard(&replicas[1], "ana", &month_key).await;
+        let frozen = replicas[1].agent_scorecard("ana", &month_key).await;
         let in_snapshot = kpi(&frozen, "contacts_handled").value.unwrap_or_default() as i64;
         let adjustments = replicas[0]
             .periods()
@@ -238,12 +194,14 @@ async fn a_policy_created_while_a_close_runs_is_refused_or_frozen_never_lost() {
     // The version in force before each round: none (0) at first.
     let mut in_force = 0;
     for month_key in months(2022, 10) {
-        ingest(
-            &replicas[0],
-            vec![slow_call(&format!("{month_key}-a"), "ana", &month_key)],
-        )
-        .await
-        .expect("ingest failed");
+        replicas[0]
+            .ingest_interactions(vec![slow_call(
+                &format!("{month_key}-a"),
+                "ana",
+                &month_key,
+            )])
+            .await
+            .expect("ingest failed");
         let creating = {
             let replicas = replicas.clone();
             let effective_from = format!("{month_key}-01");
@@ -251,9 +209,9 @@ async fn a_policy_created_while_a_close_runs_is_refused_or_frozen_never_lost() {
                 async move { create_lenient_aht_policy(&replicas[0], &effective_from).await },
             )
         };
-        close(&replicas[1], &month_key).await;
+        replicas[1].close(&month_key).await;
         let created = creating.await.expect("the creating task failed");
-        let frozen = scorecard(&replicas[1], "ana", &month_key).await;
+        let frozen = replicas[1].agent_scorecard("ana", &month_key).await;
         let frozen_policy = frozen.policy.map(|policy| policy.policy_version_id);
         match created {
             Ok(version) => {

@@ -13,7 +13,7 @@ mod team_moves;
 use std::{net::TcpListener, process::Stdio, time::Duration};
 
 use kpi_service::grpc::pb::{
-    ingest_service_client::IngestServiceClient, period_service_client::PeriodServiceClient,
+    self, ingest_service_client::IngestServiceClient, period_service_client::PeriodServiceClient,
     policy_service_client::PolicyServiceClient, scorecard_service_client::ScorecardServiceClient,
 };
 use tokio::process::{Child, Command};
@@ -22,7 +22,10 @@ use tonic_health::pb::{
     health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
 };
 
-use crate::helpers::{fresh_database, Backend, Cleanup};
+use crate::{
+    helpers::{fresh_database, Backend, Cleanup},
+    kpi_fixtures::month,
+};
 
 /// How long a replica may take to report SERVING (a cold start migrates).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -48,6 +51,47 @@ impl Replica {
 
     pub fn periods(&self) -> PeriodServiceClient<Channel> {
         PeriodServiceClient::new(self.channel.clone())
+    }
+
+    /// Ingests `interactions` in one batch.
+    pub async fn ingest_interactions(
+        &self,
+        interactions: Vec<pb::Interaction>,
+    ) -> Result<(), tonic::Status> {
+        self.ingest()
+            .ingest_interactions(pb::IngestInteractionsRequest { interactions })
+            .await
+            .map(|_| ())
+    }
+
+    /// Closes `month_key` (`YYYY-MM`); panics if the call fails.
+    pub async fn close(&self, month_key: &str) -> pb::Period {
+        self.periods()
+            .close_period(pb::ClosePeriodRequest {
+                month: month_key.into(),
+                request_id: String::new(),
+            })
+            .await
+            .expect("closing the month failed")
+            .into_inner()
+            .period
+            .expect("no period returned")
+    }
+
+    /// The agent's scorecard of `month_key` as a read answers it (from the
+    /// snapshot once the month is closed).
+    pub async fn agent_scorecard(&self, agent_id: &str, month_key: &str) -> pb::Scorecard {
+        self.scorecards()
+            .get_agent_scorecard(pb::GetAgentScorecardRequest {
+                agent_id: agent_id.into(),
+                period: Some(month(month_key)),
+                ..Default::default()
+            })
+            .await
+            .expect("reading the scorecard failed")
+            .into_inner()
+            .scorecard
+            .expect("no scorecard returned")
     }
 }
 

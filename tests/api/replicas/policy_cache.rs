@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use super::{Replica, Replicas};
 use crate::{
     helpers::Cleanup,
-    kpi_fixtures::{at_most, call, kpi, month, policy_id},
+    kpi_fixtures::{at_most, call, kpi, policy_id},
 };
 
 /// The month every scorecard here reads.
@@ -45,10 +45,7 @@ async fn ingest_slow_calls(replica: &Replica) {
         })
         .to_vec();
     replica
-        .ingest()
-        .ingest_interactions(pb::IngestInteractionsRequest {
-            interactions: calls,
-        })
+        .ingest_interactions(calls)
         .await
         .expect("ingest failed");
 }
@@ -74,21 +71,6 @@ async fn create_aht_policy(replica: &Replica, lenient: bool) -> i64 {
         .policy
         .expect("no policy returned")
         .policy_version_id
-}
-
-async fn ana_scorecard(replica: &Replica) -> pb::Scorecard {
-    replica
-        .scorecards()
-        .get_agent_scorecard(pb::GetAgentScorecardRequest {
-            agent_id: "ana".into(),
-            period: Some(month(MONTH)),
-            ..Default::default()
-        })
-        .await
-        .expect("reading the scorecard failed")
-        .into_inner()
-        .scorecard
-        .expect("no scorecard returned")
 }
 
 async fn effective_policy_id(replica: &Replica) -> i64 {
@@ -120,7 +102,7 @@ struct Followed {
 async fn assert_reader_follows(writer: &Replica, reader: &Replica, round: usize) -> Followed {
     let lenient = round.is_multiple_of(2);
     // Warms the reader's cache.
-    ana_scorecard(reader).await;
+    reader.agent_scorecard("ana", MONTH).await;
     let created = create_aht_policy(writer, lenient).await;
     assert_eq!(
         effective_policy_id(reader).await,
@@ -128,7 +110,7 @@ async fn assert_reader_follows(writer: &Replica, reader: &Replica, round: usize)
         "round {round}: GetEffectivePolicy reports it at once"
     );
     let deadline = tokio::time::Instant::now() + FOLLOW_TIMEOUT;
-    let mut scorecard = ana_scorecard(reader).await;
+    let mut scorecard = reader.agent_scorecard("ana", MONTH).await;
     let at_once = policy_id(&scorecard) == created;
     while policy_id(&scorecard) != created {
         assert!(
@@ -138,7 +120,7 @@ async fn assert_reader_follows(writer: &Replica, reader: &Replica, round: usize)
             policy_id(&scorecard)
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
-        scorecard = ana_scorecard(reader).await;
+        scorecard = reader.agent_scorecard("ana", MONTH).await;
     }
     let expected = if lenient {
         pb::KpiStatus::Met

@@ -50,17 +50,6 @@ async fn move_ana(
         .map(|response| response.into_inner().agent.expect("no agent returned"))
 }
 
-async fn close(replica: &Replica, month_key: &str) {
-    replica
-        .periods()
-        .close_period(pb::ClosePeriodRequest {
-            month: month_key.into(),
-            request_id: String::new(),
-        })
-        .await
-        .expect("closing the month failed");
-}
-
 /// The calls `team_id` handled in `month_key`: from the snapshot, or
 /// computed from today's data when `live`.
 async fn calls_of_team(replica: &Replica, team_id: &str, month_key: &str, live: bool) -> f64 {
@@ -106,10 +95,7 @@ async fn a_team_move_racing_a_close_is_refused_or_frozen_never_lost() {
             })
             .collect();
         mover
-            .ingest()
-            .ingest_interactions(pb::IngestInteractionsRequest {
-                interactions: calls,
-            })
+            .ingest_interactions(calls)
             .await
             .expect("ingest failed");
         let target = if current == "red" { "blue" } else { "red" };
@@ -118,7 +104,7 @@ async fn a_team_move_racing_a_close_is_refused_or_frozen_never_lost() {
             let effective_from = format!("{month_key}-01");
             tokio::spawn(async move { move_ana(&replicas[0], target, &effective_from).await })
         };
-        close(closer, &month_key).await;
+        closer.close(&month_key).await;
         let moved = moving.await.expect("the moving task failed");
         let owner = match moved {
             Ok(agent) => {
