@@ -1,7 +1,7 @@
 //! The `kpi-service` binary: `serve` (the default), `migrate`, or
 //! `demo-data` (load the README's example into a running server).
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -46,13 +46,32 @@ enum RollupsCommand {
     Verify,
 }
 
+/// Runs the command; a failure is logged as one line (one JSON object in
+/// JSON mode, with the whole chain of causes) and exits 1.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = Settings::load(cli.config.as_deref())?;
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            telemetry::init_before_settings();
+            return failed(&anyhow::Error::new(error));
+        }
+    };
     telemetry::init(&settings.telemetry);
+    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => failed(&error),
+    }
+}
 
-    match cli.command.unwrap_or(Command::Serve) {
+fn failed(error: &anyhow::Error) -> ExitCode {
+    tracing::error!(error = %format!("{error:#}"), "kpi-service failed");
+    ExitCode::FAILURE
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
         Command::Serve => {
             let application = Application::build(settings).await?;
             application.run_until_stopped(shutdown_signal()).await

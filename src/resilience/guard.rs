@@ -18,6 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{body::Body, codegen::http, Code, Status};
 use tower::{Layer, Service};
 
+use super::readiness::Readiness;
 use crate::{error::ServiceError, storage::Database};
 
 /// Calls whose cost grows with the number of agents of a team or of the
@@ -59,16 +60,20 @@ struct Shared {
     heavy: Arc<Semaphore>,
     limits: GuardLimits,
     database: Database,
+    readiness: Readiness,
 }
 
 impl CallGuardLayer {
-    pub fn new(limits: GuardLimits, database: Database) -> Self {
+    /// Calls are refused UNAVAILABLE until `readiness` says the database is
+    /// prepared, and while the health check finds it unreachable.
+    pub fn new(limits: GuardLimits, database: Database, readiness: Readiness) -> Self {
         Self {
             shared: Arc::new(Shared {
                 all: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
                 heavy: Arc::new(Semaphore::new(limits.max_concurrent_heavy_requests)),
                 limits,
                 database,
+                readiness,
             }),
         }
     }
@@ -206,7 +211,7 @@ where
             return Box::pin(inner.call(request));
         }
         let shared = self.shared.clone();
-        if !shared.database.is_reachable() {
+        if !shared.readiness.is_prepared() || !shared.database.is_reachable() {
             return Box::pin(std::future::ready(Ok(reply(ServiceError::Unavailable))));
         }
         let admission = match shared.admit(class) {
@@ -258,7 +263,9 @@ mod tests {
         let mut settings = Settings::defaults().unwrap().database;
         settings.url = "sqlite::memory:".into();
         let database = Database::connect(&settings).await.unwrap();
-        CallGuardLayer::new(limits, database).layer(inner)
+        let readiness = Readiness::new();
+        readiness.set_prepared();
+        CallGuardLayer::new(limits, database, readiness).layer(inner)
     }
 
     fn limits(request_timeout: Duration) -> GuardLimits {

@@ -11,7 +11,10 @@ use tonic_health::{pb::health_server::HealthServer, server::HealthReporter, Serv
 
 use crate::{
     configuration::DatabaseSettings,
-    resilience::health::{set_health, watch_database_health, DrainingHealth},
+    resilience::{
+        health::{set_health, watch_database_health, DrainingHealth},
+        readiness::Readiness,
+    },
     storage::{probe_timeout, Database},
 };
 
@@ -25,8 +28,12 @@ pub(super) struct Draining {
 
 impl Draining {
     /// Reports NOT_SERVING and starts the database health check, which
-    /// reports SERVING once the database answers with a current schema.
-    pub(super) async fn start(database: &Database, settings: &DatabaseSettings) -> Self {
+    /// reports SERVING once the database is prepared and answers.
+    pub(super) async fn start(
+        database: &Database,
+        settings: &DatabaseSettings,
+        readiness: &Readiness,
+    ) -> Self {
         let (reporter, _) = tonic_health::server::health_reporter();
         set_health(&reporter, ServingStatus::NotServing).await;
         let (start, started) = watch::channel(false);
@@ -35,6 +42,7 @@ impl Draining {
             reporter.clone(),
             Duration::from_secs(settings.health_check_interval_seconds.max(1)),
             probe_timeout(settings),
+            readiness.clone(),
             started.clone(),
         ));
         Self {
@@ -55,6 +63,11 @@ impl Draining {
 
     pub(super) fn health_reporter(&self) -> HealthReporter {
         self.reporter.clone()
+    }
+
+    /// True from the moment draining starts.
+    pub(super) fn draining(&self) -> watch::Receiver<bool> {
+        self.started.clone()
     }
 
     /// Completes once `shutdown` has and draining has begun: after it, the

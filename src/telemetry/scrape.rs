@@ -1,21 +1,35 @@
-//! The metrics listener: Prometheus text at `GET /metrics`, on its own
-//! address (`telemetry.metrics_addr`), apart from the gRPC port so that it
-//! can stay cluster-internal. Gauges of state (database pool, health) are
-//! sampled when scraped.
+//! The operations listener, on its own address (`telemetry.metrics_addr`),
+//! apart from the gRPC port so that it can stay cluster-internal, and plain
+//! HTTP whatever the gRPC port's TLS and authentication, so that the
+//! kubelet's `httpGet` probes work with both on:
+//!
+//! - `GET /metrics`: Prometheus text; gauges of state (database pool,
+//!   health) and the `process_*` metrics are sampled when scraped;
+//! - `GET /healthz`: 200 while the process answers (liveness: a database
+//!   outage must not restart the service);
+//! - `GET /readyz`: 200 while `grpc.health.v1` reports SERVING (the database
+//!   prepared and reachable, not draining), else 503 saying why
+//!   (readiness).
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    routing::get,
+    Router,
+};
 use sea_orm::DatabaseBackend;
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tonic_health::{
     pb::{health_server::Health, HealthCheckRequest},
     server::{HealthReporter, HealthService},
     ServingStatus,
 };
 
-use super::metrics::Metrics;
-use crate::storage::Database;
+use super::{metrics::Metrics, process};
+use crate::{resilience::readiness::Readiness, storage::Database};
 
 /// How often histogram samples are folded into buckets between scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -26,22 +40,37 @@ struct ScrapeState {
     metrics: Metrics,
     database: Database,
     health: Arc<HealthService>,
+    readiness: Readiness,
+    draining: watch::Receiver<bool>,
 }
 
-/// Serves `/metrics` on `listener` until the returned task is aborted.
-pub fn serve(
-    listener: TcpListener,
-    metrics: Metrics,
-    database: Database,
-    health_reporter: HealthReporter,
-) -> JoinHandle<()> {
+/// What the operations listener reports on.
+pub struct Observed {
+    pub metrics: Metrics,
+    pub database: Database,
+    pub health_reporter: HealthReporter,
+    pub readiness: Readiness,
+    /// True once draining has begun.
+    pub draining: watch::Receiver<bool>,
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the
+/// returned task is aborted.
+pub fn serve(listener: TcpListener, observed: Observed) -> JoinHandle<()> {
+    let metrics = observed.metrics.clone();
     let state = ScrapeState {
-        metrics: metrics.clone(),
-        database,
-        health: Arc::new(HealthService::from_health_reporter(health_reporter)),
+        metrics: observed.metrics,
+        database: observed.database,
+        health: Arc::new(HealthService::from_health_reporter(
+            observed.health_reporter,
+        )),
+        readiness: observed.readiness,
+        draining: observed.draining,
     };
     let router = Router::new()
         .route("/metrics", get(scrape))
+        .route("/healthz", get(alive))
+        .route("/readyz", get(ready))
         .with_state(state);
     tokio::spawn(async move {
         let upkeep = tokio::spawn(async move {
@@ -60,17 +89,44 @@ pub fn serve(
 
 async fn scrape(State(state): State<ScrapeState>) -> impl IntoResponse {
     sample_database_pool(&state.metrics, &state.database);
-    let serving = state
+    state.metrics.health(serving(&state).await);
+    let mut text = state.metrics.render();
+    text.push_str(&process::render());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+}
+
+/// Whether `grpc.health.v1` reports SERVING for the whole server.
+async fn serving(state: &ScrapeState) -> bool {
+    state
         .health
         .check(tonic::Request::new(HealthCheckRequest {
             service: String::new(),
         }))
         .await
-        .is_ok_and(|reply| reply.into_inner().status == ServingStatus::Serving as i32);
-    state.metrics.health(serving);
+        .is_ok_and(|reply| reply.into_inner().status == ServingStatus::Serving as i32)
+}
+
+async fn alive() -> impl IntoResponse {
+    "alive\n"
+}
+
+/// 200 exactly when health reports SERVING; otherwise 503 and the reason.
+async fn ready(State(state): State<ScrapeState>) -> impl IntoResponse {
+    if serving(&state).await {
+        return (StatusCode::OK, "ready\n".to_owned());
+    }
+    let reason = if *state.draining.borrow() {
+        "draining: shutting down".to_owned()
+    } else if !state.readiness.is_prepared() {
+        format!("starting: {}", state.readiness.waiting_for())
+    } else if !state.database.is_reachable() {
+        "the database cannot be reached".to_owned()
+    } else {
+        "waiting for the first database health check".to_owned()
+    };
     (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        state.metrics.render(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("not ready: {reason}\n"),
     )
 }
 

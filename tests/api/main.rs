@@ -7,28 +7,24 @@
 mod fixtures;
 mod helpers;
 mod kpi_fixtures;
-mod trust_support;
+mod trust;
+/// The certificates and tokens of the trust tests, as `crate::trust_support`.
+use trust::support as trust_support;
 
 mod bad_queries;
 mod breaches;
 mod catalogue;
-mod client_kit;
-mod connections;
 mod directory;
 mod hostile_input;
 mod ingest;
 mod ingest_concurrency;
 mod ingest_validation;
 mod memberships;
-mod observability;
-mod operations;
-mod overload;
 mod payroll_pages;
 mod periods;
 mod policies;
 mod policy_dates;
 mod policy_reads;
-mod readme_example;
 mod request_properties;
 mod rollups;
 mod scorecard_attribution;
@@ -36,5 +32,4 @@ mod scorecards;
 mod trends;
 
 mod audit_trail;
-mod auth_matrix;
-mod trust_transport;
+mod operations;
