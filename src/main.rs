@@ -34,6 +34,13 @@ enum Command {
     /// Operate the daily rollups.
     #[command(subcommand)]
     Rollups(RollupsCommand),
+    /// Ask a running service whether it is ready: exit 0 when its
+    /// operations listener answers 200 (for a container HEALTHCHECK).
+    Probe {
+        /// The probe to ask (`/readyz` for readiness, `/healthz` for liveness).
+        #[arg(long, default_value = "http://127.0.0.1:9090/readyz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +93,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::DemoData { address } => load_demo_data(address).await,
         Command::Rollups(command) => run_rollups(command, &settings).await,
+        Command::Probe { url } => {
+            telemetry::scrape::probe(&url, std::time::Duration::from_secs(3)).await
+        }
     }
 }
 

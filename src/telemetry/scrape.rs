@@ -156,3 +156,39 @@ fn sample_database_pool(metrics: &Metrics, database: &Database) {
     let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
     metrics.database_pool(size - idle, idle, max);
 }
+
+/// `GET url` (plain `http://host:port/path`, as the operations listener
+/// serves it) within `timeout`: `Ok` on 200, otherwise an error quoting the
+/// answer. For a container's HEALTHCHECK, which has no curl to run.
+pub async fn probe(url: &str, timeout: Duration) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url:?} is not an http:// URL"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, "/"),
+    };
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(authority).await?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&reply).into_owned())
+    };
+    let reply = tokio::time::timeout(timeout, exchange)
+        .await
+        .with_context(|| format!("{url} did not answer within {timeout:?}"))?
+        .with_context(|| format!("could not ask {url}"))?;
+    let status = reply.split_whitespace().nth(1).unwrap_or_default();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.trim())
+        .unwrap_or_default();
+    anyhow::ensure!(status == "200", "{url} answered {status}: {body}");
+    Ok(())
+}

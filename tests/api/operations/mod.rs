@@ -6,10 +6,12 @@
 pub mod support;
 
 mod client_kit;
+mod dashboards;
 mod database_outages;
 mod grpc_web;
 mod health;
 mod limits;
+mod logs;
 mod metrics;
 mod readme_example;
 mod reflection;
