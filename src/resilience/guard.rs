@@ -296,6 +296,58 @@ mod tests {
         Status::from_header_map(response.headers()).expect("a gRPC status in the headers")
     }
 
+    /// A handler that must not be reached.
+    fn unreachable_handler() -> impl Service<
+        http::Request<Body>,
+        Response = http::Response<Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+           + Send
+           + 'static {
+        tower::service_fn(|_: http::Request<Body>| async {
+            if true {
+                panic!("the guard let the call through");
+            }
+            Ok::<_, Infallible>(http::Response::new(Body::default()))
+        })
+    }
+
+    #[tokio::test]
+    async fn a_call_before_the_database_is_prepared_is_unavailable_without_reaching_the_handler() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings).await.unwrap();
+        let readiness = Readiness::new();
+        let mut guard =
+            CallGuardLayer::new(limits(Duration::from_secs(5)), database, readiness.clone())
+                .layer(unreachable_handler());
+        let status = answer(&mut guard, "/kpi.v1.DirectoryService/GetAgent").await;
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert_eq!(
+            status.get_details_error_info().unwrap().reason,
+            "DATABASE_UNAVAILABLE"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_during_a_known_outage_fails_fast_without_reaching_the_handler() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings).await.unwrap();
+        // What the health check records when its probe cannot reach the
+        // database.
+        database.close().await;
+        assert!(!database.probe(Duration::from_secs(1)).await);
+        let readiness = Readiness::new();
+        readiness.set_prepared();
+        let mut guard = CallGuardLayer::new(limits(Duration::from_secs(5)), database, readiness)
+            .layer(unreachable_handler());
+        let status = answer(&mut guard, "/kpi.v1.IngestService/IngestInteractions").await;
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert!(status.get_details_retry_info().is_some());
+    }
+
     #[tokio::test]
     async fn a_handler_panic_becomes_internal_with_error_info() {
         let panicking = tower::service_fn(|_: http::Request<Body>| async {
