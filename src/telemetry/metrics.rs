@@ -47,6 +47,9 @@ const HEALTH: &str = "kpi_health_serving";
 const NON_GRPC: &str = "kpi_non_grpc_requests_total";
 const BUILD_INFO: &str = "kpi_build_info";
 
+/// The HTTP statuses the gRPC port's edge answers what is not gRPC with.
+const NON_GRPC_STATUSES: [u16; 4] = [204, 403, 404, 415];
+
 /// Latency buckets in seconds: a cached scorecard is milliseconds, a
 /// 1,000-item batch on a busy database can take seconds.
 const DURATION_BUCKETS: &[f64] = &[
@@ -79,6 +82,9 @@ impl Metrics {
             describe_everything();
             for labels in methods.all().chain([MethodLabels::UNKNOWN]) {
                 initialise(labels);
+            }
+            for status in NON_GRPC_STATUSES {
+                counter!(NON_GRPC, "status" => status.to_string()).absolute(0);
             }
         });
         Ok(metrics)
