@@ -65,8 +65,10 @@ async fn main() -> ExitCode {
             return failed(&anyhow::Error::new(error));
         }
     };
-    telemetry::init(&settings.telemetry);
-    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+    let telemetry = telemetry::init(&settings.telemetry);
+    let outcome = run(cli.command.unwrap_or(Command::Serve), settings).await;
+    telemetry.flush().await;
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => failed(&error),
     }

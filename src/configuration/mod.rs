@@ -77,6 +77,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
     ("telemetry.metrics_addr", ""),
+    ("telemetry.otlp_endpoint", ""),
     ("tls.reload_interval_seconds", "10"),
     ("auth.mode", "none"),
     ("auth.allow_unauthenticated", "false"),

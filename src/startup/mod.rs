@@ -169,7 +169,8 @@ impl Application {
             .metrics
             .as_ref()
             .map(|endpoint| endpoint.metrics.clone());
-        let observe_calls = ObserveCallsLayer::new(metrics.clone(), self.methods.clone());
+        let observe_calls = ObserveCallsLayer::new(metrics.clone(), self.methods.clone())
+            .starting_traces(self.settings.telemetry.otlp_endpoint().is_some());
         let metrics_task = self.metrics.map(|endpoint| {
             tracing::info!(
                 address = %endpoint.local_addr,

@@ -62,6 +62,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct ObserveCallsLayer {
     metrics: Option<Metrics>,
     methods: Arc<KnownMethods>,
+    start_traces: bool,
 }
 
 impl ObserveCallsLayer {
@@ -70,7 +71,15 @@ impl ObserveCallsLayer {
         Self {
             metrics,
             methods: Arc::new(methods),
+            start_traces: false,
         }
+    }
+
+    /// Gives a call that carries no `traceparent` a trace id of its own
+    /// (when traces are exported, so that its span and its logs meet).
+    pub fn starting_traces(mut self, start: bool) -> Self {
+        self.start_traces = start;
+        self
     }
 }
 
@@ -82,6 +91,7 @@ impl<S> Layer<S> for ObserveCallsLayer {
             inner,
             metrics: self.metrics.clone(),
             methods: self.methods.clone(),
+            start_traces: self.start_traces,
         }
     }
 }
@@ -92,6 +102,7 @@ pub struct ObserveCalls<S> {
     inner: S,
     metrics: Option<Metrics>,
     methods: Arc<KnownMethods>,
+    start_traces: bool,
 }
 
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for ObserveCalls<S>
@@ -148,9 +159,25 @@ where
             grpc_method = labels.method,
             request_id = %request_id.to_str().unwrap_or_default(),
             trace_id = tracing::field::Empty,
+            otel.parent_span_id = tracing::field::Empty,
+            rpc.grpc.status_code = tracing::field::Empty,
         );
-        if let Some(trace_id) = trace_id {
-            span.record("trace_id", trace_id);
+        match trace_id {
+            Some(trace_id) => {
+                span.record("trace_id", trace_id);
+                let parent = traceparent
+                    .as_ref()
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.split('-').nth(2));
+                if let Some(parent) = parent {
+                    span.record("otel.parent_span_id", parent);
+                }
+            }
+            // Traces are exported: a call without a trace starts one.
+            None if self.start_traces => {
+                span.record("trace_id", uuid::Uuid::new_v4().simple().to_string());
+            }
+            None => {}
         }
         if let Some(metrics) = &self.metrics {
             request.extensions_mut().insert(metrics.clone());
@@ -263,6 +290,7 @@ impl CallRecord {
             return;
         }
         self.finished = true;
+        self.span.record("rpc.grpc.status_code", i64::from(code));
         let code = canonical_name(code);
         let latency = self.started.elapsed();
         if let Some(metrics) = &self.metrics {

@@ -17,4 +17,5 @@ mod readme_example;
 mod reflection;
 mod request_context;
 mod start_without_database;
+mod traces;
 mod unknown_methods;
