@@ -7,6 +7,7 @@ use std::{future::Future, time::Duration};
 
 use anyhow::Context;
 use tokio::{sync::watch, task::JoinHandle};
+use tonic::codec::CompressionEncoding;
 use tonic_health::{pb::health_server::HealthServer, server::HealthReporter, ServingStatus};
 
 use crate::{
@@ -54,11 +55,15 @@ impl Draining {
     }
 
     /// `grpc.health.v1.Health`, whose Watch streams end once draining starts.
+    /// It takes gzip like every other service: a client that compresses
+    /// every call of its channel must still be able to check health.
     pub(super) fn health_service(&self) -> HealthServer<DrainingHealth> {
         HealthServer::new(DrainingHealth::new(
             self.reporter.clone(),
             self.started.clone(),
         ))
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip)
     }
 
     pub(super) fn health_reporter(&self) -> HealthReporter {

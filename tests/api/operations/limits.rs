@@ -15,7 +15,7 @@ use tonic_health::pb::{
 use tonic_types::StatusExt;
 
 use super::support::{
-    handled, scrape, spawn_observed_app, value, wait_for_health, wait_for_in_flight,
+    handled, scrape, spawn_observed_app, value, wait_for_health, wait_for_in_flight, PATIENCE,
 };
 use crate::{
     fixtures::{interaction, interactions},
@@ -128,7 +128,11 @@ async fn a_call_past_the_concurrency_limit_is_shed_at_once_and_counted(backend: 
     // Shed, not queued: these are answered while the admitted calls still
     // wait for the connection the test holds (a queued call would wait too).
     for _ in 0..10 {
-        let status = get_agent(&app).await.unwrap().unwrap_err();
+        let status = tokio::time::timeout(PATIENCE, get_agent(&app))
+            .await
+            .expect("the call was queued behind the admitted ones, not shed")
+            .unwrap()
+            .unwrap_err();
         assert_shed(&status, "TOO_MANY_REQUESTS");
     }
     wait_for_in_flight(&app, GET_AGENT, 3.0).await;

@@ -16,6 +16,7 @@ use crate::{
 on_both_backends!(
     every_call_echoes_its_request_id_and_trace_context,
     gzip_requests_are_accepted_and_replies_compressed,
+    health_and_reflection_accept_gzip_requests_too,
     reflection_describes_the_google_rpc_error_details,
 );
 
@@ -145,4 +146,54 @@ async fn reflection_describes_the_google_rpc_error_details(backend: Backend) {
         files.iter().any(|name| name == "google/rpc/status.proto"),
         "{files:?}"
     );
+}
+
+/// A client that compresses every call of its channel (grpc-js's
+/// `grpc.default_compression_algorithm`, Python's channel `compression`)
+/// reaches health and reflection too, not only the kpi.v1 services.
+async fn health_and_reflection_accept_gzip_requests_too(backend: Backend) {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    use tonic_reflection::pb::{v1, v1alpha};
+    let app = spawn_app(backend).await;
+    HealthClient::new(app.channel.clone())
+        .send_compressed(CompressionEncoding::Gzip)
+        .check(HealthCheckRequest::default())
+        .await
+        .expect("health takes a gzip request");
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut replies =
+        v1::server_reflection_client::ServerReflectionClient::new(app.channel.clone())
+            .send_compressed(CompressionEncoding::Gzip)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .expect("reflection v1 takes a gzip request")
+            .into_inner();
+    replies
+        .next()
+        .await
+        .unwrap()
+        .expect("reflection v1 answers");
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut replies =
+        v1alpha::server_reflection_client::ServerReflectionClient::new(app.channel.clone())
+            .send_compressed(CompressionEncoding::Gzip)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .expect("reflection v1alpha takes a gzip request")
+            .into_inner();
+    replies
+        .next()
+        .await
+        .unwrap()
+        .expect("reflection v1alpha answers");
 }
