@@ -25,13 +25,28 @@ cp "$repository/service_config.json" "$staging/"
 mkdir -p "$staging/proto"
 cp -r "$repository/proto/kpi" "$repository/proto/google" "$repository/proto/grpc" "$staging/proto/"
 
-# TypeScript types: run from the proto root, so that imports resolve (-I .).
+# TypeScript types: run from the proto root, so that imports resolve (-I .),
+# into a directory beside node_modules (the generated files import
+# @grpc/grpc-js), then compiled to JavaScript and declarations (the enums
+# are values as well as types).
+generated="$here/.generated"
+rm -rf "$generated"
+mkdir -p "$generated"
 (cd "$staging/proto" && "$here/node_modules/.bin/proto-loader-gen-types" \
   --keepCase --longs=String --enums=String --defaults --oneofs \
-  --grpcLib=@grpc/grpc-js -I . -O ../types \
+  --grpcLib=@grpc/grpc-js -I . -O "$generated" \
   kpi/v1/*.proto grpc/health/v1/health.proto)
-# The generated files declare types only: ship them as declarations.
-find "$staging/types" -name '*.ts' ! -name '*.d.ts' -exec sh -c 'mv "$1" "${1%.ts}.d.ts"' _ {} \;
+cat > "$generated/tsconfig.json" <<JSON
+{
+  "compilerOptions": {
+    "declaration": true, "outDir": "$staging/types", "rootDir": ".",
+    "module": "commonjs", "target": "es2020", "skipLibCheck": true
+  },
+  "include": ["**/*.ts"]
+}
+JSON
+"$here/node_modules/.bin/tsc" -p "$generated/tsconfig.json"
+rm -rf "$generated"
 
 # Browser code: protobuf-es, driven by buf (from npm) with the local plugin.
 sed "s|STAGING|$staging|" buf.gen.yaml > "$staging/buf.gen.yaml"

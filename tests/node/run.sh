@@ -46,7 +46,8 @@ if [ "$(echo "$example" | head -2)" != "$(printf 'INGEST_OUTCOME_CREATED\nINVALI
   echo "FAIL the README's example printed something else than INGEST_OUTCOME_CREATED, INVALID_ARGUMENT"
   exit 1
 fi
-again=$(cd tests/node && node readme_example.js "127.0.0.1:$port" | head -1)
+again=$(cd tests/node && node readme_example.js "127.0.0.1:$port")
+again=$(echo "$again" | head -1)
 if [ "$again" != "INGEST_OUTCOME_UNCHANGED" ]; then
   echo "FAIL the README's example, run again, printed $again"
   exit 1

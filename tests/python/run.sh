@@ -59,7 +59,8 @@ if [ "$(echo "$example" | head -2)" != "$expected" ]; then
   echo "FAIL the README's example printed something else than CREATED, INVALID_ARGUMENT"
   exit 1
 fi
-again=$($python tests/python/readme_example.py "127.0.0.1:$port" | head -1)
+again=$($python tests/python/readme_example.py "127.0.0.1:$port")
+again=$(echo "$again" | head -1)
 if [ "$again" != "INGEST_OUTCOME_UNCHANGED" ]; then
   echo "FAIL the README's example, run again, printed $again instead of UNCHANGED"
   exit 1
