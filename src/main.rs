@@ -1,7 +1,7 @@
 //! The `kpi-service` binary: `serve` (the default), `migrate`, or
 //! `demo-data` (load the README's example into a running server).
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -34,6 +34,13 @@ enum Command {
     /// Operate the daily rollups.
     #[command(subcommand)]
     Rollups(RollupsCommand),
+    /// Ask a running service whether it is ready: exit 0 when its
+    /// operations listener answers 200 (for a container HEALTHCHECK).
+    Probe {
+        /// The probe to ask (`/readyz` for readiness, `/healthz` for liveness).
+        #[arg(long, default_value = "http://127.0.0.1:9090/readyz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -46,13 +53,34 @@ enum RollupsCommand {
     Verify,
 }
 
+/// Runs the command; a failure is logged as one line (one JSON object in
+/// JSON mode, with the whole chain of causes) and exits 1.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = Settings::load(cli.config.as_deref())?;
-    telemetry::init(&settings.telemetry);
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            telemetry::init_before_settings();
+            return failed(&anyhow::Error::new(error));
+        }
+    };
+    let telemetry = telemetry::init(&settings.telemetry);
+    let outcome = run(cli.command.unwrap_or(Command::Serve), settings).await;
+    telemetry.flush().await;
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => failed(&error),
+    }
+}
 
-    match cli.command.unwrap_or(Command::Serve) {
+fn failed(error: &anyhow::Error) -> ExitCode {
+    tracing::error!(error = %format!("{error:#}"), "kpi-service failed");
+    ExitCode::FAILURE
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
         Command::Serve => {
             let application = Application::build(settings).await?;
             application.run_until_stopped(shutdown_signal()).await
@@ -67,6 +95,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::DemoData { address } => load_demo_data(address).await,
         Command::Rollups(command) => run_rollups(command, &settings).await,
+        Command::Probe { url } => {
+            telemetry::scrape::probe(&url, std::time::Duration::from_secs(3)).await
+        }
     }
 }
 

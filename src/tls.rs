@@ -40,6 +40,8 @@ struct TlsFiles {
     cert: PathBuf,
     key: PathBuf,
     client_ca: Option<PathBuf>,
+    /// Offer HTTP/1.1 beside HTTP/2 (for browsers' gRPC-Web).
+    http1: bool,
 }
 
 impl TlsFiles {
@@ -106,12 +108,16 @@ fn build_config(files: &TlsFiles) -> anyhow::Result<ServerConfig> {
         .with_single_cert(chain, key)
         .context("the certificate and key do not make a usable pair")?;
     config.alpn_protocols = vec![b"h2".to_vec()];
+    if files.http1 {
+        config.alpn_protocols.push(b"http/1.1".to_vec());
+    }
     Ok(config)
 }
 
 impl ReloadableTls {
     /// Loads the files; `None` when TLS is off. Broken files stop start-up.
-    pub fn from_settings(settings: &TlsSettings) -> anyhow::Result<Option<Arc<Self>>> {
+    /// With `http1`, HTTP/1.1 is offered beside HTTP/2 (for gRPC-Web).
+    pub fn from_settings(settings: &TlsSettings, http1: bool) -> anyhow::Result<Option<Arc<Self>>> {
         let (Some(cert), Some(key)) = (&settings.cert_file, &settings.key_file) else {
             return Ok(None);
         };
@@ -119,6 +125,7 @@ impl ReloadableTls {
             cert: cert.clone(),
             key: key.clone(),
             client_ca: settings.client_ca_file.clone(),
+            http1,
         };
         let config = build_config(&files)?;
         Ok(Some(Arc::new(Self {

@@ -1,8 +1,14 @@
 //! The tower layer that authenticates and authorizes every call before its
 //! handler runs, and hands the handler the principal in the request's
 //! extensions. Refusals are answered here, through the one error mapping.
+//!
+//! A path the server does not serve (an unknown service, or a method that
+//! a newer client knows and this server does not) is UNIMPLEMENTED before
+//! any credential is looked at: nothing is behind it to protect, and a
+//! client must not be told to ask for a scope that cannot help it.
 
 use std::{
+    collections::HashSet,
     future::Future,
     pin::Pin,
     sync::Arc,
@@ -23,11 +29,17 @@ use crate::error::ServiceError;
 #[derive(Clone)]
 pub struct AuthLayer {
     authenticator: Arc<Authenticator>,
+    served: Arc<HashSet<String>>,
 }
 
 impl AuthLayer {
-    pub fn new(authenticator: Arc<Authenticator>) -> Self {
-        Self { authenticator }
+    /// `served` holds every path the router serves (`/package.Service/Method`);
+    /// any other path is answered UNIMPLEMENTED here.
+    pub fn new(authenticator: Arc<Authenticator>, served: HashSet<String>) -> Self {
+        Self {
+            authenticator,
+            served: Arc::new(served),
+        }
     }
 }
 
@@ -38,6 +50,7 @@ impl<S> Layer<S> for AuthLayer {
         AuthService {
             inner,
             authenticator: self.authenticator.clone(),
+            served: self.served.clone(),
         }
     }
 }
@@ -47,6 +60,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     authenticator: Arc<Authenticator>,
+    served: Arc<HashSet<String>>,
 }
 
 fn refuse(error: ServiceError) -> http::Response<Body> {
@@ -57,6 +71,11 @@ impl<S> AuthService<S> {
     /// The principal, or the refusal to answer with.
     fn admit<B>(&self, request: &http::Request<B>) -> Result<Option<Principal>, ServiceError> {
         let path = request.uri().path();
+        if !self.served.contains(path) {
+            return Err(ServiceError::Unimplemented {
+                path: path.to_owned(),
+            });
+        }
         let requirement = requirement(path, self.authenticator.open_reflection);
         if requirement == Requirement::Open {
             // Open calls are still told who the caller is, if anyone.

@@ -89,8 +89,10 @@ const REFLECTION_PREFIXES: &[&str] = &[
     "/grpc.reflection.v1alpha.ServerReflection/",
 ];
 
-/// What the call to `path` requires. Unknown paths need a credential and a
-/// scope nobody holds, so nothing new is ever open by accident.
+/// What the call to `path` requires. A served path missing from the table
+/// needs a credential and a scope nobody holds, so nothing new is ever open
+/// by accident (paths the server does not serve at all are UNIMPLEMENTED
+/// before this is asked: see `layer`).
 pub fn requirement(path: &str, open_reflection: bool) -> Requirement {
     if path.starts_with(HEALTH_PREFIX) {
         return Requirement::Open;

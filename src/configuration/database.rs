@@ -20,6 +20,9 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
     /// Seconds between database health probes.
     pub health_check_interval_seconds: u64,
+    /// Stop at start-up (exit 1) when the database cannot be reached or
+    /// migrated. Off: start NOT_SERVING and keep trying in the background.
+    pub fail_fast_at_start: bool,
 }
 
 impl DatabaseSettings {

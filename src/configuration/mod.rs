@@ -61,6 +61,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("server.keepalive_interval_seconds", "60"),
     ("server.keepalive_timeout_seconds", "20"),
     ("server.max_connection_age_seconds", "600"),
+    ("server.grpc_web", "false"),
     ("database.url", "sqlite://kpi-service.db?mode=rwc"),
     ("database.max_connections", "16"),
     ("database.min_connections", "1"),
@@ -68,6 +69,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.connect_timeout_seconds", "5"),
     ("database.migrate_on_start", "true"),
     ("database.health_check_interval_seconds", "5"),
+    ("database.fail_fast_at_start", "false"),
     ("ingest.max_batch_size", "1000"),
     ("ingest.max_new_agents_per_batch", "100"),
     ("ingest.future_tolerance_seconds", "300"),
@@ -75,6 +77,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
     ("telemetry.metrics_addr", ""),
+    ("telemetry.otlp_endpoint", ""),
     ("tls.reload_interval_seconds", "10"),
     ("auth.mode", "none"),
     ("auth.allow_unauthenticated", "false"),
@@ -106,6 +109,8 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.cors_allowed_origins")
                 .source(environment),
         );
         let settings: Settings = builder

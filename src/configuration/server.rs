@@ -41,6 +41,15 @@ pub struct ServerSettings {
     /// that clients reconnect and spread over replicas; 0 = never. Calls in
     /// flight get `request_timeout_seconds` more to finish.
     pub max_connection_age_seconds: u64,
+    /// Serve gRPC-Web (and HTTP/1.1) on the same port, for browsers; the
+    /// calls pass the same authentication, limits, metrics and logs.
+    pub grpc_web: bool,
+    /// Origins (`https://crm.example.com`: scheme, host and port, no path)
+    /// whose pages may call the service through gRPC-Web (CORS). Requests
+    /// from any other origin are refused with HTTP 403. In the environment:
+    /// a comma-separated list.
+    #[serde(default)]
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl ServerSettings {
@@ -77,6 +86,20 @@ impl ServerSettings {
         if self.request_timeout_seconds == 0 {
             return Err(invalid("server.request_timeout_seconds", "must be >= 1"));
         }
+        for origin in &self.cors_allowed_origins {
+            if !is_origin(origin) {
+                return Err(invalid(
+                    "server.cors_allowed_origins",
+                    "each origin is scheme://host[:port] with no path, e.g. https://crm.example.com",
+                ));
+            }
+        }
+        if !self.cors_allowed_origins.is_empty() && !self.grpc_web {
+            return Err(invalid(
+                "server.cors_allowed_origins",
+                "only browsers' gRPC-Web calls use CORS: set server.grpc_web = true as well",
+            ));
+        }
         if self.keepalive_interval_seconds > 0 && self.keepalive_timeout_seconds == 0 {
             return Err(invalid(
                 "server.keepalive_timeout_seconds",
@@ -85,4 +108,17 @@ impl ServerSettings {
         }
         Ok(())
     }
+}
+
+/// `scheme://host[:port]`, as a browser sends it in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
 }

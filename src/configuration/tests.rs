@@ -125,3 +125,44 @@ fn jwt_needs_keys_issuer_and_audience() {
     settings.auth.jwt.audience = Some("kpi-service".into());
     assert!(settings.validate().is_ok());
 }
+
+#[test]
+fn cors_origins_are_a_comma_separated_list_and_other_values_keep_their_commas() {
+    let environment = config::Map::from([
+        ("KPI__SERVER__GRPC_WEB".to_owned(), "true".to_owned()),
+        (
+            "KPI__SERVER__CORS_ALLOWED_ORIGINS".to_owned(),
+            "https://crm.example.com,http://localhost:5173".to_owned(),
+        ),
+        (
+            "KPI__TELEMETRY__LOG_FILTER".to_owned(),
+            "info,kpi_service=debug".to_owned(),
+        ),
+    ]);
+    let settings = Settings::load_with_environment(None, Some(environment)).unwrap();
+    assert_eq!(
+        settings.server.cors_allowed_origins,
+        ["https://crm.example.com", "http://localhost:5173"]
+    );
+    assert_eq!(settings.telemetry.log_filter, "info,kpi_service=debug");
+
+    let mut settings = Settings::defaults().unwrap();
+    settings.server.cors_allowed_origins = vec!["https://crm.example.com/app".into()];
+    settings.server.grpc_web = true;
+    let error = settings.validate().unwrap_err().to_string();
+    assert!(error.contains("server.cors_allowed_origins"), "{error}");
+    settings.server.cors_allowed_origins = vec!["https://crm.example.com".into()];
+    settings.server.grpc_web = false;
+    assert!(settings.validate().is_err(), "CORS without gRPC-Web");
+}
+
+#[test]
+fn the_otlp_endpoint_is_an_http_address_or_empty() {
+    let mut settings = Settings::defaults().unwrap();
+    assert!(settings.telemetry.otlp_endpoint().is_none());
+    settings.telemetry.otlp_endpoint = "http://otel-collector:4317".into();
+    assert!(settings.validate().is_ok());
+    settings.telemetry.otlp_endpoint = "otel-collector:4317".into();
+    let error = settings.validate().unwrap_err().to_string();
+    assert!(error.contains("telemetry.otlp_endpoint"), "{error}");
+}

@@ -17,6 +17,7 @@
 //! | DEADLINE_EXCEEDED  | REQUEST_TIMEOUT                          |              |
 //! | ABORTED            | WRITE_CONFLICT                           |              |
 //! | INTERNAL           | INTERNAL                                 |              |
+//! | UNIMPLEMENTED      | METHOD_NOT_FOUND                         |              |
 //!
 //! Every RetryInfo is mirrored in the `grpc-retry-pushback-ms` response
 //! metadata, which gRPC clients with a retry policy honour. Messages and
@@ -88,6 +89,9 @@ pub enum ServiceError {
     ListingChanged,
     /// A bug; nothing internal is told to the caller.
     Internal,
+    /// The path names no method this server serves (an unknown service,
+    /// or a method a newer client knows and this server does not).
+    Unimplemented { path: String },
 }
 
 impl ServiceError {

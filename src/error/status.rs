@@ -178,6 +178,14 @@ impl From<ServiceError> for Status {
                 "internal error; nothing was written",
                 error_info("INTERNAL"),
             ),
+            ServiceError::Unimplemented { path } => Status::with_error_details(
+                Code::Unimplemented,
+                bounded(
+                    format!("this server has no method {path:?}"),
+                    MAX_MESSAGE_BYTES,
+                ),
+                error_info("METHOD_NOT_FOUND"),
+            ),
         }
     }
 }

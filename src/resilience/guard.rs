@@ -18,6 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{body::Body, codegen::http, Code, Status};
 use tower::{Layer, Service};
 
+use super::readiness::Readiness;
 use crate::{error::ServiceError, storage::Database};
 
 /// Calls whose cost grows with the number of agents of a team or of the
@@ -59,16 +60,20 @@ struct Shared {
     heavy: Arc<Semaphore>,
     limits: GuardLimits,
     database: Database,
+    readiness: Readiness,
 }
 
 impl CallGuardLayer {
-    pub fn new(limits: GuardLimits, database: Database) -> Self {
+    /// Calls are refused UNAVAILABLE until `readiness` says the database is
+    /// prepared, and while the health check finds it unreachable.
+    pub fn new(limits: GuardLimits, database: Database, readiness: Readiness) -> Self {
         Self {
             shared: Arc::new(Shared {
                 all: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
                 heavy: Arc::new(Semaphore::new(limits.max_concurrent_heavy_requests)),
                 limits,
                 database,
+                readiness,
             }),
         }
     }
@@ -206,7 +211,7 @@ where
             return Box::pin(inner.call(request));
         }
         let shared = self.shared.clone();
-        if !shared.database.is_reachable() {
+        if !shared.readiness.is_prepared() || !shared.database.is_reachable() {
             return Box::pin(std::future::ready(Ok(reply(ServiceError::Unavailable))));
         }
         let admission = match shared.admit(class) {
@@ -258,7 +263,9 @@ mod tests {
         let mut settings = Settings::defaults().unwrap().database;
         settings.url = "sqlite::memory:".into();
         let database = Database::connect(&settings).await.unwrap();
-        CallGuardLayer::new(limits, database).layer(inner)
+        let readiness = Readiness::new();
+        readiness.set_prepared();
+        CallGuardLayer::new(limits, database, readiness).layer(inner)
     }
 
     fn limits(request_timeout: Duration) -> GuardLimits {
@@ -287,6 +294,58 @@ mod tests {
     {
         let response = guard.call(request(path)).await.unwrap();
         Status::from_header_map(response.headers()).expect("a gRPC status in the headers")
+    }
+
+    /// A handler that must not be reached.
+    fn unreachable_handler() -> impl Service<
+        http::Request<Body>,
+        Response = http::Response<Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+           + Send
+           + 'static {
+        tower::service_fn(|_: http::Request<Body>| async {
+            if true {
+                panic!("the guard let the call through");
+            }
+            Ok::<_, Infallible>(http::Response::new(Body::default()))
+        })
+    }
+
+    #[tokio::test]
+    async fn a_call_before_the_database_is_prepared_is_unavailable_without_reaching_the_handler() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings).await.unwrap();
+        let readiness = Readiness::new();
+        let mut guard =
+            CallGuardLayer::new(limits(Duration::from_secs(5)), database, readiness.clone())
+                .layer(unreachable_handler());
+        let status = answer(&mut guard, "/kpi.v1.DirectoryService/GetAgent").await;
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert_eq!(
+            status.get_details_error_info().unwrap().reason,
+            "DATABASE_UNAVAILABLE"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_during_a_known_outage_fails_fast_without_reaching_the_handler() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings).await.unwrap();
+        // What the health check records when its probe cannot reach the
+        // database.
+        database.close().await;
+        assert!(!database.probe(Duration::from_secs(1)).await);
+        let readiness = Readiness::new();
+        readiness.set_prepared();
+        let mut guard = CallGuardLayer::new(limits(Duration::from_secs(5)), database, readiness)
+            .layer(unreachable_handler());
+        let status = answer(&mut guard, "/kpi.v1.IngestService/IngestInteractions").await;
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert!(status.get_details_retry_info().is_some());
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ use tonic_health::{
     ServingStatus,
 };
 
+use super::readiness::Readiness;
 use crate::storage::Database;
 
 /// The gRPC services whose health is reported, besides the overall "".
@@ -37,17 +38,23 @@ pub async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Probes the database every `interval` (or at once when a call saw it
-/// fail) and reports SERVING or NOT_SERVING on every change, until draining
-/// starts. Each probe takes at most `probe_timeout`, so an outage shows as
-/// NOT_SERVING within about one interval, and calls fail fast from then on.
+/// Once the database is prepared (see [`Readiness`]), probes it every
+/// `interval` (or at once when a call saw it fail) and reports SERVING or
+/// NOT_SERVING on every change, until draining starts. Each probe takes at
+/// most `probe_timeout`, so an outage shows as NOT_SERVING within about one
+/// interval, and calls fail fast from then on.
 pub async fn watch_database_health(
     database: Database,
     reporter: HealthReporter,
     interval: Duration,
     probe_timeout: Duration,
+    readiness: Readiness,
     mut draining: watch::Receiver<bool>,
 ) {
+    tokio::select! {
+        () = readiness.wait_until_prepared() => {}
+        _ = draining.wait_for(|draining| *draining) => return,
+    }
     let mut last = None;
     loop {
         if *draining.borrow() {

@@ -9,6 +9,9 @@
 //!   Health and reflection pass through untouched.
 //! - [`health`]: the database health check behind `grpc.health.v1`, and
 //!   Watch streams that end when draining starts.
+//! - [`readiness`]: whether the database has been prepared for serving yet
+//!   (the service may start before it).
 
 pub mod guard;
 pub mod health;
+pub mod readiness;

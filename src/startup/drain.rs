@@ -7,11 +7,15 @@ use std::{future::Future, time::Duration};
 
 use anyhow::Context;
 use tokio::{sync::watch, task::JoinHandle};
+use tonic::codec::CompressionEncoding;
 use tonic_health::{pb::health_server::HealthServer, server::HealthReporter, ServingStatus};
 
 use crate::{
     configuration::DatabaseSettings,
-    resilience::health::{set_health, watch_database_health, DrainingHealth},
+    resilience::{
+        health::{set_health, watch_database_health, DrainingHealth},
+        readiness::Readiness,
+    },
     storage::{probe_timeout, Database},
 };
 
@@ -25,8 +29,12 @@ pub(super) struct Draining {
 
 impl Draining {
     /// Reports NOT_SERVING and starts the database health check, which
-    /// reports SERVING once the database answers with a current schema.
-    pub(super) async fn start(database: &Database, settings: &DatabaseSettings) -> Self {
+    /// reports SERVING once the database is prepared and answers.
+    pub(super) async fn start(
+        database: &Database,
+        settings: &DatabaseSettings,
+        readiness: &Readiness,
+    ) -> Self {
         let (reporter, _) = tonic_health::server::health_reporter();
         set_health(&reporter, ServingStatus::NotServing).await;
         let (start, started) = watch::channel(false);
@@ -35,6 +43,7 @@ impl Draining {
             reporter.clone(),
             Duration::from_secs(settings.health_check_interval_seconds.max(1)),
             probe_timeout(settings),
+            readiness.clone(),
             started.clone(),
         ));
         Self {
@@ -46,15 +55,24 @@ impl Draining {
     }
 
     /// `grpc.health.v1.Health`, whose Watch streams end once draining starts.
+    /// It takes gzip like every other service: a client that compresses
+    /// every call of its channel must still be able to check health.
     pub(super) fn health_service(&self) -> HealthServer<DrainingHealth> {
         HealthServer::new(DrainingHealth::new(
             self.reporter.clone(),
             self.started.clone(),
         ))
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip)
     }
 
     pub(super) fn health_reporter(&self) -> HealthReporter {
         self.reporter.clone()
+    }
+
+    /// True from the moment draining starts.
+    pub(super) fn draining(&self) -> watch::Receiver<bool> {
+        self.started.clone()
     }
 
     /// Completes once `shutdown` has and draining has begun: after it, the

@@ -3,12 +3,18 @@
 //! as `main` does, on port 0.
 //!
 //! - `services`: the six `kpi.v1` services and reflection, with limits;
+//! - `preparation`: migrating the database and readying the rollups, at
+//!   once or, while the database cannot be reached, in the background;
 //! - `drain`: health, and the order of a graceful shutdown;
-//! - `transport`: plain TCP or TLS, keepalives and connection lifetimes.
+//! - `transport`: plain TCP or TLS, keepalives and connection lifetimes;
+//! - `web`: the port's edge: gRPC-Web and CORS for browsers, and plain HTTP
+//!   answers to what is not gRPC.
 
 mod drain;
+mod preparation;
 mod services;
 mod transport;
+pub mod web;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -19,12 +25,17 @@ use tonic::service::Routes;
 use crate::{
     auth::{layer::AuthLayer, Authenticator},
     configuration::Settings,
-    resilience::guard::{CallGuardLayer, GuardLimits},
+    resilience::{
+        guard::{CallGuardLayer, GuardLimits},
+        readiness::Readiness,
+    },
     storage::Database,
-    telemetry::{calls::ObserveCallsLayer, metrics::Metrics},
+    telemetry::{calls::ObserveCallsLayer, methods::KnownMethods, metrics::Metrics, scrape},
     tls::ReloadableTls,
 };
 use drain::Draining;
+use preparation::Attempt;
+use web::{WebEdgeLayer, WebSettings};
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -34,6 +45,9 @@ pub struct Application {
     settings: Settings,
     metrics: Option<MetricsEndpoint>,
     trust: Trust,
+    /// Every method served (reflection only when it is on).
+    methods: KnownMethods,
+    readiness: Readiness,
 }
 
 /// The Prometheus listener and the registry it serves.
@@ -55,7 +69,8 @@ impl Trust {
         settings
             .validate_trust()
             .context("refusing to start with these trust settings")?;
-        let tls = ReloadableTls::from_settings(&settings.tls).context("cannot set up TLS")?;
+        let tls = ReloadableTls::from_settings(&settings.tls, settings.server.grpc_web)
+            .context("cannot set up TLS")?;
         if tls.is_none() && settings.auth.mode != crate::configuration::AuthMode::None {
             tracing::warn!("credentials travel in plain text: set tls.cert_file and tls.key_file");
         }
@@ -66,34 +81,41 @@ impl Trust {
 }
 
 impl Application {
-    /// Connects to the database (migrating it if configured) and binds the
-    /// listener.
+    /// Opens the database, prepares it (migrations, rollups) and binds the
+    /// listeners. When the database cannot be reached, the application is
+    /// built all the same (unless `database.fail_fast_at_start`): it serves
+    /// NOT_SERVING and prepares the database in the background.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let trust = Trust::build(&settings)?;
-        let database = Database::connect(&settings.database)
-            .await
-            .context("could not connect to the database (check database.url)")?;
-        if settings.database.migrate_on_start {
-            database
-                .migrate()
-                .await
-                .context("could not apply the database migrations")?;
-        } else if !database
-            .check_schema()
-            .await
-            .context("could not read the database's migrations")?
-        {
-            tracing::warn!("migrations are pending: NOT_SERVING until `kpi-service migrate` ran");
+        let fail_fast = settings.database.fail_fast_at_start;
+        let database = if fail_fast {
+            Database::connect(&settings.database).await
+        } else {
+            Database::connect_lazy(&settings.database).await
         }
-        database
-            .prepare_rollups(settings.reporting.time_zone())
-            .await
-            .context("the daily rollups cannot be served")?;
+        .context("could not connect to the database (check database.url)")?;
+        let readiness = Readiness::new();
+        match preparation::attempt(&database, &settings).await {
+            Attempt::Prepared => readiness.set_prepared(),
+            Attempt::NotYet(reason) if !fail_fast => {
+                tracing::warn!(
+                    reason = %reason,
+                    "the database is not ready: starting NOT_SERVING, retrying in the background"
+                );
+                readiness.set_waiting_for(reason);
+            }
+            Attempt::NotYet(reason) => anyhow::bail!("the database is not ready: {reason}"),
+            Attempt::Failed(error) => return Err(error),
+        }
         let listener = TcpListener::bind(settings.server.listen_addr())
             .await
             .with_context(|| format!("could not listen on {}", settings.server.listen_addr))?;
         let local_addr = listener.local_addr()?;
-        let metrics = bind_metrics_endpoint(&settings).await?;
+        let mut methods = services::known_methods()?;
+        if !settings.server.reflection {
+            methods = methods.without("/grpc.reflection.");
+        }
+        let metrics = bind_metrics_endpoint(&settings, &methods).await?;
         Ok(Self {
             listener,
             local_addr,
@@ -101,6 +123,8 @@ impl Application {
             settings,
             metrics,
             trust,
+            methods,
+            readiness,
         })
     }
 
@@ -127,7 +151,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let server_settings = &self.settings.server;
-        let draining = Draining::start(&self.database, &self.settings.database).await;
+        let draining =
+            Draining::start(&self.database, &self.settings.database, &self.readiness).await;
+        let preparing = (!self.readiness.is_prepared()).then(|| {
+            tokio::spawn(preparation::keep_trying(
+                self.database.clone(),
+                self.settings.clone(),
+                self.readiness.clone(),
+            ))
+        });
         let routes = services::add_kpi_services(
             Routes::new(draining.health_service()),
             &self.database,
@@ -137,14 +169,22 @@ impl Application {
             .metrics
             .as_ref()
             .map(|endpoint| endpoint.metrics.clone());
-        let observe_calls = ObserveCallsLayer::new(metrics, services::known_methods()?);
+        let observe_calls = ObserveCallsLayer::new(metrics.clone(), self.methods.clone())
+            .starting_traces(self.settings.telemetry.otlp_endpoint().is_some());
         let metrics_task = self.metrics.map(|endpoint| {
-            tracing::info!(address = %endpoint.local_addr, "serving metrics at /metrics");
-            crate::telemetry::scrape::serve(
+            tracing::info!(
+                address = %endpoint.local_addr,
+                "serving /metrics, /healthz and /readyz"
+            );
+            scrape::serve(
                 endpoint.listener,
-                endpoint.metrics,
-                self.database.clone(),
-                draining.health_reporter(),
+                scrape::Observed {
+                    metrics: endpoint.metrics,
+                    database: self.database.clone(),
+                    health_reporter: draining.health_reporter(),
+                    readiness: self.readiness.clone(),
+                    draining: draining.draining(),
+                },
             )
         });
         let guard = CallGuardLayer::new(
@@ -155,17 +195,32 @@ impl Application {
                 max_decode_message_bytes: server_settings.max_decode_message_bytes,
             },
             self.database.clone(),
+            self.readiness.clone(),
         );
+        let web = WebSettings {
+            grpc_web: server_settings.grpc_web,
+            allowed_origins: server_settings
+                .cors_allowed_origins
+                .iter()
+                .cloned()
+                .collect(),
+        };
         // No `Server::timeout`: the guard enforces the time limit and answers
         // DEADLINE_EXCEEDED (tonic's own would answer CANCELLED).
         let router = transport::server(server_settings)
-            // First, so that it observes every call, also those refused by
-            // the guard that follows.
+            // Outermost: what is not gRPC is answered here, and gRPC-Web
+            // becomes gRPC, so that every layer behind sees gRPC calls.
+            .layer(WebEdgeLayer::new(web, metrics))
+            // Then observation, so that it sees every call, also those
+            // refused by the guard and auth that follow.
             .layer(observe_calls)
             // Then the guard: it sheds before any other work and catches
             // panics of every layer inside it.
             .layer(guard)
-            .layer(AuthLayer::new(self.trust.authenticator.clone()))
+            .layer(AuthLayer::new(
+                self.trust.authenticator.clone(),
+                self.methods.paths(),
+            ))
             .add_routes(routes);
 
         tracing::info!(
@@ -190,7 +245,26 @@ impl Application {
             )),
         };
         let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
-        let outcome = draining.within_grace(serving, grace).await;
+        let serving_until_drained = draining.within_grace(serving, grace);
+        tokio::pin!(serving_until_drained);
+        // While the database is being prepared in the background, a failure
+        // that no retry mends stops the service.
+        let outcome = match preparing {
+            None => serving_until_drained.await,
+            Some(preparing) => {
+                let stop_preparing = preparing.abort_handle();
+                tokio::select! {
+                    outcome = &mut serving_until_drained => {
+                        stop_preparing.abort();
+                        outcome
+                    }
+                    prepared = preparing => match prepared {
+                        Ok(Err(failure)) => Err(failure),
+                        _ => serving_until_drained.await,
+                    },
+                }
+            }
+        };
         if let Some(reloader) = reloader {
             reloader.abort();
         }
@@ -203,8 +277,12 @@ impl Application {
     }
 }
 
-/// Binds the metrics listener when `telemetry.metrics_addr` is set.
-async fn bind_metrics_endpoint(settings: &Settings) -> anyhow::Result<Option<MetricsEndpoint>> {
+/// Binds the operations listener (metrics and probes) when
+/// `telemetry.metrics_addr` is set.
+async fn bind_metrics_endpoint(
+    settings: &Settings,
+    methods: &KnownMethods,
+) -> anyhow::Result<Option<MetricsEndpoint>> {
     let Some(address) = settings.telemetry.metrics_addr() else {
         return Ok(None);
     };
@@ -215,6 +293,6 @@ async fn bind_metrics_endpoint(settings: &Settings) -> anyhow::Result<Option<Met
     Ok(Some(MetricsEndpoint {
         local_addr: listener.local_addr()?,
         listener,
-        metrics: Metrics::new().context("could not build the metrics registry")?,
+        metrics: Metrics::new(methods).context("could not build the metrics registry")?,
     }))
 }

@@ -108,9 +108,18 @@ pub(super) fn add_kpi_services(
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(pb::GOOGLE_RPC_FILE_DESCRIPTOR_SET)
         };
+        // gzip too: a client that compresses every call must reach it.
         routes = routes
-            .add_service(descriptors().build_v1()?)
-            .add_service(descriptors().build_v1alpha()?);
+            .add_service(
+                descriptors()
+                    .build_v1()?
+                    .accept_compressed(CompressionEncoding::Gzip),
+            )
+            .add_service(
+                descriptors()
+                    .build_v1alpha()?
+                    .accept_compressed(CompressionEncoding::Gzip),
+            );
     }
     Ok(routes)
 }

@@ -19,6 +19,8 @@ pub(super) type Serving = Pin<Box<dyn Future<Output = Result<(), tonic::transpor
 pub(super) fn server(settings: &ServerSettings) -> Server {
     let seconds = |value: u64| (value > 0).then(|| Duration::from_secs(value));
     let builder = Server::builder()
+        // Browsers may send gRPC-Web over HTTP/1.1.
+        .accept_http1(settings.grpc_web)
         .http2_keepalive_interval(seconds(settings.keepalive_interval_seconds))
         .http2_keepalive_timeout(seconds(settings.keepalive_timeout_seconds));
     match seconds(settings.max_connection_age_seconds) {

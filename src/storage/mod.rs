@@ -149,7 +149,18 @@ impl Database {
     /// and run in WAL mode with `synchronous=FULL`, so an acknowledged write
     /// survives a crash.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Self, StorageError> {
-        let (connection, probe) = pool::open(settings).await?;
+        Self::open(settings, false).await
+    }
+
+    /// Like [`Database::connect`], without connecting: the pools open their
+    /// connections when first used, so this succeeds while the database is
+    /// unreachable (the service then starts NOT_SERVING; see `startup`).
+    pub async fn connect_lazy(settings: &DatabaseSettings) -> Result<Self, StorageError> {
+        Self::open(settings, true).await
+    }
+
+    async fn open(settings: &DatabaseSettings, lazy: bool) -> Result<Self, StorageError> {
+        let (connection, probe) = pool::open(settings, lazy).await?;
         Ok(Self {
             connection,
             probe,

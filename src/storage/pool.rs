@@ -27,9 +27,12 @@ use crate::configuration::DatabaseSettings;
 /// its way out of the pool.
 const IDLE_BEFORE_TEST: Duration = Duration::from_secs(1);
 
-/// The main pool and the health check's pool.
+/// The main pool and the health check's pool. A `lazy` pool opens no
+/// connection until one is needed, so it is made even while the database
+/// cannot be reached (a service that starts before its database).
 pub(super) async fn open(
     settings: &DatabaseSettings,
+    lazy: bool,
 ) -> Result<(DatabaseConnection, DatabaseConnection), DbErr> {
     let mut options = ConnectOptions::new(settings.url.clone());
     options
@@ -38,6 +41,7 @@ pub(super) async fn open(
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
         .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .sqlx_logging(false)
+        .connect_lazy(lazy)
         .test_before_acquire(false)
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
@@ -61,15 +65,24 @@ pub(super) async fn open(
         let connect = postgres_options(&settings.url)?;
         let main = options
             .sqlx_pool_options::<sqlx::Postgres>()
-            .before_acquire(test_if_idle)
-            .connect_with(connect.clone())
-            .await
-            .map_err(connection_error)?;
-        let probe = probe_options
-            .sqlx_pool_options::<sqlx::Postgres>()
-            .connect_with(connect)
-            .await
-            .map_err(connection_error)?;
+            .before_acquire(test_if_idle);
+        let probe = probe_options.sqlx_pool_options::<sqlx::Postgres>();
+        let (main, probe) = if lazy {
+            (
+                main.connect_lazy_with(connect.clone()),
+                probe.connect_lazy_with(connect),
+            )
+        } else {
+            (
+                main.connect_with(connect.clone())
+                    .await
+                    .map_err(connection_error)?,
+                probe
+                    .connect_with(connect)
+                    .await
+                    .map_err(connection_error)?,
+            )
+        };
         return Ok((
             SqlxPostgresConnector::from_sqlx_postgres_pool(main),
             SqlxPostgresConnector::from_sqlx_postgres_pool(probe),

@@ -7,19 +7,22 @@
 //!   response metadata;
 //! - W3C `traceparent`: a valid one puts its trace id on the span and is
 //!   echoed back unchanged;
-//! - one `call finished` log line per call with the method, the canonical
-//!   code name (`INVALID_ARGUMENT`), the latency and the peer;
-//! - the RED metrics per method and code (see [`super::metrics`]).
+//! - one `call finished` log line per call with the canonical code name
+//!   (`grpc_code`: `INVALID_ARGUMENT`), the latency and the peer, inside a
+//!   `call` span carrying `grpc_service`, `grpc_method`, `request_id` and
+//!   `trace_id` (the JSON log writes them as top-level fields of every line
+//!   logged during the call); a server failure (`INTERNAL`, `UNKNOWN`,
+//!   `DATA_LOSS`) is logged at ERROR;
+//! - the metrics per method and code (see [`super::metrics`]).
 //!
 //! Add it first (outermost) in `startup`, so that it also sees the calls
 //! that the limits behind it refuse.
 
 use std::{
-    collections::{HashMap, HashSet},
     future::Future,
     net::SocketAddr,
     pin::Pin,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
+    sync::Arc,
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -27,7 +30,6 @@ use std::{
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 use http_body::Frame;
-use prost::Message;
 use tonic::{
     body::Body,
     transport::server::{TcpConnectInfo, TlsConnectInfo},
@@ -36,7 +38,12 @@ use tonic::{
 use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument;
 
-use super::{codes::canonical_name, metrics::Metrics};
+pub use super::methods::KnownMethods;
+use super::{
+    codes::{canonical_name, is_server_error},
+    methods::MethodLabels,
+    metrics::Metrics,
+};
 
 /// The request-id header, read from requests and echoed in responses.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -44,79 +51,18 @@ pub const REQUEST_ID: &str = "x-request-id";
 pub const TRACEPARENT: &str = "traceparent";
 /// Longest client request id accepted; longer ones are replaced.
 const MAX_REQUEST_ID_LEN: usize = 128;
-/// Calls logged at debug level only: probes arrive every few seconds and
-/// would drown the log (they are still counted in the metrics).
-const QUIET_PATHS: &[&str] = &["/grpc.health.v1.Health/Check"];
+/// Health `Check` calls are logged at debug level only: probes arrive every
+/// few seconds and would drown the log (they are still counted).
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// The gRPC methods the server knows, so that metric labels stay bounded
-/// (any other path is labelled `unknown`).
-#[derive(Debug, Default)]
-pub struct KnownMethods {
-    /// `/package.Service/Method` -> (`package.Service`, `Method`).
-    paths: HashMap<String, (&'static str, &'static str)>,
-}
-
-impl KnownMethods {
-    /// Every method of every service in the given encoded descriptor sets.
-    pub fn from_descriptor_sets(sets: &[&[u8]]) -> Result<Self, prost::DecodeError> {
-        let mut paths = HashMap::new();
-        for set in sets {
-            let set = prost_types::FileDescriptorSet::decode(*set)?;
-            for file in set.file {
-                let package = file.package.unwrap_or_default();
-                for service in file.service {
-                    let service_name = match package.is_empty() {
-                        true => service.name().to_owned(),
-                        false => format!("{package}.{}", service.name()),
-                    };
-                    let service_name = intern(service_name);
-                    for method in service.method {
-                        let method_name = intern(method.name().to_owned());
-                        paths.insert(
-                            format!("/{service_name}/{method_name}"),
-                            (service_name, method_name),
-                        );
-                    }
-                }
-            }
-        }
-        Ok(Self { paths })
-    }
-
-    /// (service, method) labels of a request path like
-    /// `/kpi.v1.DirectoryService/GetAgent`.
-    fn labels(&self, path: &str) -> (&'static str, &'static str) {
-        self.paths
-            .get(path)
-            .copied()
-            .unwrap_or(("unknown", "unknown"))
-    }
-}
-
-/// A `'static` copy of `name`, made once per process, so that metric labels
-/// need no allocation per call. The names come from the compiled-in
-/// descriptors, so the set is bounded.
-fn intern(name: String) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = names.get(name.as_str()) {
-        return known;
-    }
-    let name: &'static str = Box::leak(name.into_boxed_str());
-    names.insert(name);
-    name
-}
 
 /// Observes every call: request id, trace context, log line, metrics.
 #[derive(Clone)]
 pub struct ObserveCallsLayer {
     metrics: Option<Metrics>,
     methods: Arc<KnownMethods>,
+    start_traces: bool,
 }
 
 impl ObserveCallsLayer {
@@ -125,7 +71,15 @@ impl ObserveCallsLayer {
         Self {
             metrics,
             methods: Arc::new(methods),
+            start_traces: false,
         }
+    }
+
+    /// Gives a call that carries no `traceparent` a trace id of its own
+    /// (when traces are exported, so that its span and its logs meet).
+    pub fn starting_traces(mut self, start: bool) -> Self {
+        self.start_traces = start;
+        self
     }
 }
 
@@ -137,6 +91,7 @@ impl<S> Layer<S> for ObserveCallsLayer {
             inner,
             metrics: self.metrics.clone(),
             methods: self.methods.clone(),
+            start_traces: self.start_traces,
         }
     }
 }
@@ -147,6 +102,7 @@ pub struct ObserveCalls<S> {
     inner: S,
     metrics: Option<Metrics>,
     methods: Arc<KnownMethods>,
+    start_traces: bool,
 }
 
 impl<S, RequestBody, ResponseBody> Service<http::Request<RequestBody>> for ObserveCalls<S>
@@ -177,7 +133,7 @@ where
         let inner = self.inner.clone();
 
         let path = request.uri().path().to_owned();
-        let (service, method) = self.methods.labels(&path);
+        let labels = self.methods.labels(&path);
         let request_id = request_id_of(request.headers_mut());
         let traceparent = request
             .headers()
@@ -199,12 +155,29 @@ where
             .and_then(TcpConnectInfo::remote_addr);
         let span = tracing::info_span!(
             "call",
-            rpc = %path,
+            grpc_service = labels.service,
+            grpc_method = labels.method,
             request_id = %request_id.to_str().unwrap_or_default(),
             trace_id = tracing::field::Empty,
+            otel.parent_span_id = tracing::field::Empty,
+            rpc.grpc.status_code = tracing::field::Empty,
         );
-        if let Some(trace_id) = trace_id {
-            span.record("trace_id", trace_id);
+        match trace_id {
+            Some(trace_id) => {
+                span.record("trace_id", trace_id);
+                let parent = traceparent
+                    .as_ref()
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.split('-').nth(2));
+                if let Some(parent) = parent {
+                    span.record("otel.parent_span_id", parent);
+                }
+            }
+            // Traces are exported: a call without a trace starts one.
+            None if self.start_traces => {
+                span.record("trace_id", uuid::Uuid::new_v4().simple().to_string());
+            }
+            None => {}
         }
         if let Some(metrics) = &self.metrics {
             request.extensions_mut().insert(metrics.clone());
@@ -212,16 +185,17 @@ where
 
         let record = CallRecord {
             started: Instant::now(),
-            service,
-            method,
-            path,
+            labels,
+            // The path is logged only when it is not a known method (whose
+            // labels say it all).
+            unknown_path: (labels == MethodLabels::UNKNOWN).then_some(path),
             peer,
             metrics: self.metrics.clone(),
             span: span.clone(),
             finished: false,
         };
         if let Some(metrics) = &record.metrics {
-            metrics.call_started(service, method);
+            metrics.call_started(labels);
         }
 
         Box::pin(
@@ -302,9 +276,8 @@ fn grpc_status(headers: &HeaderMap) -> Option<i32> {
 /// What is needed to log and count a call once it ends.
 struct CallRecord {
     started: Instant,
-    service: &'static str,
-    method: &'static str,
-    path: String,
+    labels: MethodLabels,
+    unknown_path: Option<String>,
     peer: Option<SocketAddr>,
     metrics: Option<Metrics>,
     span: tracing::Span,
@@ -317,33 +290,66 @@ impl CallRecord {
             return;
         }
         self.finished = true;
+        self.span.record("rpc.grpc.status_code", i64::from(code));
         let code = canonical_name(code);
         let latency = self.started.elapsed();
         if let Some(metrics) = &self.metrics {
-            metrics.call_finished(self.service, self.method, code, latency);
+            metrics.call_finished(self.labels, code, latency);
         }
         self.log(code, latency);
     }
 
-    fn log(&self, code: &'static str, latency: Duration) {
+    fn log(&self, grpc_code: &'static str, latency: Duration) {
         let latency_ms = latency.as_secs_f64() * 1000.0;
         let peer = self.peer.map(|peer| peer.to_string()).unwrap_or_default();
-        let rpc = self.path.as_str();
+        let grpc_type = self.labels.kind.label();
+        let path = self.unknown_path.as_deref();
         let _entered = self.span.enter();
-        if QUIET_PATHS.contains(&rpc) {
-            tracing::debug!(rpc, code, latency_ms, peer, "call finished");
-        } else if matches!(code, "INTERNAL" | "UNKNOWN" | "DATA_LOSS") {
-            tracing::warn!(rpc, code, latency_ms, peer, "call finished");
+        let quiet = self.labels.service == HEALTH_SERVICE && self.labels.method == "Check";
+        if quiet {
+            tracing::debug!(
+                grpc_code,
+                grpc_type,
+                latency_ms,
+                peer,
+                path,
+                "call finished"
+            );
+        } else if matches!(grpc_code, "INTERNAL" | "UNKNOWN" | "DATA_LOSS") {
+            tracing::error!(
+                grpc_code,
+                grpc_type,
+                latency_ms,
+                peer,
+                path,
+                "call finished"
+            );
+        } else if is_server_error(grpc_code) {
+            tracing::warn!(
+                grpc_code,
+                grpc_type,
+                latency_ms,
+                peer,
+                path,
+                "call finished"
+            );
         } else {
-            tracing::info!(rpc, code, latency_ms, peer, "call finished");
+            tracing::info!(
+                grpc_code,
+                grpc_type,
+                latency_ms,
+                peer,
+                path,
+                "call finished"
+            );
         }
     }
 }
 
 impl Drop for CallRecord {
-    /// A call whose response was dropped before it ended was cancelled: by
-    /// the client, or by the server's per-call timeout (which tonic reports
-    /// to the client as CANCELLED).
+    /// A call whose response was dropped before it ended was cancelled: the
+    /// client went away or gave up (a stream the client closed ends so). The
+    /// server's own time limit answers DEADLINE_EXCEEDED, never this.
     fn drop(&mut self) {
         self.finish(tonic::Code::Cancelled as i32);
     }
@@ -433,22 +439,16 @@ mod tests {
         }
     }
 
+    fn kpi_methods() -> KnownMethods {
+        KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap()
+    }
+
     #[tokio::test]
-    async fn handlers_see_the_request_id_and_unknown_paths_are_labelled_unknown() {
+    async fn handlers_see_the_request_id_and_the_call_is_counted_by_method_and_code() {
         use tower::ServiceExt;
 
-        let methods =
-            KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap();
-        assert_eq!(
-            methods.labels("/kpi.v1.DirectoryService/GetAgent"),
-            ("kpi.v1.DirectoryService", "GetAgent")
-        );
-        assert_eq!(
-            methods.labels("/kpi.v1.DirectoryService/Nope"),
-            ("unknown", "unknown")
-        );
-
-        let metrics = Metrics::new().unwrap();
+        let methods = kpi_methods();
+        let metrics = Metrics::new(&methods).unwrap();
         let handler = tower::service_fn(|request: http::Request<()>| async move {
             let seen = request
                 .headers()
@@ -471,26 +471,26 @@ mod tests {
             .unwrap();
         let echoed = response.headers().get(REQUEST_ID).unwrap();
         assert_eq!(Some(echoed), response.headers().get("seen-request-id"));
-        assert!(metrics.render().contains(
-            "kpi_grpc_requests_total{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\",code=\"NOT_FOUND\"} 1"
-        ));
+        let text = metrics.render();
+        assert!(text.contains(
+            "grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"kpi.v1.DirectoryService\",grpc_method=\"GetAgent\",grpc_code=\"NOT_FOUND\"} 1"
+        ), "{text}");
     }
 
     #[tokio::test]
-    async fn a_call_refused_by_an_inner_layer_is_answered_and_counted_as_shed() {
+    async fn a_call_refused_by_an_inner_layer_with_an_error_is_answered_and_counted() {
         use tower::ServiceExt;
 
-        let methods =
-            KnownMethods::from_descriptor_sets(&[crate::grpc::pb::FILE_DESCRIPTOR_SET]).unwrap();
-        let metrics = Metrics::new().unwrap();
-        // What a load-shedding layer behind this one does: fail the call
-        // with an error instead of a response.
-        let shedding = tower::service_fn(|_request: http::Request<()>| async {
+        let methods = kpi_methods();
+        let metrics = Metrics::new(&methods).unwrap();
+        // A layer behind this one that fails the call with an error
+        // instead of a response.
+        let refusing = tower::service_fn(|_request: http::Request<()>| async {
             Err::<http::Response<Body>, BoxError>(Box::new(Status::resource_exhausted(
                 "too many calls",
             )))
         });
-        let service = ObserveCallsLayer::new(Some(metrics.clone()), methods).layer(shedding);
+        let service = ObserveCallsLayer::new(Some(metrics.clone()), methods).layer(refusing);
         let response = service
             .oneshot(
                 http::Request::builder()
@@ -505,7 +505,7 @@ mod tests {
         let text = metrics.render();
         assert!(
             text.contains(
-                "kpi_grpc_shed_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"} 1"
+                "grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"kpi.v1.IngestService\",grpc_method=\"IngestInteractions\",grpc_code=\"RESOURCE_EXHAUSTED\"} 1"
             ),
             "{text}"
         );

@@ -2,36 +2,53 @@
 //! global recorder, so tests running several applications in one process
 //! see only their own numbers), written through the `metrics` facade.
 //!
+//! gRPC calls are counted in the go-grpc-prometheus convention (the names
+//! and labels that Grafana's gRPC dashboards and most alert rules expect),
+//! with every served method initialised at zero for every code, so that
+//! `increase()` sees the first INTERNAL instead of a series appearing:
+//!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `kpi_grpc_requests_total` | counter | `service`, `method`, `code` |
-//! | `kpi_grpc_errors_total` | counter (code != OK) | `service`, `method`, `code` |
-//! | `kpi_grpc_request_duration_seconds` | histogram | `service`, `method`, `code` |
-//! | `kpi_grpc_requests_in_flight` | gauge | `service`, `method` |
-//! | `kpi_grpc_shed_total` | counter (RESOURCE_EXHAUSTED) | `service`, `method` |
+//! | `grpc_server_started_total` | counter | `grpc_type`, `grpc_service`, `grpc_method` |
+//! | `grpc_server_handled_total` | counter | the same and `grpc_code` |
+//! | `grpc_server_handling_seconds` | histogram, unary calls only | `grpc_type`, `grpc_service`, `grpc_method` |
+//! | `kpi_grpc_server_in_flight` | gauge | `grpc_type`, `grpc_service`, `grpc_method` |
 //! | `kpi_ingest_items_total` | counter | `kind`, `outcome` |
 //! | `kpi_ingest_batch_size` | histogram | `kind` |
 //! | `kpi_db_pool_connections` | gauge | `state` (`in_use`, `idle`) |
 //! | `kpi_db_pool_max_connections` | gauge | |
 //! | `kpi_health_serving` | gauge (1 serving, 0 not) | |
+//! | `kpi_non_grpc_requests_total` | counter | `status` (the HTTP status answered) |
 //! | `kpi_build_info` | gauge (always 1) | `version` |
+//!
+//! and the `process_*` metrics of [`super::process`]. A stream's lifetime
+//! says nothing about the service's speed, so streams (health `Watch`) are
+//! counted but kept out of the latency histogram.
 
 use std::{sync::Arc, time::Duration};
 
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusRecorder};
 
-const REQUESTS: &str = "kpi_grpc_requests_total";
-const ERRORS: &str = "kpi_grpc_errors_total";
-const DURATION: &str = "kpi_grpc_request_duration_seconds";
-const IN_FLIGHT: &str = "kpi_grpc_requests_in_flight";
-const SHED: &str = "kpi_grpc_shed_total";
+use super::{
+    codes::CANONICAL_NAMES,
+    methods::{CallKind, KnownMethods, MethodLabels},
+};
+
+const STARTED: &str = "grpc_server_started_total";
+const HANDLED: &str = "grpc_server_handled_total";
+const HANDLING: &str = "grpc_server_handling_seconds";
+const IN_FLIGHT: &str = "kpi_grpc_server_in_flight";
 const INGEST_ITEMS: &str = "kpi_ingest_items_total";
 const BATCH_SIZE: &str = "kpi_ingest_batch_size";
 const POOL_CONNECTIONS: &str = "kpi_db_pool_connections";
 const POOL_MAX: &str = "kpi_db_pool_max_connections";
 const HEALTH: &str = "kpi_health_serving";
+const NON_GRPC: &str = "kpi_non_grpc_requests_total";
 const BUILD_INFO: &str = "kpi_build_info";
+
+/// The HTTP statuses the gRPC port's edge answers what is not gRPC with.
+const NON_GRPC_STATUSES: [u16; 4] = [204, 403, 404, 415];
 
 /// Latency buckets in seconds: a cached scorecard is milliseconds, a
 /// 1,000-item batch on a busy database can take seconds.
@@ -50,16 +67,26 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A fresh registry with the buckets above and `kpi_build_info` set.
-    pub fn new() -> Result<Self, BuildError> {
+    /// A fresh registry with the buckets above, `kpi_build_info` set, and
+    /// every method of `methods` (and the `unknown` row) at zero for every
+    /// code.
+    pub fn new(methods: &KnownMethods) -> Result<Self, BuildError> {
         let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Full(DURATION.into()), DURATION_BUCKETS)?
+            .set_buckets_for_metric(Matcher::Full(HANDLING.into()), DURATION_BUCKETS)?
             .set_buckets_for_metric(Matcher::Full(BATCH_SIZE.into()), BATCH_SIZE_BUCKETS)?
             .build_recorder();
         let metrics = Self {
             recorder: Arc::new(recorder),
         };
-        metrics.with(describe_everything);
+        metrics.with(|| {
+            describe_everything();
+            for labels in methods.all().chain([MethodLabels::UNKNOWN]) {
+                initialise(labels);
+            }
+            for status in NON_GRPC_STATUSES {
+                counter!(NON_GRPC, "status" => status.to_string()).absolute(0);
+            }
+        });
         Ok(metrics)
     }
 
@@ -68,7 +95,7 @@ impl Metrics {
         metrics::with_local_recorder(self.recorder.as_ref(), record)
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The Prometheus text exposition of every metric of the registry.
     pub fn render(&self) -> String {
         self.recorder.handle().render()
     }
@@ -79,29 +106,24 @@ impl Metrics {
         self.recorder.handle().run_upkeep();
     }
 
-    /// A call has started (the in-flight gauge goes up).
-    pub fn call_started(&self, service: &'static str, method: &'static str) {
-        self.with(|| gauge!(IN_FLIGHT, "service" => service, "method" => method).increment(1.0));
+    /// A call has started.
+    pub fn call_started(&self, labels: MethodLabels) {
+        self.with(|| {
+            let method = method_labels(labels);
+            counter!(STARTED, &method).increment(1);
+            gauge!(IN_FLIGHT, &method).increment(1.0);
+        });
     }
 
-    /// A call has finished with the canonical `code` (`OK`, `NOT_FOUND`, ...).
-    pub fn call_finished(
-        &self,
-        service: &'static str,
-        method: &'static str,
-        code: &'static str,
-        latency: Duration,
-    ) {
+    /// A call has finished with the canonical `code` (`OK`, `NOT_FOUND`, ...)
+    /// after `latency`; only unary calls are timed.
+    pub fn call_finished(&self, labels: MethodLabels, code: &'static str, latency: Duration) {
         self.with(|| {
-            let labels = [("service", service), ("method", method), ("code", code)];
-            gauge!(IN_FLIGHT, "service" => service, "method" => method).decrement(1.0);
-            counter!(REQUESTS, &labels).increment(1);
-            histogram!(DURATION, &labels).record(latency.as_secs_f64());
-            if code != "OK" {
-                counter!(ERRORS, &labels).increment(1);
-            }
-            if code == "RESOURCE_EXHAUSTED" {
-                counter!(SHED, "service" => service, "method" => method).increment(1);
+            let method = method_labels(labels);
+            gauge!(IN_FLIGHT, &method).decrement(1.0);
+            counter!(HANDLED, &handled_labels(labels, code)).increment(1);
+            if labels.kind == CallKind::Unary {
+                histogram!(HANDLING, &method).record(latency.as_secs_f64());
             }
         });
     }
@@ -141,24 +163,51 @@ impl Metrics {
     pub fn health(&self, serving: bool) {
         self.with(|| gauge!(HEALTH).set(if serving { 1.0 } else { 0.0 }));
     }
+
+    /// A request that was not gRPC (a browser's preflight, a JSON POST, a
+    /// GET of /) was answered with the HTTP `status`.
+    pub fn non_grpc_request(&self, status: u16) {
+        self.with(|| counter!(NON_GRPC, "status" => status.to_string()).increment(1));
+    }
+}
+
+fn method_labels(labels: MethodLabels) -> [(&'static str, &'static str); 3] {
+    [
+        ("grpc_type", labels.kind.label()),
+        ("grpc_service", labels.service),
+        ("grpc_method", labels.method),
+    ]
+}
+
+fn handled_labels(labels: MethodLabels, code: &'static str) -> [(&'static str, &'static str); 4] {
+    let [kind, service, method] = method_labels(labels);
+    [kind, service, method, ("grpc_code", code)]
+}
+
+/// Registers every series of a method at zero, as go-grpc-prometheus's
+/// `InitializeMetrics` does.
+fn initialise(labels: MethodLabels) {
+    let method = method_labels(labels);
+    counter!(STARTED, &method).absolute(0);
+    gauge!(IN_FLIGHT, &method).set(0.0);
+    for code in CANONICAL_NAMES {
+        counter!(HANDLED, &handled_labels(labels, code)).absolute(0);
+    }
+    if labels.kind == CallKind::Unary {
+        // Registering is enough: an empty histogram renders its buckets at 0.
+        let _ = histogram!(HANDLING, &method);
+    }
 }
 
 fn describe_everything() {
-    describe_counter!(
-        REQUESTS,
-        "gRPC calls finished, by method and canonical code"
-    );
-    describe_counter!(ERRORS, "gRPC calls finished with a code other than OK");
+    describe_counter!(STARTED, "RPCs started on the server");
+    describe_counter!(HANDLED, "RPCs completed on the server, whatever their code");
     describe_histogram!(
-        DURATION,
+        HANDLING,
         metrics::Unit::Seconds,
-        "gRPC call latency, from the request's arrival to the end of its response"
+        "latency of unary RPCs, from the request's arrival to the end of its response"
     );
-    describe_gauge!(IN_FLIGHT, "gRPC calls started and not yet finished");
-    describe_counter!(
-        SHED,
-        "gRPC calls refused with RESOURCE_EXHAUSTED (load shed, limits)"
-    );
+    describe_gauge!(IN_FLIGHT, "RPCs started and not yet finished");
     describe_counter!(INGEST_ITEMS, "ingested items by record kind and outcome");
     describe_histogram!(BATCH_SIZE, "items per ingest batch");
     describe_gauge!(
@@ -170,6 +219,10 @@ fn describe_everything() {
         HEALTH,
         "1 when grpc.health.v1 reports SERVING for the whole server, else 0"
     );
+    describe_counter!(
+        NON_GRPC,
+        "requests on the gRPC port that were not gRPC, by the HTTP status answered"
+    );
     describe_gauge!(BUILD_INFO, "always 1; the labels describe the build");
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
@@ -178,58 +231,75 @@ fn describe_everything() {
 mod tests {
     use super::*;
 
+    fn methods() -> KnownMethods {
+        KnownMethods::from_descriptor_sets(&[
+            crate::grpc::pb::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn every_method_and_code_starts_at_zero() {
+        let methods = methods();
+        let text = Metrics::new(&methods).unwrap().render();
+        assert!(text.contains(
+            "grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"kpi.v1.DirectoryService\",grpc_method=\"GetAgent\",grpc_code=\"INTERNAL\"} 0"
+        ), "{text}");
+        assert!(text.contains(
+            "grpc_server_started_total{grpc_type=\"server_stream\",grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Watch\"} 0"
+        ), "{text}");
+        assert!(text.contains(
+            "grpc_server_handling_seconds_count{grpc_type=\"unary\",grpc_service=\"kpi.v1.DirectoryService\",grpc_method=\"GetAgent\"} 0"
+        ), "{text}");
+        assert!(
+            !text.contains("grpc_server_handling_seconds_count{grpc_type=\"server_stream\""),
+            "streams have no latency series: {text}"
+        );
+    }
+
     #[test]
     fn registries_are_independent_and_count_by_label() {
-        let first = Metrics::new().unwrap();
-        let second = Metrics::new().unwrap();
-        first.call_started("kpi.v1.DirectoryService", "GetAgent");
-        first.call_finished(
-            "kpi.v1.DirectoryService",
-            "GetAgent",
-            "NOT_FOUND",
-            Duration::from_millis(3),
-        );
+        let methods = methods();
+        let first = Metrics::new(&methods).unwrap();
+        let second = Metrics::new(&methods).unwrap();
+        let get_agent = methods.labels("/kpi.v1.DirectoryService/GetAgent");
+        first.call_started(get_agent);
+        first.call_finished(get_agent, "NOT_FOUND", Duration::from_millis(3));
         first.ingest_batch("interactions", ["created", "created", "stale"].into_iter());
 
         let text = first.render();
         assert!(text.contains(
-            "kpi_grpc_requests_total{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\",code=\"NOT_FOUND\"} 1"
+            "grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"kpi.v1.DirectoryService\",grpc_method=\"GetAgent\",grpc_code=\"NOT_FOUND\"} 1"
         ), "{text}");
         assert!(text.contains(
-            "kpi_grpc_errors_total{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\",code=\"NOT_FOUND\"} 1"
-        ), "{text}");
-        assert!(text.contains(
-            "kpi_grpc_requests_in_flight{service=\"kpi.v1.DirectoryService\",method=\"GetAgent\"} 0"
+            "kpi_grpc_server_in_flight{grpc_type=\"unary\",grpc_service=\"kpi.v1.DirectoryService\",grpc_method=\"GetAgent\"} 0"
         ), "{text}");
         assert!(
             text.contains("kpi_ingest_items_total{kind=\"interactions\",outcome=\"created\"} 2"),
             "{text}"
         );
         assert!(
-            text.contains("kpi_ingest_batch_size_bucket{kind=\"interactions\",le=\"5\"} 1"),
-            "{text}"
-        );
-        assert!(
-            !second.render().contains("GetAgent"),
+            !second
+                .render()
+                .contains("grpc_method=\"GetAgent\",grpc_code=\"NOT_FOUND\"} 1"),
             "a second registry must not see the first one's calls"
         );
     }
 
     #[test]
-    fn resource_exhausted_counts_as_shed() {
-        let metrics = Metrics::new().unwrap();
-        metrics.call_started("kpi.v1.IngestService", "IngestInteractions");
-        metrics.call_finished(
-            "kpi.v1.IngestService",
-            "IngestInteractions",
-            "RESOURCE_EXHAUSTED",
-            Duration::from_millis(1),
-        );
+    fn a_stream_is_counted_but_not_timed() {
+        let methods = methods();
+        let metrics = Metrics::new(&methods).unwrap();
+        let watch = methods.labels("/grpc.health.v1.Health/Watch");
+        metrics.call_started(watch);
+        metrics.call_finished(watch, "CANCELLED", Duration::from_secs(20));
         let text = metrics.render();
+        assert!(text.contains(
+            "grpc_server_handled_total{grpc_type=\"server_stream\",grpc_service=\"grpc.health.v1.Health\",grpc_method=\"Watch\",grpc_code=\"CANCELLED\"} 1"
+        ), "{text}");
         assert!(
-            text.contains(
-                "kpi_grpc_shed_total{service=\"kpi.v1.IngestService\",method=\"IngestInteractions\"} 1"
-            ),
+            !text.contains("grpc_server_handling_seconds_count{grpc_type=\"server_stream\""),
             "{text}"
         );
     }

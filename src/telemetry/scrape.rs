@@ -1,21 +1,35 @@
-//! The metrics listener: Prometheus text at `GET /metrics`, on its own
-//! address (`telemetry.metrics_addr`), apart from the gRPC port so that it
-//! can stay cluster-internal. Gauges of state (database pool, health) are
-//! sampled when scraped.
+//! The operations listener, on its own address (`telemetry.metrics_addr`),
+//! apart from the gRPC port so that it can stay cluster-internal, and plain
+//! HTTP whatever the gRPC port's TLS and authentication, so that the
+//! kubelet's `httpGet` probes work with both on:
+//!
+//! - `GET /metrics`: Prometheus text; gauges of state (database pool,
+//!   health) and the `process_*` metrics are sampled when scraped;
+//! - `GET /healthz`: 200 while the process answers (liveness: a database
+//!   outage must not restart the service);
+//! - `GET /readyz`: 200 while `grpc.health.v1` reports SERVING (the database
+//!   prepared and reachable, not draining), else 503 saying why
+//!   (readiness).
 
 use std::{sync::Arc, time::Duration};
 
-use axum::{extract::State, http::header, response::IntoResponse, routing::get, Router};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::IntoResponse,
+    routing::get,
+    Router,
+};
 use sea_orm::DatabaseBackend;
-use tokio::{net::TcpListener, task::JoinHandle};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 use tonic_health::{
     pb::{health_server::Health, HealthCheckRequest},
     server::{HealthReporter, HealthService},
     ServingStatus,
 };
 
-use super::metrics::Metrics;
-use crate::storage::Database;
+use super::{metrics::Metrics, process};
+use crate::{resilience::readiness::Readiness, storage::Database};
 
 /// How often histogram samples are folded into buckets between scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
@@ -26,22 +40,37 @@ struct ScrapeState {
     metrics: Metrics,
     database: Database,
     health: Arc<HealthService>,
+    readiness: Readiness,
+    draining: watch::Receiver<bool>,
 }
 
-/// Serves `/metrics` on `listener` until the returned task is aborted.
-pub fn serve(
-    listener: TcpListener,
-    metrics: Metrics,
-    database: Database,
-    health_reporter: HealthReporter,
-) -> JoinHandle<()> {
+/// What the operations listener reports on.
+pub struct Observed {
+    pub metrics: Metrics,
+    pub database: Database,
+    pub health_reporter: HealthReporter,
+    pub readiness: Readiness,
+    /// True once draining has begun.
+    pub draining: watch::Receiver<bool>,
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the
+/// returned task is aborted.
+pub fn serve(listener: TcpListener, observed: Observed) -> JoinHandle<()> {
+    let metrics = observed.metrics.clone();
     let state = ScrapeState {
-        metrics: metrics.clone(),
-        database,
-        health: Arc::new(HealthService::from_health_reporter(health_reporter)),
+        metrics: observed.metrics,
+        database: observed.database,
+        health: Arc::new(HealthService::from_health_reporter(
+            observed.health_reporter,
+        )),
+        readiness: observed.readiness,
+        draining: observed.draining,
     };
     let router = Router::new()
         .route("/metrics", get(scrape))
+        .route("/healthz", get(alive))
+        .route("/readyz", get(ready))
         .with_state(state);
     tokio::spawn(async move {
         let upkeep = tokio::spawn(async move {
@@ -60,17 +89,44 @@ pub fn serve(
 
 async fn scrape(State(state): State<ScrapeState>) -> impl IntoResponse {
     sample_database_pool(&state.metrics, &state.database);
-    let serving = state
+    state.metrics.health(serving(&state).await);
+    let mut text = state.metrics.render();
+    text.push_str(&process::render());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+}
+
+/// Whether `grpc.health.v1` reports SERVING for the whole server.
+async fn serving(state: &ScrapeState) -> bool {
+    state
         .health
         .check(tonic::Request::new(HealthCheckRequest {
             service: String::new(),
         }))
         .await
-        .is_ok_and(|reply| reply.into_inner().status == ServingStatus::Serving as i32);
-    state.metrics.health(serving);
+        .is_ok_and(|reply| reply.into_inner().status == ServingStatus::Serving as i32)
+}
+
+async fn alive() -> impl IntoResponse {
+    "alive\n"
+}
+
+/// 200 exactly when health reports SERVING; otherwise 503 and the reason.
+async fn ready(State(state): State<ScrapeState>) -> impl IntoResponse {
+    if serving(&state).await {
+        return (StatusCode::OK, "ready\n".to_owned());
+    }
+    let reason = if *state.draining.borrow() {
+        "draining: shutting down".to_owned()
+    } else if !state.readiness.is_prepared() {
+        format!("starting: {}", state.readiness.waiting_for())
+    } else if !state.database.is_reachable() {
+        "the database cannot be reached".to_owned()
+    } else {
+        "waiting for the first database health check".to_owned()
+    };
     (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        state.metrics.render(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("not ready: {reason}\n"),
     )
 }
 
@@ -99,4 +155,40 @@ fn sample_database_pool(metrics: &Metrics, database: &Database) {
     };
     let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
     metrics.database_pool(size - idle, idle, max);
+}
+
+/// `GET url` (plain `http://host:port/path`, as the operations listener
+/// serves it) within `timeout`: `Ok` on 200, otherwise an error quoting the
+/// answer. For a container's HEALTHCHECK, which has no curl to run.
+pub async fn probe(url: &str, timeout: Duration) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url:?} is not an http:// URL"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(slash) => rest.split_at(slash),
+        None => (rest, "/"),
+    };
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(authority).await?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&reply).into_owned())
+    };
+    let reply = tokio::time::timeout(timeout, exchange)
+        .await
+        .with_context(|| format!("{url} did not answer within {timeout:?}"))?
+        .with_context(|| format!("could not ask {url}"))?;
+    let status = reply.split_whitespace().nth(1).unwrap_or_default();
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.trim())
+        .unwrap_or_default();
+    anyhow::ensure!(status == "200", "{url} answered {status}: {body}");
+    Ok(())
 }

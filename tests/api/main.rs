@@ -7,14 +7,14 @@
 mod fixtures;
 mod helpers;
 mod kpi_fixtures;
-mod trust_support;
+mod trust;
+/// The certificates and tokens of the trust tests, as `crate::trust_support`.
+use trust::support as trust_support;
 
 mod bad_queries;
 mod breaches;
 mod catalogue;
-mod client_kit;
 mod closed_month_teams;
-mod connections;
 mod directory;
 mod hostile_input;
 mod ingest;
@@ -22,16 +22,12 @@ mod ingest_concurrency;
 mod ingest_registrations;
 mod ingest_validation;
 mod memberships;
-mod observability;
-mod operations;
-mod overload;
 mod payroll_pages;
 mod periods;
 mod policies;
 mod policy_closed_months;
 mod policy_dates;
 mod policy_reads;
-mod readme_example;
 mod replicas;
 mod request_properties;
 mod rollups;
@@ -40,5 +36,4 @@ mod scorecards;
 mod trends;
 
 mod audit_trail;
-mod auth_matrix;
-mod trust_transport;
+mod operations;

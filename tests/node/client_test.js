@@ -1,71 +1,31 @@
-// A Node client of kpi.v1, built the way the README tells client teams to:
-// @grpc/proto-loader on proto/ (kpi/v1 plus the shipped grpc/health/v1),
-// the repository's service_config.json, deadlines, gzip, and
-// google.rpc.BadRequest decoded with protobufjs from proto/google/rpc.
+// A Node client of kpi.v1, as the README tells client teams to write one:
+// the @kpi-service/client package (built from proto/ by
+// clients/node/build.sh, installed into this fresh project), its retry
+// policy, deadlines, gzip, and google.rpc.BadRequest decoded by the package.
 //
 // Usage: node client_test.js HOST:PORT
 // Prints one line per check and "N passed, M failed"; exits 0 only if all
 // passed.
 "use strict";
 
-const fs = require("node:fs");
-const path = require("node:path");
 const grpc = require("@grpc/grpc-js");
-const protoLoader = require("@grpc/proto-loader");
-const protobuf = require("protobufjs");
+const kpiClient = require("@kpi-service/client");
 
-const REPOSITORY = path.resolve(__dirname, "..", "..");
-const PROTO_ROOT = path.join(REPOSITORY, "proto");
 const address = process.argv[2];
 if (!address) {
   console.error("usage: node client_test.js HOST:PORT");
   process.exit(2);
 }
 
-// keepCase: field names as in the .proto (snake_case); longs as strings
-// (int64 would lose precision as numbers); enums as their names; defaults
-// so absent scalars read as 0/""/false; oneofs adds the virtual oneof field.
-const LOADER_OPTIONS = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [PROTO_ROOT],
-};
-const KPI_FILES = fs
-  .readdirSync(path.join(PROTO_ROOT, "kpi", "v1"))
-  .filter((name) => name.endsWith(".proto"))
-  .map((name) => `kpi/v1/${name}`);
-const definition = protoLoader.loadSync(
-  [...KPI_FILES, "grpc/health/v1/health.proto"],
-  LOADER_OPTIONS,
-);
-const loaded = grpc.loadPackageDefinition(definition);
-const kpi = loaded.kpi.v1;
-const health = loaded.grpc.health.v1;
-
-// Retries with backoff for idempotent RPCs, as shipped in the repository.
-const CHANNEL_OPTIONS = {
-  "grpc.service_config": fs.readFileSync(
-    path.join(REPOSITORY, "service_config.json"),
-    "utf8",
-  ),
-  // Send requests gzip-compressed (the server accepts and answers gzip).
-  "grpc.default_compression_algorithm": 2,
-};
+// The package loads the protos it ships with the README's options: field
+// names as in the .proto (snake_case), int64 as strings, enums as names,
+// defaults, oneofs; and it carries the retry policy (service_config.json)
+// and gzip in its channel options.
+const { kpi, health } = kpiClient.load();
 const credentials = grpc.credentials.createInsecure();
-const ingest = new kpi.IngestService(address, credentials, CHANNEL_OPTIONS);
-const scorecards = new kpi.ScorecardService(address, credentials, CHANNEL_OPTIONS);
+const ingest = new kpi.IngestService(address, credentials, kpiClient.channelOptions());
+const scorecards = new kpi.ScorecardService(address, credentials, kpiClient.channelOptions());
 const healthClient = new health.Health(address, credentials);
-
-// google.rpc.Status and its details, for decoding error details.
-const rpcTypes = new protobuf.Root();
-rpcTypes.resolvePath = (_origin, target) => path.join(PROTO_ROOT, target);
-rpcTypes.loadSync(["google/rpc/status.proto", "google/rpc/error_details.proto"], {
-  keepCase: true,
-});
-const RpcStatus = rpcTypes.lookupType("google.rpc.Status");
 
 /** Calls a unary method with a 10 s deadline and optional metadata. */
 function call(client, method, request, metadata = new grpc.Metadata()) {
@@ -77,24 +37,8 @@ function call(client, method, request, metadata = new grpc.Metadata()) {
   });
 }
 
-/** The typed details of a failed call's google.rpc.Status, by type name. */
-function errorDetails(error) {
-  const [bytes] = error.metadata.get("grpc-status-details-bin");
-  if (!bytes) return {};
-  const status = RpcStatus.decode(bytes);
-  const details = {};
-  for (const any of status.details) {
-    const typeName = any.type_url.split("/").pop();
-    details[typeName] = rpcTypes.lookupType(typeName).decode(any.value);
-  }
-  return details;
-}
-
-/** A protobuf Timestamp as proto-loader expects it. */
-function timestamp(text) {
-  const millis = Date.parse(text);
-  return { seconds: String(Math.floor(millis / 1000)), nanos: 0 };
-}
+const errorDetails = kpiClient.errorDetails;
+const timestamp = kpiClient.timestamp;
 
 const RUN = `${process.pid}-${Date.now()}`;
 const AGENT = `node-agent-${RUN}`;

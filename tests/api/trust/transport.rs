@@ -14,7 +14,8 @@ use tonic::{transport::Channel, Code};
 use crate::{
     helpers::{spawn_app_with_client, test_settings, Backend, TestApp},
     on_both_backends,
-    trust_support::{
+    operations::support::{method, scrape, value},
+    trust::support::{
         error_info, request, use_jwt, use_server_tls, write_server_tls, ClientName, ScratchDir,
         TestCa, TokenIssuer,
     },
@@ -37,6 +38,7 @@ async fn spawn_mtls(
         backend,
         |settings| {
             use_server_tls(settings, &dir, true);
+            settings.telemetry.metrics_addr = "127.0.0.1:0".into();
             settings.auth.mode = AuthMode::Mtls;
             settings.auth.principals = vec![
                 PrincipalSettings {
@@ -99,6 +101,30 @@ async fn list_teams(channel: &Channel) -> Result<pb::ListTeamsResponse, tonic::S
         .map(tonic::Response::into_inner)
 }
 
+/// The TLS handshake failed: the client's transport reports the error (the
+/// connection was closed or reset under it), not a gRPC status the server
+/// sent, which would carry the server's `x-request-id` and an ErrorInfo.
+#[track_caller]
+fn assert_refused_by_the_transport(status: &tonic::Status) {
+    let source = std::error::Error::source(status)
+        .unwrap_or_else(|| panic!("no transport error under {status:?}"));
+    assert!(
+        source.downcast_ref::<tonic::transport::Error>().is_some(),
+        "not a transport failure: {status:?}"
+    );
+    assert!(
+        matches!(
+            status.code(),
+            Code::Cancelled | Code::Unknown | Code::Unavailable
+        ),
+        "{status:?}"
+    );
+    assert!(
+        status.metadata().get("x-request-id").is_none(),
+        "the server answered: {status:?}"
+    );
+}
+
 async fn mutual_tls_names_principals_by_their_certificates(backend: Backend) {
     let scratch = ScratchDir::new("mtls");
     let server_ca = TestCa::new("server CA");
@@ -123,9 +149,20 @@ async fn mutual_tls_names_principals_by_their_certificates(backend: Backend) {
         Some(stranger_ca.client(ClientName::Uri(PAYROLL))),
     )
     .await;
-    let refused = list_teams(&stranger).await;
-    assert!(refused.is_err(), "a foreign client certificate was served");
-    assert_ne!(refused.unwrap_err().code(), Code::Ok);
+    let refused = list_teams(&stranger)
+        .await
+        .expect_err("a foreign client certificate was served");
+    assert_refused_by_the_transport(&refused);
+    let metrics = scrape(&app).await;
+    assert_eq!(
+        value(
+            &metrics,
+            "grpc_server_started_total",
+            &method("unary", "/kpi.v1.DirectoryService/ListTeams")
+        ),
+        Some(1.0),
+        "only the anonymous call above reached the server"
+    );
 
     // Known principal by URI SAN: reads, may not write the directory.
     let payroll = channel_as(

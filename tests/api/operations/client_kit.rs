@@ -94,3 +94,22 @@ fn the_service_config_retries_every_idempotent_rpc_and_no_create() {
         .count();
     assert_eq!(ingest_methods, 7, "every ingest RPC is covered above");
 }
+
+/// The README shows the Python, Node and TypeScript examples that CI runs
+/// (tests/python/run.sh, tests/node/run.sh) verbatim, so they cannot rot.
+#[test]
+fn the_readme_shows_the_client_examples_that_ci_runs_verbatim() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    for (language, file) in [
+        ("python", "tests/python/readme_example.py"),
+        ("js", "tests/node/readme_example.js"),
+        ("ts", "tests/node/readme_example.ts"),
+    ] {
+        let example = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        assert!(
+            readme.contains(&format!("```{language}\n{example}```")),
+            "the README's {language} block is not {file} verbatim"
+        );
+    }
+}

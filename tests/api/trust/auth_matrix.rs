@@ -12,7 +12,7 @@ use crate::{
     helpers::{at, spawn_app_with, Backend, TestApp},
     kpi_fixtures::{at_least, month},
     on_both_backends,
-    trust_support::{error_info, request, use_jwt, Alg, ScratchDir, TokenIssuer, ALL_SCOPES},
+    trust::support::{error_info, request, use_jwt, Alg, ScratchDir, TokenIssuer, ALL_SCOPES},
 };
 
 /// Whose records / team / agent / policy a call is about.
@@ -631,8 +631,8 @@ async fn every_rpc_answers_each_credential_with_its_documented_code(backend: Bac
 
         // Expired well beyond the leeway.
         let token = issuer.token_with(Alg::Es256, "caller", &right, |claims| {
-            claims["exp"] = (crate::trust_support::now() - 3600).into();
-            claims["nbf"] = (crate::trust_support::now() - 7200).into();
+            claims["exp"] = (crate::trust::support::now() - 3600).into();
+            claims["nbf"] = (crate::trust::support::now() - 7200).into();
         });
         let outcome = invoke(channel, path, &own, Some(&token)).await;
         expect_unauthenticated(&cell("expired"), outcome, "TOKEN_EXPIRED", &token);
