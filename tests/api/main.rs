@@ -1,34 +1,45 @@
 //! Integration tests: the real server on a free port, a real tonic client,
 //! and every test against both SQLite and PostgreSQL (a fresh database each).
+//!
+//! What the tests share is in `support`.
 
 // Tests may unwrap: a panic is how they fail.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod helpers;
-mod kpi_fixtures;
+mod support;
+
+// The older paths of the shared helpers and builders, still imported by the
+// operations and trust tests below.
+pub use support::app as helpers;
+/// The record builders, as `crate::fixtures`.
+pub mod fixtures {
+    pub use crate::support::{
+        ingest::{interactions, outcomes},
+        records::*,
+    };
+}
+/// The builders, calls and assertions of the KPI tests, as `crate::kpi_fixtures`.
+pub mod kpi_fixtures {
+    pub use crate::support::{
+        directory::*, ingest::*, periods::*, policies::*, records::*, scorecards::*,
+    };
+}
 mod trust_support;
 
 mod bad_queries;
 mod breaches;
 mod catalogue;
-mod client_kit;
-mod connections;
 mod directory;
 mod hostile_input;
 mod ingest;
 mod ingest_concurrency;
 mod ingest_validation;
 mod memberships;
-mod observability;
-mod operations;
-mod overload;
 mod payroll_pages;
 mod periods;
 mod policies;
 mod policy_dates;
 mod policy_reads;
-mod readme_example;
 mod request_properties;
 mod rollups;
 mod scorecard_attribution;
@@ -36,5 +47,13 @@ mod scorecards;
 mod trends;
 
 mod audit_trail;
+
+mod client_kit;
+mod connections;
+mod observability;
+mod operations;
+mod overload;
+mod readme_example;
+
 mod auth_matrix;
 mod trust_transport;

@@ -1,10 +1,8 @@
-//! `spawn_app`: a fresh database, the real application on port 0, clients.
+//! The application under test: `spawn_app` (a fresh database, the real
+//! server on port 0, clients), `on_both_backends!`, and small helpers for
+//! timestamps and error details.
 
-use std::{
-    path::PathBuf,
-    sync::atomic::{AtomicU32, Ordering},
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::Duration;
 
 use kpi_service::{
     configuration::Settings,
@@ -20,14 +18,15 @@ use sea_orm::{ConnectionTrait, Statement};
 use tokio::{sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
 
+pub use super::databases::postgres_admin_url;
+use super::databases::{fresh_database, Cleanup};
+
 /// Which database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
 }
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Runs each named `async fn name(backend: Backend)` of the calling module
 /// once against SQLite (`sqlite::name`) and once against PostgreSQL
@@ -39,7 +38,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await;
+                    super::$name($crate::support::app::Backend::Sqlite).await;
                 }
             )*
         }
@@ -47,7 +46,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await;
+                    super::$name($crate::support::app::Backend::Postgres).await;
                 }
             )*
         }
@@ -67,11 +66,6 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     cleanup: Cleanup,
     settings: Settings,
-}
-
-enum Cleanup {
-    SqliteFile(PathBuf),
-    PostgresDatabase { admin_url: String, name: String },
 }
 
 impl TestApp {
@@ -134,60 +128,52 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Stops the server gracefully (it closes its pools as it exits) before
+    /// the database is dropped: a PostgreSQL `DROP DATABASE .. WITH
+    /// (FORCE)` that has to terminate open sessions takes most of a second,
+    /// and an aborted server leaves its health probe looping on a dropped
+    /// signal. The server runs on the test's runtime, so a task on it waits
+    /// for the server (up to the shutdown grace, then aborts it) while this
+    /// thread waits for that task. Without a multi-threaded runtime (every
+    /// `on_both_backends!` test has one) the server is aborted.
+    fn stop_server_and_close_connections(&mut self) {
+        let Some(mut server) = self.server.take() else {
+            return;
+        };
+        let runtime = match tokio::runtime::Handle::try_current() {
+            Ok(runtime)
+                if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+            {
+                runtime
+            }
+            _ => {
+                server.abort();
+                return;
+            }
+        };
+        let database = self.database.clone();
+        let grace = Duration::from_secs(self.settings.server.shutdown_grace_seconds);
+        let (stopped, wait_until_stopped) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            if tokio::time::timeout(grace, &mut server).await.is_err() {
+                server.abort();
+            }
+            database.close().await;
+            let _ = stopped.send(());
+        });
+        let _ = wait_until_stopped.recv_timeout(grace + Duration::from_secs(5));
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
-        match &self.cleanup {
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    let _ = std::fs::remove_file(file);
-                }
-            }
-            Cleanup::PostgresDatabase { admin_url, name } => {
-                let admin_url = admin_url.clone();
-                let name = name.clone();
-                // Drop runs inside the test's runtime: use a thread of its own.
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("cannot build a cleanup runtime");
-                    runtime.block_on(async {
-                        if let Ok(admin) = sea_orm::Database::connect(admin_url.as_str()).await {
-                            let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
-                    });
-                })
-                .join();
-            }
-        }
+        self.stop_server_and_close_connections();
+        self.cleanup.remove();
     }
-}
-
-fn unique_name() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.subsec_nanos())
-        .unwrap_or_default();
-    format!(
-        "kpi_test_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos
-    )
 }
 
 /// Test settings: the defaults, a free port, and the given database.
@@ -199,49 +185,6 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.max_connections = 5;
     settings.database.health_check_interval_seconds = 1;
     settings
-}
-
-/// The PostgreSQL server the tests create their databases on.
-pub fn postgres_admin_url() -> String {
-    std::env::var("KPI_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// Creates a fresh database for `backend` and returns its URL.
-async fn fresh_database(backend: Backend) -> (String, Cleanup) {
-    let name = unique_name();
-    match backend {
-        Backend::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            let url = format!("sqlite://{}?mode=rwc", path.display());
-            (url, Cleanup::SqliteFile(path))
-        }
-        Backend::Postgres => {
-            let admin_url = postgres_admin_url();
-            let admin = sea_orm::Database::connect(admin_url.as_str())
-                .await
-                .unwrap_or_else(|error| {
-                    panic!(
-                        "PostgreSQL is not reachable at {admin_url} ({error}). Start it with \
-                         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
-                         or point KPI_TEST_POSTGRES_URL at a server where user may CREATE DATABASE."
-                    )
-                });
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("cannot create the test database");
-            let _ = admin.close().await;
-            let base = admin_url
-                .split('?')
-                .next()
-                .unwrap_or(&admin_url)
-                .rsplit_once('/')
-                .map(|(server, _)| server.to_owned())
-                .unwrap_or_else(|| admin_url.clone());
-            let url = format!("{base}/{name}");
-            (url, Cleanup::PostgresDatabase { admin_url, name })
-        }
-    }
 }
 
 /// Starts the application on a fresh database of `backend`.
