@@ -32,8 +32,6 @@ mod catalogue;
 mod directory;
 mod hostile_input;
 mod ingest;
-mod ingest_concurrency;
-mod ingest_validation;
 mod memberships;
 mod payroll_pages;
 mod periods;

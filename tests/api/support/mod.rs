@@ -10,4 +10,5 @@ pub mod ingest;
 pub mod periods;
 pub mod policies;
 pub mod records;
+pub mod rollups;
 pub mod scorecards;

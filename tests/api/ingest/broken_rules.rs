@@ -1,24 +1,20 @@
-//! Every rule a source system can break gives INVALID_ARGUMENT with a field
-//! violation at the right path, and a rejected batch writes nothing.
+//! The table of rules a source system can break: for each, a batch that
+//! breaks it and the field path its violation must name.
 
 use kpi_service::grpc::pb;
-use tonic::Code;
 
-use crate::{
-    fixtures::*,
-    helpers::{at, error_reason, field_violations, spawn_app, spawn_app_with, Backend, TestApp},
-    on_both_backends,
+use crate::support::{
+    app::{at, ts, TestApp},
+    ingest::interactions,
+    records::{
+        agent_day, compliance_check, csat_for_interaction, interaction, key, qa_evaluation,
+        training_assignment, violation,
+    },
 };
-
-on_both_backends!(
-    each_broken_rule_is_reported_at_its_field_and_nothing_is_written,
-    an_invalid_item_rejects_the_whole_batch_listing_every_violation,
-    a_batch_above_the_maximum_size_is_rejected,
-);
 
 /// A batch of one record kind.
 #[derive(Clone)]
-enum Batch {
+pub enum Batch {
     Interactions(Vec<pb::Interaction>),
     Surveys(Vec<pb::SurveyResponse>),
     Qa(Vec<pb::QaEvaluation>),
@@ -28,7 +24,8 @@ enum Batch {
     Time(Vec<pb::AgentTime>),
 }
 
-async fn send(app: &TestApp, batch: Batch) -> Result<(), tonic::Status> {
+/// Sends `batch` to its Ingest call.
+pub async fn send(app: &TestApp, batch: Batch) -> Result<(), tonic::Status> {
     let mut client = app.ingest();
     match batch {
         Batch::Interactions(items) => client
@@ -89,11 +86,11 @@ fn with_time(change: impl FnOnce(&mut pb::AgentTime)) -> Batch {
 }
 
 fn far_future() -> prost_types::Timestamp {
-    crate::helpers::ts(chrono::Utc::now().timestamp() + 86_400)
+    ts(chrono::Utc::now().timestamp() + 86_400)
 }
 
 /// (what is broken, the batch, the field path that must be reported).
-fn broken_rules() -> Vec<(&'static str, Batch, &'static str)> {
+pub fn broken_rules() -> Vec<(&'static str, Batch, &'static str)> {
     vec![
         (
             "missing source",
@@ -389,108 +386,4 @@ fn broken_rules() -> Vec<(&'static str, Batch, &'static str)> {
             "agent_time[0].interval_end",
         ),
     ]
-}
-
-async fn total_rows(app: &TestApp) -> i64 {
-    let mut total = 0;
-    for table in [
-        "interactions",
-        "survey_responses",
-        "qa_evaluations",
-        "compliance_checks",
-        "violations",
-        "training_assignments",
-        "agent_time",
-        "agents",
-    ] {
-        total += app.count_rows(table).await;
-    }
-    total
-}
-
-async fn each_broken_rule_is_reported_at_its_field_and_nothing_is_written(backend: Backend) {
-    let app = spawn_app(backend).await;
-    for (rule, batch, field) in broken_rules() {
-        let status = send(&app, batch).await.expect_err(rule);
-        assert_eq!(status.code(), Code::InvalidArgument, "{rule}: {status:?}");
-        assert_eq!(
-            error_reason(&status).as_deref(),
-            Some("INVALID_FIELDS"),
-            "{rule}"
-        );
-        let violations = field_violations(&status);
-        assert!(
-            violations.iter().any(|(path, _)| path == field),
-            "{rule}: expected a violation at {field}, got {violations:?}"
-        );
-        assert!(
-            !status.message().is_empty() && status.message().contains(field),
-            "{rule}: {}",
-            status.message()
-        );
-        assert_eq!(
-            total_rows(&app).await,
-            0,
-            "{rule}: a rejected batch must write nothing"
-        );
-    }
-}
-
-async fn an_invalid_item_rejects_the_whole_batch_listing_every_violation(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let mut second = interaction("call-2", "bob");
-    second.talk_seconds = -3;
-    second.channel = 0;
-    let mut fourth = interaction("call-4", "dan");
-    fourth.agent_id.clear();
-    let batch = vec![
-        interaction("call-1", "ana"),
-        second,
-        interaction("call-3", "cid"),
-        fourth,
-    ];
-
-    let status = app
-        .ingest()
-        .ingest_interactions(interactions(batch))
-        .await
-        .unwrap_err();
-
-    assert_eq!(status.code(), Code::InvalidArgument);
-    let mut paths: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|(path, _)| path)
-        .collect();
-    paths.sort();
-    assert_eq!(
-        paths,
-        vec![
-            "interactions[1].channel",
-            "interactions[1].talk_seconds",
-            "interactions[3].agent_id",
-        ]
-    );
-    assert_eq!(
-        total_rows(&app).await,
-        0,
-        "the valid items must not be written either"
-    );
-}
-
-async fn a_batch_above_the_maximum_size_is_rejected(backend: Backend) {
-    let app = spawn_app_with(backend, |settings| settings.ingest.max_batch_size = 5).await;
-    let batch: Vec<pb::Interaction> = (0..6)
-        .map(|n| interaction(&format!("call-{n}"), "ana"))
-        .collect();
-
-    let status = app
-        .ingest()
-        .ingest_interactions(interactions(batch))
-        .await
-        .unwrap_err();
-
-    assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(error_reason(&status).as_deref(), Some("BATCH_TOO_LARGE"));
-    assert_eq!(field_violations(&status)[0].0, "interactions");
-    assert_eq!(total_rows(&app).await, 0);
 }
