@@ -32,7 +32,6 @@ mod catalogue;
 mod directory;
 mod hostile_input;
 mod ingest;
-mod memberships;
 mod payroll_pages;
 mod periods;
 mod policies;
