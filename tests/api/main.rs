@@ -35,8 +35,6 @@ mod ingest;
 mod payroll_pages;
 mod periods;
 mod policies;
-mod policy_dates;
-mod policy_reads;
 mod request_properties;
 mod rollups;
 mod scorecard_attribution;
