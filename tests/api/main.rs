@@ -26,20 +26,14 @@ pub mod kpi_fixtures {
 }
 mod trust_support;
 
-mod bad_queries;
-mod breaches;
-mod catalogue;
 mod directory;
 mod hostile_input;
 mod ingest;
-mod payroll_pages;
 mod periods;
 mod policies;
 mod request_properties;
 mod rollups;
-mod scorecard_attribution;
 mod scorecards;
-mod trends;
 
 mod audit_trail;
 

@@ -1,5 +1,7 @@
-//! An agent scorecard: every KPI of the catalogue computed by hand from the
-//! spec, for a month of records that touches all 24.
+//! Ana's November 2026 (UTC): records that touch all 24 KPIs of the
+//! catalogue, and every KPI's value, numerator, denominator, sample size,
+//! status and margin worked out by hand from the spec under the catalogue's
+//! defaults. The agent-scorecard tests check it one formula at a time.
 
 use kpi_service::grpc::pb;
 use pb::{
@@ -8,17 +10,20 @@ use pb::{
     SurveyKind::{Ces, Csat, Nps},
 };
 
-use crate::{
-    helpers::{at, spawn_app, Backend, TestApp},
-    kpi_fixtures::*,
-    on_both_backends,
+use crate::support::{
+    app::{at, TestApp},
+    ingest::{
+        ingest_agent_time, ingest_checks, ingest_interactions, ingest_qa, ingest_surveys,
+        ingest_training, ingest_violations,
+    },
+    records::{
+        call, check, evaluation, survey_about, survey_for_agent, training, violation_at, work_day,
+    },
 };
-
-on_both_backends!(an_agent_scorecard_matches_the_catalogue_by_hand);
 
 /// One expected KPI line: id, value, numerator, denominator, sample size,
 /// status, margin.
-type Row = (
+pub type Row = (
     &'static str,
     Option<f64>,
     f64,
@@ -28,47 +33,20 @@ type Row = (
     Option<f64>,
 );
 
-/// A QA evaluation of ana with ratings for the first criteria.
-fn qa(
-    external_id: &str,
-    evaluated_at: &str,
-    (score, max_score): (f64, f64),
-    ratings: &[i32],
-) -> pb::QaEvaluation {
-    pb::QaEvaluation {
-        source: "qa-tool".into(),
-        external_id: external_id.into(),
-        agent_id: "ana".into(),
-        evaluated_at: Some(at(evaluated_at)),
-        score,
-        max_score,
-        criterion_ratings: ratings
-            .iter()
-            .enumerate()
-            .map(|(n, rating)| pb::CriterionRating {
-                criterion: ["attitude", "process", "effectiveness"][n].into(),
-                rating: *rating,
-            })
-            .collect(),
-        ..Default::default()
-    }
-}
-
+/// A course of ana's, completed at `completed_at` if given.
 fn course(external_id: &str, due_at: &str, completed_at: Option<&str>) -> pb::TrainingAssignment {
-    pb::TrainingAssignment {
-        source: "lms".into(),
-        external_id: external_id.into(),
-        agent_id: "ana".into(),
-        course_id: format!("course-{external_id}"),
-        due_at: Some(at(due_at)),
-        completed_at: completed_at.map(at),
-        ..Default::default()
-    }
+    training(
+        external_id,
+        "ana",
+        &format!("course-{external_id}"),
+        due_at,
+        completed_at,
+    )
 }
 
 /// Ana's November 2026 (UTC), touching all 24 KPIs, plus records that must
 /// not count (October, void, another agent, December training).
-async fn ingest_anas_november(app: &TestApp) {
+pub async fn ingest_anas_november(app: &TestApp) {
     // call-1, Nov 2: response 30 s, resolution 300 s, first response exactly
     // at the SLA (not overdue), handle 240+20+40 = 300, resolved on first
     // contact.
@@ -167,10 +145,22 @@ async fn ingest_anas_november(app: &TestApp) {
     ingest_qa(
         app,
         vec![
-            qa("qa-1", "2026-11-04T12:00:00Z", (45.5, 50.0), &[5, 4, 3]),
-            qa("qa-2", "2026-11-18T12:00:00Z", (38.0, 40.0), &[5, 4]),
-            qa("qa-3", "2026-11-20T12:00:00Z", (20.0, 20.0), &[]),
-            qa("qa-oct", "2026-10-30T12:00:00Z", (0.0, 50.0), &[1, 1]),
+            evaluation(
+                "qa-1",
+                "ana",
+                "2026-11-04T12:00:00Z",
+                (45.5, 50.0),
+                &[5, 4, 3],
+            ),
+            evaluation("qa-2", "ana", "2026-11-18T12:00:00Z", (38.0, 40.0), &[5, 4]),
+            evaluation("qa-3", "ana", "2026-11-20T12:00:00Z", (20.0, 20.0), &[]),
+            evaluation(
+                "qa-oct",
+                "ana",
+                "2026-10-30T12:00:00Z",
+                (0.0, 50.0),
+                &[1, 1],
+            ),
         ],
     )
     .await;
@@ -231,12 +221,8 @@ async fn ingest_anas_november(app: &TestApp) {
     .await;
 }
 
-async fn an_agent_scorecard_matches_the_catalogue_by_hand(backend: Backend) {
-    let app = spawn_app(backend).await;
-    ingest_anas_november(&app).await;
-
-    let scorecard = agent_scorecard(&app, "ana", month("2026-11")).await;
-
+/// Every KPI of ana's November, in catalogue order.
+pub fn expected_rows() -> Vec<Row> {
     // Hand arithmetic, November 2026 UTC, catalogue defaults (weight 1,
     // minimum sample 1, privacy_compliance the only gate, threshold 80):
     //
@@ -271,7 +257,7 @@ async fn an_agent_scorecard_matches_the_catalogue_by_hand(backend: Backend) {
     //
     // MET: qa_score, privacy_compliance, occupancy = 3 of 15 judged -> 20.
     let third = 1.0 / 3.0;
-    let expected: Vec<Row> = vec![
+    vec![
         ("contacts_handled", Some(4.0), 4.0, 1.0, 4, NoTarget, None),
         (
             "contacts_per_day",
@@ -400,64 +386,13 @@ async fn an_agent_scorecard_matches_the_catalogue_by_hand(backend: Backend) {
             NoTarget,
             None,
         ),
-    ];
+    ]
+}
 
-    let ids: Vec<&str> = scorecard.kpis.iter().map(|r| r.kpi_id.as_str()).collect();
-    let expected_ids: Vec<&str> = expected.iter().map(|row| row.0).collect();
-    assert_eq!(ids, expected_ids, "all 24 KPIs in catalogue order");
-    for (kpi_id, value, numerator, denominator, sample_size, status, margin) in expected {
-        let result = kpi(&scorecard, kpi_id);
-        assert_close_option(result.value, value, &format!("{kpi_id} value"));
-        assert_close(result.numerator, numerator, &format!("{kpi_id} numerator"));
-        assert_close(
-            result.denominator,
-            denominator,
-            &format!("{kpi_id} denominator"),
-        );
-        assert_eq!(result.sample_size, sample_size, "{kpi_id} sample_size");
-        assert_eq!(status_of(result), status, "{kpi_id} status");
-        assert_close_option(result.margin, margin, &format!("{kpi_id} margin"));
-        let rule = result.rule.clone().unwrap_or_default();
-        if status == NoTarget {
-            assert_eq!(rule.target, None, "{kpi_id} has no default target");
-        } else {
-            assert_eq!(rule.weight, 1.0, "{kpi_id} default weight");
-            assert_eq!(rule.min_sample_size, 1, "{kpi_id} default sample");
-            assert_eq!(rule.warning_band, None, "{kpi_id} has no default band");
-            assert_eq!(
-                rule.gate,
-                kpi_id == "privacy_compliance",
-                "{kpi_id} default gate"
-            );
-        }
-    }
-    // Spot-check the default targets the margins were computed from.
-    let bound = |kpi_id: &str| kpi(&scorecard, kpi_id).rule.clone().unwrap().target;
-    let target = |bound| Some(pb::Target { bound: Some(bound) });
-    use pb::target::Bound::{AtLeast, AtMost};
-    assert_eq!(bound("contacts_per_day"), target(AtLeast(50.0)));
-    assert_eq!(bound("aht"), target(AtMost(300.0)));
-    assert_eq!(bound("call_rating"), target(AtLeast(4.5)));
-    assert_eq!(bound("violations"), target(AtMost(1.0)));
-    assert_eq!(bound("occupancy"), target(AtMost(90.0)));
-
-    assert_close_option(scorecard.composite_score, Some(20.0), "composite_score");
-    assert!(!scorecard.bonus_eligible, "20 is below the threshold of 80");
-    assert!(!scorecard.ineligibility_reasons.is_empty());
-    assert_eq!(scorecard.bonus_threshold, 80.0);
-    let policy = scorecard.policy.clone().unwrap();
-    assert_eq!(
-        (
-            policy.policy_version_id,
-            policy.team_id.as_str(),
-            policy.effective_from.as_str()
-        ),
-        (0, "", "")
-    );
-    let period = scorecard.period.clone().unwrap();
-    assert_eq!(period.start_time, Some(at("2026-11-01T00:00:00Z")));
-    assert_eq!(period.end_time, Some(at("2026-12-01T00:00:00Z")));
-    assert_eq!(period.time_zone, "UTC");
-    assert!(scorecard.data_updated_time.is_some());
-    assert!(scorecard.compute_time.is_some());
+/// The expected row of `kpi_id`.
+pub fn expected(kpi_id: &str) -> Row {
+    expected_rows()
+        .into_iter()
+        .find(|row| row.0 == kpi_id)
+        .unwrap_or_else(|| panic!("no expected row for {kpi_id}"))
 }

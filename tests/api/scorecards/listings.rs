@@ -6,13 +6,18 @@ use kpi_service::grpc::pb;
 use tonic::Code;
 
 use crate::{
-    helpers::{error_reason, spawn_app, Backend, TestApp},
-    kpi_fixtures::{call, ingest_interactions, month},
     on_both_backends,
+    support::{
+        app::{error_reason, spawn_app, Backend, TestApp},
+        ingest::ingest_interactions,
+        periods::month,
+        records::call,
+    },
 };
 
 on_both_backends!(
     a_listing_by_agent_id_returns_every_agent_once_while_data_arrives,
+    a_listing_by_score_serves_the_next_page_while_the_numbers_stand,
     a_listing_by_score_refuses_a_page_computed_on_moved_numbers,
 );
 
@@ -80,7 +85,8 @@ async fn a_listing_by_agent_id_returns_every_agent_once_while_data_arrives(backe
     assert_eq!(seen, agents);
 }
 
-async fn a_listing_by_score_refuses_a_page_computed_on_moved_numbers(backend: Backend) {
+/// Agents b1, b2 and b3 with one call each on Nov 2.
+async fn three_agents(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     ingest_interactions(
         &app,
@@ -90,11 +96,16 @@ async fn a_listing_by_score_refuses_a_page_computed_on_moved_numbers(backend: Ba
             .collect(),
     )
     .await;
+    app
+}
+
+async fn a_listing_by_score_serves_the_next_page_while_the_numbers_stand(backend: Backend) {
+    let app = three_agents(backend).await;
     let first = page(&app, pb::ScorecardOrder::CompositeScoreDesc, "")
         .await
         .unwrap();
     assert_eq!(first.scorecards.len(), 2);
-    // Unchanged numbers: the next page is served.
+
     let second = page(
         &app,
         pb::ScorecardOrder::CompositeScoreDesc,
@@ -102,11 +113,21 @@ async fn a_listing_by_score_refuses_a_page_computed_on_moved_numbers(backend: Ba
     )
     .await
     .unwrap();
+
     assert_eq!(second.scorecards.len(), 1);
+}
+
+async fn a_listing_by_score_refuses_a_page_computed_on_moved_numbers(backend: Backend) {
+    let app = three_agents(backend).await;
+    let first = page(&app, pb::ScorecardOrder::CompositeScoreDesc, "")
+        .await
+        .unwrap();
+
     // A correction moves the numbers: the old token is refused.
     let mut corrected = call("b2-1", "b2", "2026-11-02T09:00:00Z");
     corrected.escalated = true;
     ingest_interactions(&app, vec![corrected]).await;
+
     let refused = page(
         &app,
         pb::ScorecardOrder::CompositeScoreDesc,

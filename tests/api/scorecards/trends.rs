@@ -1,18 +1,28 @@
-//! Trends bucketed by week and month, and the drill-down to the
-//! interactions behind a score.
+//! Trends: a KPI's values bucketed by week or month, clipped to the
+//! period asked for; a team's trend counts the team recorded on each
+//! interaction.
 
 use kpi_service::grpc::pb;
 
 use crate::{
-    helpers::{at, spawn_app, Backend, TestApp},
-    kpi_fixtures::*,
     on_both_backends,
+    support::{
+        app::{at, spawn_app, Backend, TestApp},
+        directory::{add_team, move_agent, put_agent},
+        ingest::ingest_interactions,
+        periods::{custom, month},
+        records::call,
+        scorecards::assert_close_option,
+    },
 };
 
 on_both_backends!(
-    a_trend_buckets_values_by_week,
+    a_weekly_trend_of_a_month_clips_its_first_and_last_weeks,
+    a_trend_bucket_carries_its_numerator_and_denominator_and_no_target,
+    a_weekly_trend_of_a_custom_range_starts_and_ends_with_it,
+    a_monthly_trend_splits_a_range_at_the_month,
     a_team_trend_counts_the_team_recorded_on_each_interaction,
-    drill_down_pages_through_the_interactions_behind_a_score,
+    a_trend_of_an_unknown_team_is_not_found,
 );
 
 /// A call of ana's with the given handle time (talk = handle - 60).
@@ -69,7 +79,10 @@ fn summarise(buckets: &[pb::TrendBucket]) -> Vec<Bucket> {
         .collect()
 }
 
-async fn a_trend_buckets_values_by_week(backend: Backend) {
+/// Ana's calls by handle time: Oct 30 (900 s); Sunday Nov 1 (600 s), the
+/// tail of ISO week 44; Nov 5 and 6 (300, 500 s) in week 45; Nov 16, 17
+/// and 20 (200, 250, 300 s) in week 47.
+async fn anas_calls_across_weeks(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     ingest_interactions(
         &app,
@@ -87,7 +100,14 @@ async fn a_trend_buckets_values_by_week(backend: Backend) {
         ],
     )
     .await;
-    let kpis = ["aht", "contacts_handled"];
+    app
+}
+
+const KPIS: [&str; 2] = ["aht", "contacts_handled"];
+
+async fn a_weekly_trend_of_a_month_clips_its_first_and_last_weeks(backend: Backend) {
+    let app = anas_calls_across_weeks(backend).await;
+    let kpis = KPIS;
 
     // November by ISO week, the first and last weeks clipped to the month:
     //   Nov 1        t-0            aht 600/1 = 600,      1 contact
@@ -138,6 +158,13 @@ async fn a_trend_buckets_values_by_week(backend: Backend) {
             ),
         ]
     );
+}
+
+async fn a_trend_bucket_carries_its_numerator_and_denominator_and_no_target(backend: Backend) {
+    let app = anas_calls_across_weeks(backend).await;
+
+    let weeks = trend(&app, &KPIS, month("2026-11"), pb::TrendGranularity::Week).await;
+
     let busiest = &weeks[3].values[0];
     assert_eq!(
         (busiest.numerator, busiest.denominator, busiest.sample_size),
@@ -147,6 +174,11 @@ async fn a_trend_buckets_values_by_week(backend: Backend) {
         busiest.rule.is_none() || busiest.rule.as_ref().unwrap().target.is_none(),
         "trends show values only"
     );
+}
+
+async fn a_weekly_trend_of_a_custom_range_starts_and_ends_with_it(backend: Backend) {
+    let app = anas_calls_across_weeks(backend).await;
+    let kpis = KPIS;
 
     // A custom range from Wednesday 4 to Wednesday 18 November:
     //   Nov 4-8      t-1, t-2    aht 400, 2
@@ -182,6 +214,11 @@ async fn a_trend_buckets_values_by_week(backend: Backend) {
             ),
         ]
     );
+}
+
+async fn a_monthly_trend_splits_a_range_at_the_month(backend: Backend) {
+    let app = anas_calls_across_weeks(backend).await;
+    let kpis = KPIS;
 
     // By month from 20 October to 10 November: t-oct, then t-0, t-1, t-2.
     let months = trend(
@@ -215,81 +252,16 @@ async fn a_trend_buckets_values_by_week(backend: Backend) {
     assert_close_option(aht, Some(1400.0 / 3.0), "aht from Nov 1 to Nov 10");
 }
 
-async fn drill_down_pages_through_the_interactions_behind_a_score(backend: Backend) {
-    let app = spawn_app(backend).await;
-    ingest_interactions(
-        &app,
-        vec![
-            call("i-1", "ana", "2026-11-03T10:00:00Z"),
-            call("i-2", "ana", "2026-11-02T09:00:00Z"),
-            call("i-3", "ana", "2026-11-04T09:00:00Z"),
-            call("i-4", "ana", "2026-10-20T09:00:00Z"),
-            call("i-5", "ana", "2026-11-10T09:00:00Z"),
-            call("other", "bob", "2026-11-05T09:00:00Z"),
-        ],
-    )
-    .await;
-    // i-3 is voided; i-5 corrected.
-    ingest_interactions(
-        &app,
-        vec![
-            pb::Interaction {
-                voided: true,
-                ..call("i-3", "ana", "2026-11-04T09:00:00Z")
-            },
-            pb::Interaction {
-                talk_seconds: 500,
-                ..call("i-5", "ana", "2026-11-10T09:00:00Z")
-            },
-        ],
-    )
-    .await;
-    let page = |page_size: i32, page_token: String| {
-        let mut client = app.scorecards();
-        async move {
-            client
-                .list_agent_interactions(pb::ListAgentInteractionsRequest {
-                    agent_id: "ana".into(),
-                    period: Some(month("2026-11")),
-                    page_size,
-                    page_token,
-                })
-                .await
-                .unwrap()
-                .into_inner()
-        }
-    };
-    let ids = |reply: &pb::ListAgentInteractionsResponse| -> Vec<String> {
-        reply
-            .interactions
-            .iter()
-            .map(|stored| stored.interaction.as_ref().unwrap().external_id.clone())
-            .collect()
-    };
-
-    // November, by ended_at: i-2 (Nov 2), i-1 (Nov 3), i-5 (Nov 10);
-    // not i-3 (void), i-4 (October) or bob's.
-    let first = page(2, String::new()).await;
-    assert_eq!(ids(&first), vec!["i-2", "i-1"]);
-    assert!(!first.next_page_token.is_empty());
-    let second = page(2, first.next_page_token.clone()).await;
-    assert_eq!(ids(&second), vec!["i-5"]);
-    assert!(second.next_page_token.is_empty());
-    let corrected = &second.interactions[0];
-    assert_eq!(corrected.interaction.as_ref().unwrap().talk_seconds, 500);
-    assert_eq!(
-        corrected.interaction.as_ref().unwrap().ended_at,
-        Some(at("2026-11-10T09:00:00Z"))
-    );
-    assert_eq!(corrected.recorded_team_id, "");
-
-    let whole = page(0, String::new()).await;
-    assert_eq!(ids(&whole), vec!["i-2", "i-1", "i-5"]);
-    assert!(whole.next_page_token.is_empty());
-
-    // The scorecard counts the same three.
-    let scorecard = agent_scorecard(&app, "ana", month("2026-11")).await;
-    assert_eq!(kpi(&scorecard, "contacts_handled").value, Some(3.0));
+async fn team_trend(app: &TestApp, team_id: &str) -> Result<Vec<pb::TrendBucket>, tonic::Status> {
+    app.scorecards()
+        .get_kpi_trend(pb::GetKpiTrendRequest {
+            subject: Some(pb::get_kpi_trend_request::Subject::TeamId(team_id.into())),
+            kpi_ids: vec!["contacts_handled".into()],
+            period: Some(month("2026-11")),
+            granularity: pb::TrendGranularity::Week as i32,
+        })
+        .await
+        .map(|response| response.into_inner().buckets)
 }
 
 async fn a_team_trend_counts_the_team_recorded_on_each_interaction(backend: Backend) {
@@ -315,18 +287,8 @@ async fn a_team_trend_counts_the_team_recorded_on_each_interaction(backend: Back
     move_agent(&app, "bob", "blue", "2026-11-16").await;
     ingest_interactions(&app, vec![call("t-4", "bob", "2026-11-16T10:00:00Z")]).await;
 
-    let buckets = app
-        .scorecards()
-        .get_kpi_trend(pb::GetKpiTrendRequest {
-            subject: Some(pb::get_kpi_trend_request::Subject::TeamId("red".into())),
-            kpi_ids: vec!["contacts_handled".into()],
-            period: Some(month("2026-11")),
-            granularity: pb::TrendGranularity::Week as i32,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .buckets;
+    let buckets = team_trend(&app, "red").await.unwrap();
+
     // November 2026 in ISO weeks: Sun 1 (partial), 2-8, 9-15, 16-22, 23-29, Mon 30 (partial).
     let contacts: Vec<Option<f64>> = buckets
         .iter()
@@ -343,16 +305,13 @@ async fn a_team_trend_counts_the_team_recorded_on_each_interaction(backend: Back
             Some(0.0)
         ]
     );
+}
 
-    let status = app
-        .scorecards()
-        .get_kpi_trend(pb::GetKpiTrendRequest {
-            subject: Some(pb::get_kpi_trend_request::Subject::TeamId("green".into())),
-            kpi_ids: vec!["contacts_handled".into()],
-            period: Some(month("2026-11")),
-            granularity: pb::TrendGranularity::Week as i32,
-        })
-        .await
-        .unwrap_err();
+async fn a_trend_of_an_unknown_team_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    add_team(&app, "red").await;
+
+    let status = team_trend(&app, "green").await.unwrap_err();
+
     assert_eq!(status.code(), tonic::Code::NotFound);
 }

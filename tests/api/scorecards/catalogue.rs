@@ -1,33 +1,40 @@
-//! The KPI catalogue as the service lists it.
+//! The KPI catalogue as the service lists it, against the spec's table.
 
 use kpi_service::grpc::pb;
-
-use crate::{
-    helpers::{spawn_app, Backend},
-    on_both_backends,
+use pb::{
+    target::Bound::{self, AtLeast, AtMost},
+    KpiDirection::{self, HigherIsBetter as Up, LowerIsBetter as Down},
+    KpiGroup::{self, Compliance, Performance, Quality, Satisfaction, Workforce},
+    KpiIndicator::{self, Lagging as Lag, Leading as Lead},
+    KpiUnit::{self, Count, CountPerDay, NpsPoints, Percent, Rating, Seconds},
 };
 
-on_both_backends!(the_catalogue_lists_every_kpi_with_its_default_target);
+use crate::{
+    on_both_backends,
+    support::app::{spawn_app, Backend},
+};
 
-async fn the_catalogue_lists_every_kpi_with_its_default_target(backend: Backend) {
-    use pb::{
-        target::Bound::{AtLeast, AtMost},
-        KpiDirection::{HigherIsBetter as Up, LowerIsBetter as Down},
-        KpiGroup::{Compliance, Performance, Quality, Satisfaction, Workforce},
-        KpiIndicator::{Lagging as Lag, Leading as Lead},
-        KpiUnit::{Count, CountPerDay, NpsPoints, Percent, Rating, Seconds},
-    };
-    let app = spawn_app(backend).await;
-    let catalogue = app
-        .scorecards()
-        .list_kpis(pb::ListKpisRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .kpis;
+on_both_backends!(
+    the_catalogue_lists_the_24_kpis_in_the_specs_order,
+    each_kpi_has_the_specs_group_unit_direction_and_lead_or_lag,
+    each_kpi_has_the_specs_default_target,
+    privacy_compliance_is_the_only_default_gate,
+    percentages_and_nps_points_are_scaled_by_100,
+    each_kpi_is_named_and_has_a_formula,
+);
 
-    // The spec's table: id, group, unit, direction, lead/lag, default target.
-    let expected = [
+type Row = (
+    &'static str,
+    KpiGroup,
+    KpiUnit,
+    KpiDirection,
+    KpiIndicator,
+    Option<Bound>,
+);
+
+/// The spec's table: id, group, unit, direction, lead/lag, default target.
+fn the_specs_table() -> [Row; 24] {
+    [
         ("contacts_handled", Performance, Count, Up, Lag, None),
         (
             "contacts_per_day",
@@ -115,36 +122,83 @@ async fn the_catalogue_lists_every_kpi_with_its_default_target(backend: Backend)
             Some(AtMost(90.0)),
         ),
         ("utilization", Workforce, Percent, Up, Lead, None),
-    ];
-    assert_eq!(catalogue.len(), 24);
+    ]
+}
+
+/// ListKpis, checked to list the spec's KPIs in its order, paired with
+/// the spec's rows.
+async fn listed_with_the_specs_rows(backend: Backend) -> Vec<(pb::KpiDefinition, Row)> {
+    let app = spawn_app(backend).await;
+    let catalogue = app
+        .scorecards()
+        .list_kpis(pb::ListKpisRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .kpis;
     let ids: Vec<&str> = catalogue.iter().map(|d| d.kpi_id.as_str()).collect();
-    let expected_ids: Vec<&str> = expected.iter().map(|row| row.0).collect();
+    let expected_ids: Vec<&str> = the_specs_table().iter().map(|row| row.0).collect();
     assert_eq!(ids, expected_ids, "catalogue order");
-    for (definition, (kpi_id, group, unit, direction, indicator, target)) in
-        catalogue.iter().zip(expected)
+    catalogue.into_iter().zip(the_specs_table()).collect()
+}
+
+async fn the_catalogue_lists_the_24_kpis_in_the_specs_order(backend: Backend) {
+    let listed = listed_with_the_specs_rows(backend).await;
+
+    assert_eq!(listed.len(), 24);
+}
+
+async fn each_kpi_has_the_specs_group_unit_direction_and_lead_or_lag(backend: Backend) {
+    for (definition, (kpi_id, group, unit, direction, indicator, _)) in
+        listed_with_the_specs_rows(backend).await
     {
         assert_eq!(definition.group, group as i32, "{kpi_id} group");
         assert_eq!(definition.unit, unit as i32, "{kpi_id} unit");
         assert_eq!(definition.direction, direction as i32, "{kpi_id} direction");
         assert_eq!(definition.indicator, indicator as i32, "{kpi_id} lead/lag");
+    }
+}
+
+async fn each_kpi_has_the_specs_default_target(backend: Backend) {
+    for (definition, (kpi_id, _, _, _, _, target)) in listed_with_the_specs_rows(backend).await {
         assert_eq!(
             definition.default_target,
             target.map(|bound| pb::Target { bound: Some(bound) }),
             "{kpi_id} default target"
         );
+    }
+}
+
+async fn privacy_compliance_is_the_only_default_gate(backend: Backend) {
+    for (definition, (kpi_id, ..)) in listed_with_the_specs_rows(backend).await {
         assert_eq!(
             definition.default_gate,
             kpi_id == "privacy_compliance",
             "{kpi_id} default gate"
         );
+    }
+}
+
+async fn percentages_and_nps_points_are_scaled_by_100(backend: Backend) {
+    for (definition, (kpi_id, _, unit, ..)) in listed_with_the_specs_rows(backend).await {
         let scale = if unit == Percent || unit == NpsPoints {
             100.0
         } else {
             1.0
         };
         assert_eq!(definition.scale, scale, "{kpi_id} scale");
-        assert!(!definition.name.is_empty() && !definition.formula.is_empty());
     }
-    let csat = &catalogue[14];
+}
+
+async fn each_kpi_is_named_and_has_a_formula(backend: Backend) {
+    let listed = listed_with_the_specs_rows(backend).await;
+
+    for (definition, (kpi_id, ..)) in &listed {
+        assert!(
+            !definition.name.is_empty() && !definition.formula.is_empty(),
+            "{kpi_id}"
+        );
+    }
+    let csat = &listed[14].0;
     assert_eq!(csat.name, "Customer satisfaction (CSAT)");
 }
