@@ -32,7 +32,6 @@ mod ingest;
 mod periods;
 mod policies;
 mod request_properties;
-mod rollups;
 mod scorecards;
 
 mod audit_trail;

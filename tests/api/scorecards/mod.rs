@@ -15,11 +15,14 @@ mod bad_queries;
 mod breach_pages;
 mod catalogue;
 mod drill_down;
+mod history;
 mod listings;
+mod random_histories;
 mod targets;
 mod team_scorecards;
 mod time_zones;
 mod trends;
+mod zone_change;
 
 /// ListThresholdBreaches of November 2026, default page.
 pub fn november_breaches() -> pb::ListThresholdBreachesRequest {

@@ -1,9 +1,11 @@
-//! The daily rollups against their oracle, the raw rows: random histories
-//! of creates, corrections (moving agent, day and team), voids, restores,
-//! stale revisions, replays, and survey responses and QA evaluations before
-//! and after their interaction. After each stretch the rollups equal a
-//! recomputation from raw rows (`verify`), and every scorecard the service
-//! answers equals the raw-path computation.
+//! Random histories against the daily rollups: creates, corrections
+//! (moving agent, day and team), voids, restores, stale revisions, replays,
+//! and survey responses and QA evaluations before and after their
+//! interaction, in Europe/Berlin around the end of summer time. After each
+//! stretch, every agent's month counts what the test's own model of the
+//! stored records says (contacts, handle time, flags, CSAT), the rollups
+//! equal a recomputation from raw rows (`verify`), and every scorecard the
+//! service answers equals the raw-path computation.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -16,128 +18,54 @@ use kpi_service::{
     },
 };
 
+use super::history::{
+    random_evaluation, random_interaction, random_survey, redeliver, Counted, Dice, Model, AGENTS,
+    TEAMS,
+};
 use crate::{
-    fixtures::key,
-    helpers::{at, spawn_app_with, Backend, TestApp},
-    kpi_fixtures::{
-        add_team, agent_scorecard, assert_close_option, custom, ingest_interactions, month,
-        put_agent, team_scorecard, CALLS,
-    },
     on_both_backends,
+    support::{
+        app::{spawn_app_with, Backend, TestApp},
+        directory::{add_team, put_agent},
+        periods::{custom, month},
+        scorecards::{agent_scorecard, assert_close_option, kpi, team_scorecard},
+    },
 };
 
-on_both_backends!(
-    random_histories_keep_the_rollups_equal_to_the_raw_rows,
-    a_zone_change_needs_a_rebuild_and_then_answers_like_a_fresh_ingest,
-);
+on_both_backends!(random_histories_keep_the_scorecards_and_rollups_equal_to_what_was_stored);
 
 const ZONE: &str = "Europe/Berlin";
-const AGENTS: [&str; 3] = ["amy", "ben", "cat"];
-const TEAMS: [&str; 2] = ["red", "blue"];
-/// Instants around the end of summer time (2026-10-25) and a month boundary.
-const INSTANTS: [&str; 8] = [
-    "2026-10-24T21:30:00Z",
-    "2026-10-24T22:30:00Z",
-    "2026-10-25T00:30:00Z",
-    "2026-10-25T23:10:00Z",
-    "2026-10-31T22:59:59Z",
-    "2026-10-31T23:00:00Z",
-    "2026-11-01T12:00:00Z",
-    "2026-11-02T06:00:00Z",
-];
+const MONTHS: [&str; 2] = ["2026-10", "2026-11"];
 
-/// A small deterministic generator (xorshift64*), so a failure replays.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % sides
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.roll(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.roll(100) < percent
+/// What each agent's Berlin month shows, as [`Counted`].
+async fn shown(app: &TestApp, agent: &str, month_id: &str) -> Counted {
+    let card = agent_scorecard(app, agent, month(month_id)).await;
+    let numerator = |kpi_id: &str| kpi(&card, kpi_id).numerator as i64;
+    Counted {
+        contacts: kpi(&card, "contacts_handled").value.unwrap_or(-1.0) as i64,
+        handle_seconds: numerator("aht"),
+        escalated: numerator("escalation_rate"),
+        complaints: numerator("complaint_rate"),
+        csat_responses: kpi(&card, "csat").denominator as i64,
+        csat_satisfied: numerator("csat"),
     }
 }
 
-fn random_interaction(dice: &mut Dice, id: usize) -> pb::Interaction {
-    let ended_at = dice.pick(&INSTANTS);
-    let mut call = crate::kpi_fixtures::call(&format!("c{id}"), dice.pick(&AGENTS), ended_at);
-    call.talk_seconds = 60 + dice.roll(600) as i64;
-    call.resolved = dice.chance(70);
-    if !call.resolved {
-        call.resolved_at = None;
-    }
-    call.first_contact_resolved = call.resolved && dice.chance(60);
-    call.escalated = dice.chance(20);
-    call.complaint = dice.chance(10);
-    if dice.chance(25) {
-        call.team_id = dice.pick(&TEAMS).into();
-    }
-    call
-}
-
-fn random_survey(dice: &mut Dice, id: usize, interactions: usize) -> pb::SurveyResponse {
-    let mut survey = pb::SurveyResponse {
-        source: "survey-tool".into(),
-        external_id: format!("s{id}"),
-        kind: pb::SurveyKind::Csat as i32,
-        score: 1 + dice.roll(5) as i32,
-        responded_at: Some(at(dice.pick(&INSTANTS))),
-        ..Default::default()
-    };
-    if dice.chance(75) {
-        // Possibly an interaction that has not arrived yet.
-        survey.interaction = Some(key(CALLS, &format!("c{}", dice.roll(interactions + 3))));
-    } else {
-        survey.agent_id = dice.pick(&AGENTS).into();
-    }
-    survey
-}
-
-fn random_evaluation(dice: &mut Dice, id: usize, interactions: usize) -> pb::QaEvaluation {
-    pb::QaEvaluation {
-        source: "qa-tool".into(),
-        external_id: format!("q{id}"),
-        agent_id: dice.pick(&AGENTS).into(),
-        interaction: dice
-            .chance(60)
-            .then(|| key(CALLS, &format!("c{}", dice.roll(interactions + 3)))),
-        evaluated_at: Some(at(dice.pick(&INSTANTS))),
-        score: (dice.roll(51) as f64) * 0.7,
-        max_score: 35.7,
-        criterion_ratings: vec![pb::CriterionRating {
-            criterion: "attitude".into(),
-            rating: 1 + dice.roll(5) as i32,
-        }],
-        ..Default::default()
+async fn assert_scorecards_count_what_the_model_holds(app: &TestApp, model: &Model, when: &str) {
+    for agent in AGENTS {
+        for month_id in MONTHS {
+            assert_eq!(
+                shown(app, agent, month_id).await,
+                model.counted(agent, month_id),
+                "{when}: {agent}, {month_id}"
+            );
+        }
     }
 }
 
-/// Resends `item` as a void, restore, stale, replay or correction.
-fn redeliver<T: Clone>(
-    dice: &mut Dice,
-    item: &T,
-    voided: impl Fn(&mut T) -> &mut bool,
-    revision: impl Fn(&mut T) -> &mut Option<i64>,
-) -> T {
-    let mut copy = item.clone();
-    match dice.roll(4) {
-        0 => *voided(&mut copy) = true,
-        1 => *voided(&mut copy) = false,
-        2 => *revision(&mut copy) = Some(0),
-        _ => {}
-    }
-    copy
-}
-
-async fn random_histories_keep_the_rollups_equal_to_the_raw_rows(backend: Backend) {
+async fn random_histories_keep_the_scorecards_and_rollups_equal_to_what_was_stored(
+    backend: Backend,
+) {
     for seed in [0x9E37_79B9_7F4A_7C15_u64, 0xD1B5_4A32_D192_ED03] {
         let app = spawn_app_with(backend, |settings| {
             settings.reporting.time_zone = ZONE.into();
@@ -151,9 +79,12 @@ async fn random_histories_keep_the_rollups_equal_to_the_raw_rows(backend: Backen
         // Cat belongs to no team: her records count for no team.
         put_agent(&app, "cat", "").await;
         let mut dice = Dice(seed);
-        let mut calls: Vec<pb::Interaction> = Vec::new();
-        let mut surveys: Vec<pb::SurveyResponse> = Vec::new();
-        let mut evaluations: Vec<pb::QaEvaluation> = Vec::new();
+        let mut model = Model::default();
+        let Model {
+            calls,
+            surveys,
+            evaluations,
+        } = &mut model;
         for step in 1..=45 {
             match dice.roll(8) {
                 0 | 1 => {
@@ -229,7 +160,14 @@ async fn random_histories_keep_the_rollups_equal_to_the_raw_rows(backend: Backen
                 }
             }
             if step % 15 == 0 {
-                assert_rollups_match_raw_rows(&app, &format!("seed {seed:x}, step {step}")).await;
+                let when = format!("seed {seed:x}, step {step}");
+                let model = Model {
+                    calls: calls.clone(),
+                    surveys: surveys.clone(),
+                    evaluations: evaluations.clone(),
+                };
+                assert_scorecards_count_what_the_model_holds(&app, &model, &when).await;
+                assert_rollups_match_raw_rows(&app, &model, &when).await;
             }
         }
     }
@@ -322,12 +260,24 @@ fn selector(index: usize) -> pb::PeriodSelector {
     }
 }
 
-async fn assert_rollups_match_raw_rows(app: &TestApp, when: &str) {
+/// The rollups verify against raw rows over every day that holds a record,
+/// and each agent's and team's scorecard equals the raw-path computation.
+async fn assert_rollups_match_raw_rows(app: &TestApp, model: &Model, when: &str) {
     let report = app.database.verify_rollups(zone()).await.unwrap();
     assert!(
         report.differences.is_empty(),
         "{when}: rollups differ from raw rows: {:?}",
         report.differences
+    );
+    // Every day from the first to the last record (void or not) is
+    // checked; rollup rows of days a record has since left may widen the
+    // span, never beyond the instants' days (Oct 24 to Nov 2).
+    let (first, last) = model.first_and_last_day();
+    let span = (last - first).num_days() as usize + 1;
+    assert!(
+        (span..=10).contains(&report.days_checked),
+        "{when}: verify checked {} days, the records span {span}",
+        report.days_checked
     );
     for (index, (start, end)) in PERIODS.iter().enumerate() {
         for agent in AGENTS {
@@ -353,73 +303,4 @@ async fn assert_rollups_match_raw_rows(app: &TestApp, when: &str) {
             );
         }
     }
-}
-
-async fn a_zone_change_needs_a_rebuild_and_then_answers_like_a_fresh_ingest(backend: Backend) {
-    let calls = || {
-        vec![
-            crate::kpi_fixtures::call("z1", "amy", "2026-10-31T22:30:00Z"),
-            crate::kpi_fixtures::call("z2", "amy", "2026-10-31T23:30:00Z"),
-            crate::kpi_fixtures::call("z3", "amy", "2026-11-01T10:00:00Z"),
-        ]
-    };
-    // In UTC, October has the first two calls; in Berlin (UTC+1), only the
-    // first (the second ends at 00:30 local time on 1 November).
-    let app = spawn_app_with(backend, |_| {}).await;
-    ingest_interactions(&app, calls()).await;
-    let october = agent_scorecard(&app, "amy", month("2026-10")).await;
-    assert_eq!(
-        crate::kpi_fixtures::kpi(&october, "contacts_handled").value,
-        Some(2.0)
-    );
-
-    let refused = app.database.prepare_rollups(zone()).await.unwrap_err();
-    assert!(
-        refused.to_string().contains("kpi-service rollups rebuild"),
-        "the refusal must name the command: {refused}"
-    );
-    app.database.rebuild_rollups(zone()).await.unwrap();
-    app.database.prepare_rollups(zone()).await.unwrap();
-    let rebuilt = app.database.verify_rollups(zone()).await.unwrap();
-    assert!(rebuilt.differences.is_empty());
-    assert!(rebuilt.days_checked >= 2);
-
-    let fresh = spawn_app_with(backend, |settings| {
-        settings.reporting.time_zone = ZONE.into();
-    })
-    .await;
-    ingest_interactions(&fresh, calls()).await;
-    assert_eq!(rollup_rows(&app).await, rollup_rows(&fresh).await);
-    // And the rollups of both now agree day by day.
-    let rebuilt_view = fresh.database.verify_rollups(zone()).await.unwrap();
-    assert!(rebuilt_view.differences.is_empty());
-    assert_eq!(
-        fresh.database.rollup_zone().await.unwrap().as_deref(),
-        Some(ZONE)
-    );
-}
-
-/// The rollup rows of a database, without their timestamps.
-async fn rollup_rows(app: &TestApp) -> Vec<(String, String, i32, i64, i64)> {
-    use sea_orm::{ConnectionTrait, Statement};
-    let connection = app.database.connection();
-    let rows = connection
-        .query_all(Statement::from_string(
-            connection.get_database_backend(),
-            "SELECT agent_id, team_id, day, contacts, handle_seconds FROM kpi_rollups \
-             WHERE contacts <> 0 ORDER BY agent_id, day, team_id",
-        ))
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|row| {
-            (
-                row.try_get("", "agent_id").unwrap(),
-                row.try_get("", "team_id").unwrap(),
-                row.try_get("", "day").unwrap(),
-                row.try_get("", "contacts").unwrap(),
-                row.try_get("", "handle_seconds").unwrap(),
-            )
-        })
-        .collect()
 }
