@@ -31,7 +31,6 @@ mod hostile_input;
 mod ingest;
 mod periods;
 mod policies;
-mod request_properties;
 mod scorecards;
 
 mod audit_trail;

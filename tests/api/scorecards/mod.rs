@@ -18,6 +18,7 @@ mod drill_down;
 mod history;
 mod listings;
 mod random_histories;
+mod request_properties;
 mod targets;
 mod team_scorecards;
 mod time_zones;
