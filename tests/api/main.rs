@@ -26,14 +26,13 @@ pub mod kpi_fixtures {
 }
 mod trust_support;
 
+mod audit;
 mod directory;
 mod hostile_input;
 mod ingest;
 mod periods;
 mod policies;
 mod scorecards;
-
-mod audit_trail;
 
 mod client_kit;
 mod connections;
