@@ -1,7 +1,9 @@
 //! Integration tests: the real server on a free port, a real tonic client,
 //! and every test against both SQLite and PostgreSQL (a fresh database each).
 //!
-//! What the tests share is in `support`.
+//! One folder per service (`ingest`, `directory`, `policies`, `periods`,
+//! `scorecards`, `audit`), each a module of single-behaviour tests; what
+//! they share is in `support`.
 
 // Tests may unwrap: a panic is how they fail.
 #![allow(clippy::unwrap_used)]
@@ -28,7 +30,6 @@ mod trust_support;
 
 mod audit;
 mod directory;
-mod hostile_input;
 mod ingest;
 mod periods;
 mod policies;

@@ -12,6 +12,7 @@ use crate::support::app::TestApp;
 
 mod back_dated_moves;
 mod closed_month_moves;
+mod hostile_input;
 mod judged_by_team;
 mod listing;
 mod membership_history;

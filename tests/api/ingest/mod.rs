@@ -6,6 +6,7 @@
 mod batches;
 mod broken_rules;
 mod concurrency;
+mod hostile_input;
 mod linked_records;
 mod registration;
 mod replays;

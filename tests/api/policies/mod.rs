@@ -5,6 +5,7 @@
 
 mod composite;
 mod dates;
+mod hostile_input;
 mod reads;
 mod validation;
 mod versions;

@@ -16,6 +16,7 @@ mod breach_pages;
 mod catalogue;
 mod drill_down;
 mod history;
+mod hostile_input;
 mod listings;
 mod random_histories;
 mod request_properties;

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod databases;
 pub mod directory;
+pub mod hostile;
 pub mod ingest;
 pub mod periods;
 pub mod policies;
