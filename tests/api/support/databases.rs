@@ -4,12 +4,13 @@
 //! PostgreSQL), and the suite starts some five hundred applications.
 //!
 //! A template lives as long as its process; a process cannot clean up after
-//! itself at exit, so each new template first removes the templates (and
-//! any test database of this naming) older than an hour, which only a
-//! finished or killed run leaves behind.
+//! itself at exit, so each new template first removes what earlier runs
+//! left: the templates (and any test database of this naming) of processes
+//! that have ended, where that can be seen (Linux, and a database server
+//! on this machine), and otherwise those older than an hour.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{
         atomic::{AtomicU32, Ordering},
         OnceLock,
@@ -60,16 +61,56 @@ fn unique_name() -> String {
     )
 }
 
-/// The unix seconds in a name of ours, if it is one.
-fn created_at(name: &str) -> Option<u64> {
+/// The unix seconds and process id in a name of ours, if it is one.
+fn origin(name: &str) -> Option<(u64, u32)> {
     let rest = name
         .strip_prefix(TEST_PREFIX)
         .or_else(|| name.strip_prefix(TEMPLATE_PREFIX))?;
-    rest.split(['_', '.']).next()?.parse().ok()
+    let mut parts = rest.split(['_', '.']);
+    let seconds = parts.next()?.parse().ok()?;
+    let process = parts.next()?.parse().ok()?;
+    Some((seconds, process))
 }
 
-fn is_leftover(name: &str) -> bool {
-    created_at(name).is_some_and(|seconds| seconds + LEFTOVER_AGE.as_secs() < unix_seconds())
+/// Whether `name` is ours and left behind by an earlier run: its process
+/// has ended (when `processes_visible`), or it is older than
+/// [`LEFTOVER_AGE`].
+fn is_leftover(name: &str, processes_visible: bool) -> bool {
+    let Some((seconds, process)) = origin(name) else {
+        return false;
+    };
+    if seconds + LEFTOVER_AGE.as_secs() < unix_seconds() {
+        return true;
+    }
+    processes_visible
+        && process != std::process::id()
+        && !Path::new(&format!("/proc/{process}")).exists()
+}
+
+/// Whether the processes that might use the PostgreSQL server at `url`
+/// (or, without one, this machine's temporary files) are this machine's,
+/// and can be looked up by id: Linux, and a server on this machine.
+fn processes_visible(url: Option<&str>) -> bool {
+    if !Path::new("/proc/self").exists() {
+        return false;
+    }
+    let Some(url) = url else {
+        return true;
+    };
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?'])
+        .next()
+        .unwrap_or_default();
+    let host_and_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match host_and_port.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => host_and_port,
+    };
+    matches!(host, "" | "localhost" | "127.0.0.1" | "[::1]" | "::1")
 }
 
 /// The URL of database `name` on the server of `admin_url`.
@@ -122,7 +163,7 @@ fn postgres_template() -> &'static str {
             let name = name.clone();
             async move {
                 let admin = connect_admin(&admin_url).await;
-                remove_postgres_leftovers(&admin).await;
+                remove_postgres_leftovers(&admin, processes_visible(Some(&admin_url))).await;
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
@@ -142,7 +183,7 @@ fn postgres_template() -> &'static str {
     })
 }
 
-async fn remove_postgres_leftovers(admin: &DatabaseConnection) {
+async fn remove_postgres_leftovers(admin: &DatabaseConnection, processes_visible: bool) {
     let Ok(rows) = admin
         .query_all(sea_orm::Statement::from_string(
             admin.get_database_backend(),
@@ -156,7 +197,7 @@ async fn remove_postgres_leftovers(admin: &DatabaseConnection) {
         let Ok(name) = row.try_get::<String>("", "datname") else {
             continue;
         };
-        if is_leftover(&name) {
+        if is_leftover(&name, processes_visible) {
             let _ = admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                 .await;
@@ -194,9 +235,10 @@ fn remove_sqlite_leftovers() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
         return;
     };
+    let processes_visible = processes_visible(None);
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_leftover(&name) {
+        if is_leftover(&name, processes_visible) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
