@@ -20,12 +20,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../tests/api/fixtures.rs"]
-#[allow(dead_code)]
-mod fixtures;
-#[path = "../tests/api/helpers.rs"]
-#[allow(dead_code)]
-mod helpers;
+#[path = "../tests/api/support/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod support;
+/// The test suite's builders of an interaction and an ingest request.
+mod fixtures {
+    pub use crate::support::{ingest::interactions, records::interaction};
+}
 
 use std::{
     process::{Child, Command, Stdio},

@@ -13,7 +13,7 @@ use anyhow::Context;
 use crate::{
     configuration::Settings,
     resilience::readiness::Readiness,
-    storage::{rollups::rebuild::RollupStateError, Database, StorageError},
+    storage::{rebuild::RollupStateError, Database, StorageError},
 };
 
 /// First and longest pause between two attempts.

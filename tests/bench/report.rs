@@ -89,6 +89,38 @@ fn millions(count: u64) -> String {
 }
 
 impl BackendReport {
+    /// What the run lost or miscounted: batches that never got through, and
+    /// rollups whose contacts or CSAT responses differ from what was sent.
+    /// Unlike the timings, these are failures: the numbers are wrong.
+    pub fn integrity_failures(&self) -> Vec<String> {
+        let backend = self.backend.unwrap_or(Backend::Sqlite).name();
+        let interactions_sent: u64 = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| checkpoint.interactions_ingest.rows)
+            .sum();
+        let mut failures = Vec::new();
+        if self.errors.lost_batches > 0 {
+            failures.push(format!(
+                "{backend}: {} batches lost ({} failed with neither ABORTED nor UNAVAILABLE)",
+                self.errors.lost_batches, self.errors.other
+            ));
+        }
+        let (contacts, csat_responses) = self.rollup_totals;
+        if u64::try_from(contacts).ok() != Some(interactions_sent) {
+            failures.push(format!(
+                "{backend}: the rollups count {contacts} contacts, {interactions_sent} interactions were sent"
+            ));
+        }
+        if u64::try_from(csat_responses).ok() != Some(self.surveys_sent) {
+            failures.push(format!(
+                "{backend}: the rollups count {csat_responses} CSAT responses, {} were sent",
+                self.surveys_sent
+            ));
+        }
+        failures
+    }
+
     pub fn print(&self) {
         let backend = self.backend.unwrap_or(Backend::Sqlite);
         let last = self.checkpoints.last().cloned().unwrap_or_default();

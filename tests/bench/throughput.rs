@@ -15,6 +15,10 @@
 //!    peak memory of a freshly restarted service under 50 concurrent
 //!    organisation-wide calls.
 //!
+//! It exits non-zero when data went missing: a batch lost after every
+//! retry, or rollups whose contacts or CSAT responses differ from what was
+//! sent (see `BackendReport::integrity_failures`).
+//!
 //! Environment: `KPI_BENCH_AGENTS` (1000, in `KPI_BENCH_TEAMS` = 20 teams),
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
@@ -191,8 +195,19 @@ async fn main() {
     // `cargo bench` passes `--bench`; there is nothing to filter: the
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
+    let mut failures = Vec::new();
     for backend in &config.backends {
         // Printed as soon as a backend is done, so a long run shows progress.
-        run(*backend, &config).await.print();
+        let report = run(*backend, &config).await;
+        report.print();
+        failures.extend(report.integrity_failures());
+    }
+    // Timings never fail the run; lost or miscounted data does.
+    if !failures.is_empty() {
+        eprintln!("\nData-integrity failures:");
+        for failure in &failures {
+            eprintln!("- {failure}");
+        }
+        std::process::exit(1);
     }
 }

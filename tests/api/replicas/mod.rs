@@ -23,8 +23,9 @@ use tonic_health::pb::{
 };
 
 use crate::{
-    helpers::{fresh_database, Backend, Cleanup},
+    helpers::Backend,
     kpi_fixtures::month,
+    support::databases::{fresh_database, Cleanup},
 };
 
 /// How long a replica may take to report SERVING (a cold start migrates).
@@ -99,7 +100,7 @@ impl Replica {
 /// drops the database.
 pub struct Replicas {
     pub replicas: Vec<Replica>,
-    // Declared last: the database is dropped after the processes stopped.
+    // Removed once the processes were told to stop (see `Drop`).
     _cleanup: Cleanup,
 }
 
@@ -116,6 +117,7 @@ impl Drop for Replicas {
         for replica in &mut self.replicas {
             let _ = replica.child.start_kill();
         }
+        self._cleanup.remove();
     }
 }
 

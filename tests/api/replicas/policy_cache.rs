@@ -12,8 +12,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use super::{Replica, Replicas};
 use crate::{
-    helpers::Cleanup,
     kpi_fixtures::{at_most, call, kpi, policy_id},
+    support::databases::Cleanup,
 };
 
 /// The month every scorecard here reads.

@@ -2,7 +2,7 @@
 //! agents new, yet each agent is reported registered by exactly one reply
 //! and audited once, by the batch whose insert added it.
 
-use crate::ingest_registrations::{
+use crate::ingest::racing_registrations::{
     each_new_agent_once, race_first_deliveries, registrations_audited, NEW_AGENTS,
 };
 
