@@ -2,6 +2,10 @@
 //! directly on the database: the rollup GROUP BY the service itself runs
 //! (`storage::rollups::read::grouped_sums`), and a raw GROUP BY over the
 //! interactions.
+//!
+//! It is longer than most files on purpose: each query stands next to the
+//! SQL it is measured against, so that a change to one is made beside the
+//! other.
 
 use std::{
     sync::{
