@@ -171,46 +171,16 @@ impl Application {
             .map(|endpoint| endpoint.metrics.clone());
         let observe_calls = ObserveCallsLayer::new(metrics.clone(), self.methods.clone())
             .starting_traces(self.settings.telemetry.otlp_endpoint().is_some());
-        let metrics_task = self.metrics.map(|endpoint| {
-            tracing::info!(
-                address = %endpoint.local_addr,
-                "serving /metrics, /healthz and /readyz"
-            );
-            scrape::serve(
-                endpoint.listener,
-                scrape::Observed {
-                    metrics: endpoint.metrics,
-                    database: self.database.clone(),
-                    health_reporter: draining.health_reporter(),
-                    readiness: self.readiness.clone(),
-                    draining: draining.draining(),
-                },
-            )
-        });
-        let guard = CallGuardLayer::new(
-            GuardLimits {
-                max_concurrent_requests: server_settings.max_concurrent_requests,
-                max_concurrent_heavy_requests: server_settings.max_concurrent_heavy_requests,
-                request_timeout: server_settings.request_timeout(),
-                max_decode_message_bytes: server_settings.max_decode_message_bytes,
-            },
-            self.database.clone(),
-            self.readiness.clone(),
-        );
-        let web = WebSettings {
-            grpc_web: server_settings.grpc_web,
-            allowed_origins: server_settings
-                .cors_allowed_origins
-                .iter()
-                .cloned()
-                .collect(),
-        };
+        let metrics_task = self
+            .metrics
+            .map(|endpoint| endpoint.serve(&self.database, &draining, &self.readiness));
+        let guard = call_guard(server_settings, &self.database, &self.readiness);
         // No `Server::timeout`: the guard enforces the time limit and answers
         // DEADLINE_EXCEEDED (tonic's own would answer CANCELLED).
         let router = transport::server(server_settings)
             // Outermost: what is not gRPC is answered here, and gRPC-Web
             // becomes gRPC, so that every layer behind sees gRPC calls.
-            .layer(WebEdgeLayer::new(web, metrics))
+            .layer(WebEdgeLayer::new(web_settings(server_settings), metrics))
             // Then observation, so that it sees every call, also those
             // refused by the guard and auth that follow.
             .layer(observe_calls)
@@ -245,26 +215,8 @@ impl Application {
             )),
         };
         let grace = Duration::from_secs(server_settings.shutdown_grace_seconds);
-        let serving_until_drained = draining.within_grace(serving, grace);
-        tokio::pin!(serving_until_drained);
-        // While the database is being prepared in the background, a failure
-        // that no retry mends stops the service.
-        let outcome = match preparing {
-            None => serving_until_drained.await,
-            Some(preparing) => {
-                let stop_preparing = preparing.abort_handle();
-                tokio::select! {
-                    outcome = &mut serving_until_drained => {
-                        stop_preparing.abort();
-                        outcome
-                    }
-                    prepared = preparing => match prepared {
-                        Ok(Err(failure)) => Err(failure),
-                        _ => serving_until_drained.await,
-                    },
-                }
-            }
-        };
+        let outcome =
+            preparation::unless_it_fails(draining.within_grace(serving, grace), preparing).await;
         if let Some(reloader) = reloader {
             reloader.abort();
         }
@@ -295,4 +247,55 @@ async fn bind_metrics_endpoint(
         listener,
         metrics: Metrics::new(methods).context("could not build the metrics registry")?,
     }))
+}
+
+/// The call guard with the listener's limits.
+fn call_guard(
+    settings: &crate::configuration::ServerSettings,
+    database: &Database,
+    readiness: &crate::resilience::readiness::Readiness,
+) -> CallGuardLayer {
+    CallGuardLayer::new(
+        GuardLimits {
+            max_concurrent_requests: settings.max_concurrent_requests,
+            max_concurrent_heavy_requests: settings.max_concurrent_heavy_requests,
+            request_timeout: settings.request_timeout(),
+            max_decode_message_bytes: settings.max_decode_message_bytes,
+        },
+        database.clone(),
+        readiness.clone(),
+    )
+}
+
+/// What the port's edge lets browsers do.
+fn web_settings(settings: &crate::configuration::ServerSettings) -> WebSettings {
+    WebSettings {
+        grpc_web: settings.grpc_web,
+        allowed_origins: settings.cors_allowed_origins.iter().cloned().collect(),
+    }
+}
+
+impl MetricsEndpoint {
+    /// Serves `/metrics`, `/healthz` and `/readyz` until the task is aborted.
+    fn serve(
+        self,
+        database: &Database,
+        draining: &Draining,
+        readiness: &crate::resilience::readiness::Readiness,
+    ) -> tokio::task::JoinHandle<()> {
+        tracing::info!(
+            address = %self.local_addr,
+            "serving /metrics, /healthz and /readyz"
+        );
+        scrape::serve(
+            self.listener,
+            scrape::Observed {
+                metrics: self.metrics,
+                database: database.clone(),
+                health_reporter: draining.health_reporter(),
+                readiness: readiness.clone(),
+                draining: draining.draining(),
+            },
+        )
+    }
 }

@@ -105,3 +105,27 @@ pub(super) async fn keep_trying(
         }
     }
 }
+
+/// Runs `serving` to its end; while the database is still being prepared
+/// in the background (`preparing`), a preparation failure that no retry
+/// mends stops the service with that failure.
+pub(super) async fn unless_it_fails(
+    serving: impl std::future::Future<Output = anyhow::Result<()>>,
+    preparing: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+) -> anyhow::Result<()> {
+    let Some(preparing) = preparing else {
+        return serving.await;
+    };
+    tokio::pin!(serving);
+    let stop_preparing = preparing.abort_handle();
+    tokio::select! {
+        outcome = &mut serving => {
+            stop_preparing.abort();
+            outcome
+        }
+        prepared = preparing => match prepared {
+            Ok(Err(failure)) => Err(failure),
+            _ => serving.await,
+        },
+    }
+}
