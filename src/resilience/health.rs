@@ -81,7 +81,13 @@ pub async fn watch_database_health(
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             () = database.probe_requested() => {}
-            _ = draining.changed() => {}
+            changed = draining.changed() => {
+                // The application that owned the flag is gone (its server
+                // task was aborted): nothing is left to report health to.
+                if changed.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -169,4 +175,62 @@ fn until_draining(statuses: StatusStream, draining: watch::Receiver<bool>) -> St
             }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use tonic_health::pb::health_server::Health as _;
+
+    use super::*;
+
+    /// The health check ends when the flag's sender is gone (its
+    /// application's server task was aborted), instead of spinning on a
+    /// `changed()` that fails at once.
+    #[tokio::test]
+    async fn the_health_check_ends_when_its_application_is_gone() {
+        let mut settings = crate::configuration::Settings::defaults()
+            .expect("default settings")
+            .database;
+        settings.url = "sqlite::memory:".into();
+        let database = Database::connect(&settings)
+            .await
+            .expect("in-memory SQLite");
+        database.migrate().await.expect("migrations");
+        let (reporter, _) = tonic_health::server::health_reporter();
+        let health = HealthService::from_health_reporter(reporter.clone());
+        let readiness = Readiness::new();
+        readiness.set_prepared();
+        let (sender, receiver) = watch::channel(false);
+        let checking = tokio::spawn(watch_database_health(
+            database,
+            reporter,
+            Duration::from_secs(3600),
+            Duration::from_secs(1),
+            readiness,
+            receiver,
+        ));
+        // Once SERVING is reported, the check is in its loop.
+        let serving = async {
+            loop {
+                let status = health
+                    .check(Request::new(HealthCheckRequest {
+                        service: String::new(),
+                    }))
+                    .await
+                    .map(|response| response.into_inner().status);
+                if status.is_ok_and(|status| status == WireStatus::Serving as i32) {
+                    return;
+                }
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), serving)
+            .await
+            .expect("the health check never reported SERVING");
+        drop(sender);
+        tokio::time::timeout(Duration::from_secs(10), checking)
+            .await
+            .expect("the health check kept running after its application was gone")
+            .expect("the health check panicked");
+    }
 }
