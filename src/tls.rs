@@ -205,7 +205,7 @@ impl ReloadableTls {
     }
 
     /// TLS connections accepted on `listener`: handshakes run concurrently
-    /// (each at most [`HANDSHAKE_TIMEOUT`]); failed ones are logged and
+    /// (each at most `HANDSHAKE_TIMEOUT`); failed ones are logged and
     /// dropped. Dropping the stream stops accepting and closes the listener.
     pub fn incoming(
         self: &Arc<Self>,

@@ -1,6 +1,6 @@
 //! The call guard: admission, time limit and panic catching for every
 //! `kpi.v1` call. Refusals are built by the one error mapping
-//! (`grpc::error`), so they carry ErrorInfo and, when a retry can succeed,
+//! (`crate::error`), so they carry ErrorInfo and, when a retry can succeed,
 //! RetryInfo plus `grpc-retry-pushback-ms`.
 
 use std::{

@@ -101,7 +101,7 @@ impl Database {
 
     /// Runs `attempt` (which opens, fills and commits one transaction)
     /// until it succeeds, fails with anything but a conflict, or has been
-    /// tried [`WRITE_ATTEMPTS`] times. Each attempt starts afresh, so it
+    /// tried `WRITE_ATTEMPTS` (3) times. Each attempt starts afresh, so it
     /// must read everything it decides on inside its own transaction.
     pub async fn with_retries<T, E, F, Fut>(&self, mut attempt: F) -> Result<T, E>
     where

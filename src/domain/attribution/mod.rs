@@ -16,7 +16,7 @@
 //!
 //! The team a record is recorded with is decided once, at ingest
 //! ([`team_at_ingest`]); a team move re-records it later (see
-//! `storage::memberships`). The rollups, the raw path and ingest all
+//! `storage::team_moves`). The rollups, the raw path and ingest all
 //! attribute through [`Contribution::attribution`].
 
 mod kinds;
