@@ -11,6 +11,7 @@ pub mod closing;
 pub mod directory;
 pub mod idempotency;
 pub mod ingest;
+pub mod intraday;
 pub mod kpi;
 pub mod period;
 pub mod policy;
