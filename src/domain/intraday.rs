@@ -14,10 +14,17 @@
 //! caller's business: the bucket containing the instant that places it
 //! ([`bucket_of`]).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::period::{Period, PeriodError};
+use super::{
+    attribution::Placed,
+    calendar::LocalDay,
+    kpi::KpiSums,
+    period::{Period, PeriodError},
+};
 
 /// The most buckets one intraday trend may have: 768 is 32 days of hours
 /// (any calendar month, 745 hours at most) or 8 days of quarter-hours (any
@@ -175,6 +182,64 @@ pub fn bucket_of(buckets: &[Period], at: DateTime<Utc>) -> Option<usize> {
         .get(index)
         .filter(|bucket| bucket.start <= at)
         .map(|_| index)
+}
+
+/// The sums of each bucket, added record by record: every record in the
+/// bucket containing the instant that places it. Kept per agent and local
+/// day inside a bucket, so that a bucket's worked days (the denominator of
+/// `contacts_per_day`) are the agent-days with a contact inside it.
+#[derive(Debug, Clone, Default)]
+pub struct BucketSums {
+    buckets: Vec<Period>,
+    agent_days: BTreeMap<(usize, String, LocalDay), KpiSums>,
+}
+
+impl BucketSums {
+    /// Empty sums over `buckets` (consecutive, in time order).
+    pub fn new(buckets: Vec<Period>) -> Self {
+        BucketSums {
+            buckets,
+            agent_days: BTreeMap::new(),
+        }
+    }
+
+    /// The whole range the buckets cover, if any.
+    pub fn range(&self) -> Option<Period> {
+        Some(Period {
+            start: self.buckets.first()?.start,
+            end: self.buckets.last()?.end,
+        })
+    }
+
+    /// Adds a record placed at `placed`; one outside every bucket is left out.
+    pub fn add_record(&mut self, placed: &Placed, sums: &KpiSums) {
+        let Some(bucket) = bucket_of(&self.buckets, placed.at) else {
+            return;
+        };
+        let key = (
+            bucket,
+            placed.attribution.agent_id.clone(),
+            placed.attribution.day,
+        );
+        *self.agent_days.entry(key).or_default() += sums.clone();
+    }
+
+    /// Every bucket with its sums, in time order (empty buckets included),
+    /// each agent-day closed into worked days.
+    pub fn totals(self) -> Vec<(Period, KpiSums)> {
+        let mut totals: Vec<(Period, KpiSums)> = self
+            .buckets
+            .into_iter()
+            .map(|bucket| (bucket, KpiSums::default()))
+            .collect();
+        for ((bucket, _, _), mut sums) in self.agent_days {
+            sums.close_day();
+            if let Some((_, total)) = totals.get_mut(bucket) {
+                *total += sums;
+            }
+        }
+        totals
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::intraday::IntradayStep;
+
 pub use super::calendar::{
     check_date, check_instant, earliest_instant, end_of_calendar, local_date, start_of_day,
     EARLIEST_DATE, LATEST_DATE,
@@ -43,6 +45,22 @@ pub enum Granularity {
     Day,
     Week,
     Month,
+    /// Whole hours of the local clock (see `intraday`).
+    Hour,
+    /// Whole quarter-hours of the local clock (see `intraday`).
+    QuarterHour,
+}
+
+impl Granularity {
+    /// The intraday step, for `Hour` and `QuarterHour`; `None` for the
+    /// calendar granularities, cut by [`buckets`].
+    pub fn intraday_step(self) -> Option<IntradayStep> {
+        match self {
+            Granularity::Hour => Some(IntradayStep::Hour),
+            Granularity::QuarterHour => Some(IntradayStep::QuarterHour),
+            Granularity::Day | Granularity::Week | Granularity::Month => None,
+        }
+    }
 }
 
 /// Why a period cannot be used.
@@ -130,7 +148,9 @@ pub fn resolve(spec: PeriodSpec, zone: Tz, max_days: u32) -> Result<Period, Peri
 }
 
 /// Splits `range` into consecutive calendar buckets in `zone`; the first and
-/// last are clipped to the range.
+/// last are clipped to the range. The intraday granularities are cut by
+/// `intraday::cut` (which also refuses periods shorter than a bucket); here
+/// they fall back to days.
 pub fn buckets(
     range: Period,
     granularity: Granularity,
@@ -151,7 +171,7 @@ pub fn buckets(
         }
         let date = local_date(bucket_start, zone);
         let next_date = match granularity {
-            Granularity::Day => next_day(date)?,
+            Granularity::Day | Granularity::Hour | Granularity::QuarterHour => next_day(date)?,
             Granularity::Week => monday_after(date)?,
             Granularity::Month => first_of_next_month(date)?,
         };

@@ -9,6 +9,7 @@ pub mod entities;
 pub mod facts;
 pub mod idempotency;
 pub mod ingest;
+pub mod intraday;
 mod locks;
 pub mod memberships;
 pub mod periods;

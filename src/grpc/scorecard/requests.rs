@@ -121,10 +121,12 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         Ok(pb::TrendGranularity::Day) => Granularity::Day,
         Ok(pb::TrendGranularity::Week) => Granularity::Week,
         Ok(pb::TrendGranularity::Month) => Granularity::Month,
+        Ok(pb::TrendGranularity::Hour) => Granularity::Hour,
+        Ok(pb::TrendGranularity::QuarterHour) => Granularity::QuarterHour,
         _ => {
             return Err(ServiceError::invalid_field(
                 "granularity",
-                "granularity is required (DAY, WEEK or MONTH)",
+                "granularity is required (DAY, WEEK, MONTH, HOUR or QUARTER_HOUR)",
             ))
         }
     };
@@ -136,10 +138,17 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         Some(Subject::TeamId(team_id)) => {
             TrendSubject::Team(required_request_id("team_id", &team_id)?)
         }
+        Some(Subject::Organisation(true)) => TrendSubject::Organisation,
+        Some(Subject::Organisation(false)) => {
+            return Err(ServiceError::invalid_field(
+                "organisation",
+                "set organisation to true for the whole organisation's trend",
+            ))
+        }
         None => {
             return Err(ServiceError::invalid_field(
                 "agent_id",
-                "give agent_id or team_id",
+                "give agent_id, team_id or organisation",
             ))
         }
     };

@@ -1,0 +1,34 @@
+//! KPI values per intraday bucket (hours or quarter-hours of the reporting
+//! zone's clock), from raw rows: see `storage::intraday`.
+
+use sea_orm::ConnectionTrait;
+
+use super::{trend::TrendBucket, Engine};
+use crate::{
+    domain::{
+        kpi::{compute, KpiId},
+        period::Period,
+    },
+    storage::{facts::FactScope, intraday::bucket_sums, StorageError},
+};
+
+impl<C: ConnectionTrait> Engine<'_, C> {
+    /// Values of `kpis` per intraday bucket: the records of the whole range
+    /// are read once and each is added to the bucket containing the instant
+    /// that places it.
+    pub async fn intraday_trend(
+        &self,
+        scope: FactScope<'_>,
+        buckets: Vec<Period>,
+        kpis: &[KpiId],
+    ) -> Result<Vec<TrendBucket>, StorageError> {
+        let sums = bucket_sums(self.connection, scope, buckets, self.zone).await?;
+        Ok(sums
+            .into_iter()
+            .map(|(period, sums)| TrendBucket {
+                period,
+                values: kpis.iter().map(|kpi| compute(*kpi, &sums)).collect(),
+            })
+            .collect())
+    }
+}
