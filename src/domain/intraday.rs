@@ -157,7 +157,10 @@ pub fn cut(
         noun: step.noun(),
         max_buckets,
     };
-    let (start, end) = (period.start.timestamp_micros(), period.end.timestamp_micros());
+    let (start, end) = (
+        period.start.timestamp_micros(),
+        period.end.timestamp_micros(),
+    );
     let mut buckets = Vec::new();
     let mut bucket_start = start;
     while bucket_start < end {

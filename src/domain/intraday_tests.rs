@@ -23,7 +23,13 @@ fn hours(period: Period, zone: Tz) -> Vec<Period> {
 }
 
 fn quarters(period: Period, zone: Tz) -> Vec<Period> {
-    cut(period, IntradayStep::QuarterHour, zone, MAX_INTRADAY_BUCKETS).unwrap()
+    cut(
+        period,
+        IntradayStep::QuarterHour,
+        zone,
+        MAX_INTRADAY_BUCKETS,
+    )
+    .unwrap()
 }
 
 /// Every bucket starts where the previous ended, the first at the period's
@@ -184,7 +190,12 @@ fn more_buckets_than_the_cap_are_refused() {
         ..month_and_a_day
     };
     assert_eq!(
-        cut(longer, IntradayStep::Hour, chrono_tz::UTC, MAX_INTRADAY_BUCKETS),
+        cut(
+            longer,
+            IntradayStep::Hour,
+            chrono_tz::UTC,
+            MAX_INTRADAY_BUCKETS
+        ),
         Err(IntradayError::TooManyBuckets {
             noun: "hourly",
             max_buckets: 768

@@ -12,12 +12,7 @@ use super::{
     facts::{load_raw_into, FactScope, FactSink},
     StorageError,
 };
-use crate::domain::{
-    attribution::Placed,
-    intraday::BucketSums,
-    kpi::KpiSums,
-    period::Period,
-};
+use crate::domain::{attribution::Placed, intraday::BucketSums, kpi::KpiSums, period::Period};
 
 impl FactSink for BucketSums {
     fn add(&mut self, placed: Option<Placed>, sums: &KpiSums, _updated_at_us: i64) {

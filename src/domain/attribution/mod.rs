@@ -113,7 +113,8 @@ impl Contribution {
         place_of: impl Fn(&RecordKey) -> Option<&'a InteractionPlace>,
         zone: Tz,
     ) -> Option<Attribution> {
-        self.placed_by(place_of, zone).map(|placed| placed.attribution)
+        self.placed_by(place_of, zone)
+            .map(|placed| placed.attribution)
     }
 
     /// Where the record counts and the instant that places it there (an

@@ -85,15 +85,13 @@ impl Scorecards {
         granularity: Granularity,
     ) -> Result<Vec<Period>, ServiceError> {
         match granularity.intraday_step() {
-            Some(step) => {
-                cut(period, step, self.zone, MAX_INTRADAY_BUCKETS).map_err(|error| {
-                    let field = match error {
-                        IntradayError::CoarserThanPeriod { .. } => "granularity",
-                        _ => "period",
-                    };
-                    ServiceError::invalid_field(field, error.to_string())
-                })
-            }
+            Some(step) => cut(period, step, self.zone, MAX_INTRADAY_BUCKETS).map_err(|error| {
+                let field = match error {
+                    IntradayError::CoarserThanPeriod { .. } => "granularity",
+                    _ => "period",
+                };
+                ServiceError::invalid_field(field, error.to_string())
+            }),
             None => buckets(period, granularity, self.zone, MAX_PERIOD_DAYS as usize + 1)
                 .map_err(|error| ServiceError::invalid_field("period", error.to_string())),
         }

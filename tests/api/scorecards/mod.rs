@@ -1,8 +1,8 @@
 //! ScorecardService: the catalogue; agent scorecards computed by hand;
 //! which records count where (time zones, late surveys, corrections,
 //! samples); team scorecards; targets, bands and breaches; payroll
-//! listings; trends; the drill-down; the daily rollups against raw rows;
-//! bad, random and hostile queries.
+//! listings; trends, intraday ones too; the drill-down; the daily rollups
+//! against raw rows; bad, random and hostile queries.
 
 use kpi_service::grpc::pb;
 
@@ -17,6 +17,8 @@ mod catalogue;
 mod drill_down;
 mod history;
 mod hostile_input;
+mod intraday;
+mod intraday_subjects;
 mod listings;
 mod random_histories;
 mod request_properties;
