@@ -229,3 +229,40 @@ fn a_record_falls_in_the_bucket_containing_its_instant() {
     assert_eq!(bucket_of(&buckets, utc("2026-10-24T21:59:59Z")), None);
     assert_eq!(bucket_of(&buckets, utc("2026-10-25T23:00:00Z")), None);
 }
+
+#[test]
+fn a_buckets_worked_days_are_the_agent_days_with_a_contact_in_it() {
+    use crate::domain::attribution::{Attribution, Placed};
+
+    let day = period("2026-11-10T00:00:00Z", "2026-11-11T00:00:00Z");
+    let mut sums = BucketSums::new(hours(day, chrono_tz::UTC));
+    let contact = KpiSums {
+        contacts: 1,
+        ..KpiSums::default()
+    };
+    let placed = |agent_id: &str, at: &str| Placed {
+        attribution: Attribution {
+            agent_id: agent_id.into(),
+            team_id: None,
+            day: LocalDay::of_instant(utc(at), chrono_tz::UTC),
+        },
+        at: utc(at),
+    };
+    // 09:00: ana twice, bob once; 10:00: bob once; 11 November: outside.
+    sums.add_record(&placed("ana", "2026-11-10T09:10:00Z"), &contact);
+    sums.add_record(&placed("ana", "2026-11-10T09:50:00Z"), &contact);
+    sums.add_record(&placed("bob", "2026-11-10T09:30:00Z"), &contact);
+    sums.add_record(&placed("bob", "2026-11-10T10:00:00Z"), &contact);
+    sums.add_record(&placed("bob", "2026-11-11T00:00:00Z"), &contact);
+
+    let totals = sums.totals();
+    assert_eq!(totals.len(), 24);
+    // 09:00: 3 contacts on 2 agent-days; 10:00: 1 on 1; the rest empty.
+    assert_eq!((totals[9].1.contacts, totals[9].1.worked_days), (3, 2));
+    assert_eq!((totals[10].1.contacts, totals[10].1.worked_days), (1, 1));
+    assert_eq!(totals[11].1, KpiSums::default());
+    assert_eq!(
+        totals[9].0,
+        period("2026-11-10T09:00:00Z", "2026-11-10T10:00:00Z")
+    );
+}
