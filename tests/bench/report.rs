@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::{
     baseline::Baseline,
     ingest::{Timed, WriteErrors},
+    intraday::{self, IntradayFigures},
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
@@ -31,6 +32,8 @@ pub struct Checkpoint {
     pub memory_concurrent: Memory,
     pub peak_was_reset: bool,
     pub concurrent_elapsed: Duration,
+    /// Intraday trends against their hand-written SQL.
+    pub intraday: IntradayFigures,
 }
 
 /// Everything one backend measured.
@@ -54,6 +57,9 @@ pub struct BackendReport {
     pub checkpoints: Vec<Checkpoint>,
     /// What recomputing each batch's keys would read (last pass).
     pub recompute: RecomputeFigures,
+    /// `KPI_BENCH_MODE=intraday`: only the ingest and the intraday trends
+    /// ran (no baselines, probes, other queries or memory figures).
+    pub intraday_only: bool,
 }
 
 fn ms(duration: Duration) -> String {
@@ -118,7 +124,26 @@ impl BackendReport {
                 self.surveys_sent
             ));
         }
+        let mismatches: usize = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| checkpoint.intraday.mismatches)
+            .sum();
+        if mismatches > 0 {
+            failures.push(format!(
+                "{backend}: {mismatches} intraday trends differ from the hand-written SQL's buckets"
+            ));
+        }
         failures
+    }
+
+    fn print_intraday(&self) {
+        let rows: Vec<(u64, IntradayFigures)> = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| (checkpoint.interactions, checkpoint.intraday))
+            .collect();
+        intraday::print_table(&rows);
     }
 
     pub fn print(&self) {
@@ -133,8 +158,13 @@ impl BackendReport {
             self.surveys_sent,
             self.writers
         );
+        if self.intraday_only {
+            self.print_intraday();
+            return;
+        }
         self.print_ingest(backend);
         self.print_queries();
+        self.print_intraday();
         self.print_memory();
     }
 

@@ -23,6 +23,8 @@
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
+//! the intraday trends against their hand-written SQL, see `intraday.rs`),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -33,6 +35,7 @@ mod autoanalyze;
 mod baseline;
 mod data;
 mod ingest;
+mod intraday;
 mod queries;
 mod recompute;
 mod report;
@@ -54,6 +57,8 @@ struct Config {
     backends: Vec<Backend>,
     /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
     auto_analyze: bool,
+    /// `KPI_BENCH_MODE=intraday`: ingest, then only the intraday trends.
+    intraday_only: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -87,6 +92,11 @@ impl Config {
             writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
+            intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
+                Err(_) | Ok("full") => false,
+                Ok("intraday") => true,
+                Ok(other) => panic!("KPI_BENCH_MODE: unknown mode {other:?} (full or intraday)"),
+            },
         }
     }
 }
@@ -127,18 +137,21 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         teams: directory.teams,
         writers: config.writers,
         surveys_sent: passes.iter().map(|pass| pass.surveys()).sum(),
+        intraday_only: config.intraday_only,
         ..Default::default()
     };
-    report.interactions_baseline = baseline::measure(
-        &service,
-        &directory,
-        &passes,
-        Kind::Interactions,
-        config.writers,
-    )
-    .await;
-    report.surveys_baseline =
-        baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
+    if !config.intraday_only {
+        report.interactions_baseline = baseline::measure(
+            &service,
+            &directory,
+            &passes,
+            Kind::Interactions,
+            config.writers,
+        )
+        .await;
+        report.surveys_baseline =
+            baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
+    }
 
     let auto_analyze = if config.auto_analyze {
         autoanalyze::AutoAnalyze::start_if_needed(&service).await
@@ -147,7 +160,11 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     };
     for pass in &passes {
         progress(backend, started, &format!("ingesting up to {}", pass.end));
-        let probe = queries::LoadedProbe::start(&service, &directory).await;
+        let probe = if config.intraday_only {
+            None
+        } else {
+            Some(queries::LoadedProbe::start(&service, &directory).await)
+        };
         let cpu_before = service.cpu_seconds();
         let mut checkpoint = Checkpoint {
             interactions: pass.end,
@@ -163,9 +180,17 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
             }
         }
         checkpoint.ingest_cpu_seconds = service.cpu_seconds() - cpu_before;
-        checkpoint.loaded = probe.finish().await;
+        if let Some(probe) = probe {
+            checkpoint.loaded = probe.finish().await;
+        }
         if let Some(auto_analyze) = &auto_analyze {
             auto_analyze.settle().await;
+        }
+        progress(backend, started, "intraday trends");
+        checkpoint.intraday = intraday::measure(&service, &directory).await;
+        if config.intraday_only {
+            report.checkpoints.push(checkpoint);
+            continue;
         }
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
@@ -177,7 +202,7 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         checkpoint.memory_concurrent = service.memory();
         report.checkpoints.push(checkpoint);
     }
-    if let Some(last) = passes.last() {
+    if let Some(last) = passes.last().filter(|_| !config.intraday_only) {
         report.recompute = recompute::measure(&service, &directory, last).await;
     }
     if let Some(auto_analyze) = auto_analyze {
