@@ -13,7 +13,7 @@ use crate::{
         ingest::{ingest_interactions, ingest_surveys},
         periods::day,
         records::{call, survey_about},
-        scorecards::assert_close_option,
+        scorecards::{agent_scorecard, assert_close_option, kpi},
     },
 };
 
@@ -22,6 +22,7 @@ on_both_backends!(
     berlins_fall_back_day_has_25_hourly_buckets_split_by_instant,
     berlins_fall_back_day_has_100_quarter_hours,
     kathmandus_buckets_start_at_its_local_whole_hours,
+    the_buckets_of_a_day_add_up_to_its_scorecard,
 );
 
 /// An app reporting in `zone`.
@@ -298,4 +299,30 @@ async fn kathmandus_buckets_start_at_its_local_whole_hours(backend: Backend) {
         instants(&quarters[42], zone),
         (at("2026-11-10T04:45:00Z"), at("2026-11-10T05:00:00Z"))
     );
+}
+
+async fn the_buckets_of_a_day_add_up_to_its_scorecard(backend: Backend) {
+    let app = calls_in_the_repeated_hour(backend).await;
+    let kpis = ["contacts_handled", "aht", "csat"];
+
+    let buckets = agent_trend(&app, &kpis, day("2026-10-25"), pb::TrendGranularity::Hour).await;
+    let scorecard = agent_scorecard(&app, "ana", day("2026-10-25")).await;
+
+    // 4 contacts; handle time 200 + 800 + 400 + 600 = 2,000 s over 4
+    // contacts; CSAT 1 satisfied of 1: the same from the day's rollups as
+    // from the hours' raw rows. (A count's denominator is 1 per bucket.)
+    let sum = |n: usize, part: fn(&pb::KpiResult) -> f64| -> f64 {
+        buckets.iter().map(|bucket| part(&bucket.values[n])).sum()
+    };
+    assert_eq!(sum(0, |r| r.numerator), 4.0);
+    assert_eq!(kpi(&scorecard, "contacts_handled").numerator, 4.0);
+    for (n, kpi_id) in [(1, "aht"), (2, "csat")] {
+        let whole_day = kpi(&scorecard, kpi_id);
+        assert_eq!(
+            (sum(n, |r| r.numerator), sum(n, |r| r.denominator)),
+            (whole_day.numerator, whole_day.denominator),
+            "{kpi_id}"
+        );
+    }
+    assert_eq!(kpi(&scorecard, "aht").numerator, 2_000.0);
 }
