@@ -32,7 +32,7 @@ use super::{
 use crate::domain::{
     attribution::{Attribution, Contribution, InteractionPlace, Placed},
     calendar::LocalDay,
-    kpi::{KpiSums, SurveyFacts},
+    kpi::{KpiSums, RecordSources, SurveyFacts},
     records::{RecordKey, SurveyKind, SurveySubject},
 };
 
@@ -161,13 +161,18 @@ pub async fn load_raw_facts(
     zone: Tz,
 ) -> Result<RawFacts, StorageError> {
     let mut facts = RawFacts::default();
-    load_raw_into(connection, scope, start_us, end_us, zone, &mut facts).await?;
+    let sources = RecordSources::ALL;
+    load_raw_into(
+        connection, scope, start_us, end_us, zone, sources, &mut facts,
+    )
+    .await?;
     Ok(facts)
 }
 
 /// Reads every counted record of `scope` placed in `[start_us, end_us)`
-/// and hands each to `facts`: one statement per record table (two for QA
-/// evaluations, whose linked interactions are looked up), whatever the
+/// from the tables of `sources` and hands each to `facts`: one statement
+/// per record table (two for QA evaluations, whose linked interactions are
+/// looked up; two for survey responses, linked and unlinked), whatever the
 /// range and however the caller groups.
 pub async fn load_raw_into(
     connection: &impl ConnectionTrait,
@@ -175,62 +180,77 @@ pub async fn load_raw_into(
     start_us: i64,
     end_us: i64,
     zone: Tz,
+    sources: RecordSources,
     facts: &mut impl FactSink,
 ) -> Result<(), StorageError> {
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        interaction,
-        EndedAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_linked_surveys(connection, facts, scope, start_us, end_us, zone).await?;
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        survey_response,
-        RespondedAtUs,
-        scope,
-        start_us,
-        end_us,
-        survey_response::Column::InteractionSource.is_null()
-    );
-    add_qa_evaluations(connection, facts, scope, start_us, end_us, zone).await?;
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        compliance_check,
-        CheckedAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        violation,
-        OccurredAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        training_assignment,
-        DueAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+    if sources.interactions {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            interaction,
+            EndedAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.surveys {
+        add_linked_surveys(connection, facts, scope, start_us, end_us, zone).await?;
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            survey_response,
+            RespondedAtUs,
+            scope,
+            start_us,
+            end_us,
+            survey_response::Column::InteractionSource.is_null()
+        );
+    }
+    if sources.qa_evaluations {
+        add_qa_evaluations(connection, facts, scope, start_us, end_us, zone).await?;
+    }
+    if sources.compliance_checks {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            compliance_check,
+            CheckedAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.violations {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            violation,
+            OccurredAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.training {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            training_assignment,
+            DueAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.agent_time {
+        add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+    }
     Ok(())
 }
 
