@@ -262,6 +262,23 @@ async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) 
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(error_info(&status).1["scope"], "kpi.read");
+    // Nor the organisation's trend.
+    let trend = app
+        .scorecards()
+        .get_kpi_trend(request(
+            pb::GetKpiTrendRequest {
+                subject: Some(pb::get_kpi_trend_request::Subject::Organisation(true)),
+                kpi_ids: vec!["aht".into()],
+                period: Some(month("2026-11")),
+                granularity: pb::TrendGranularity::Hour as i32,
+            },
+            Some(&token),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(trend.code(), Code::PermissionDenied);
+    assert_eq!(error_info(&trend).1["scope"], "kpi.read");
     // Its own team's list is fine, and holds only its team.
     let page = app
         .scorecards()
