@@ -48,6 +48,35 @@ pub fn rank_among(
     })
 }
 
+/// One KPI of an agent among its peers: each part only when the caller
+/// asked for it and may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct KpiPeers {
+    /// The team's pooled value.
+    pub team: Option<KpiValue>,
+    pub team_rank: Option<Rank>,
+    /// The organisation's pooled value.
+    pub organisation: Option<KpiValue>,
+    pub organisation_rank: Option<Rank>,
+}
+
+/// `own`'s rank among `group` (the group's agents' values of the same KPI,
+/// `own`'s included), counting the rankable ones only.
+pub fn rank_in_group<'a>(
+    own: &KpiValue,
+    min_sample_size: u64,
+    group: impl IntoIterator<Item = &'a KpiValue>,
+) -> Option<Rank> {
+    if !rankable(own, min_sample_size) {
+        return None;
+    }
+    let values = group
+        .into_iter()
+        .filter(|value| rankable(value, min_sample_size))
+        .filter_map(|value| value.value);
+    rank_among(own.kpi, own.value, values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,69 @@
+//! Forecasts and peers -> protobuf (KpiResult.forecast, KpiResult.peers).
+
+use super::{kpi_results::target_to_pb, pb};
+use crate::domain::{
+    forecast::{ForecastStatus, KpiForecast},
+    kpi::KpiValue,
+    peers::{KpiPeers, Rank},
+};
+
+fn forecast_status_to_pb(status: ForecastStatus) -> pb::ForecastStatus {
+    match status {
+        ForecastStatus::Secured => pb::ForecastStatus::Secured,
+        ForecastStatus::OnTrack => pb::ForecastStatus::OnTrack,
+        ForecastStatus::AtRisk => pb::ForecastStatus::AtRisk,
+        ForecastStatus::WillMiss => pb::ForecastStatus::WillMiss,
+        ForecastStatus::Unreachable => pb::ForecastStatus::Unreachable,
+        ForecastStatus::InsufficientData => pb::ForecastStatus::InsufficientData,
+    }
+}
+
+/// One KPI's forecast.
+pub fn forecast_to_pb(forecast: &KpiForecast) -> pb::KpiForecast {
+    pb::KpiForecast {
+        elapsed_fraction: forecast.elapsed_fraction,
+        expected_remaining: forecast.expected_remaining,
+        expected_remaining_whole: i64::try_from(forecast.expected_remaining_whole)
+            .unwrap_or(i64::MAX),
+        projected_value: forecast.projected,
+        needed: forecast.needed.map(target_to_pb),
+        probability: forecast.probability,
+        status: forecast_status_to_pb(forecast.status) as i32,
+    }
+}
+
+/// A group's pooled value.
+fn pooled(value: &KpiValue) -> pb::PooledValue {
+    pb::PooledValue {
+        value: value.value,
+        numerator: value.numerator,
+        denominator: value.denominator,
+        sample_size: value.sample_size as i64,
+    }
+}
+
+fn rank_parts(rank: Option<Rank>) -> (i32, i32) {
+    rank.map_or((0, 0), |rank| {
+        (
+            i32::try_from(rank.rank).unwrap_or(i32::MAX),
+            i32::try_from(rank.ranked).unwrap_or(i32::MAX),
+        )
+    })
+}
+
+/// One KPI's peers; `None` when there is nothing to show.
+pub fn peers_to_pb(peers: &KpiPeers) -> Option<pb::KpiPeers> {
+    if peers.team.is_none() && peers.organisation.is_none() {
+        return None;
+    }
+    let (team_rank, team_ranked_agents) = rank_parts(peers.team_rank);
+    let (organisation_rank, organisation_ranked_agents) = rank_parts(peers.organisation_rank);
+    Some(pb::KpiPeers {
+        team: peers.team.as_ref().map(pooled),
+        team_rank,
+        team_ranked_agents,
+        organisation: peers.organisation.as_ref().map(pooled),
+        organisation_rank,
+        organisation_ranked_agents,
+    })
+}
