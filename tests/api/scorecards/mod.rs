@@ -18,6 +18,7 @@ mod drill_down;
 mod history;
 mod hostile_input;
 mod listings;
+mod pace;
 mod random_histories;
 mod request_properties;
 mod targets;
