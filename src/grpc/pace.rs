@@ -1,11 +1,24 @@
 //! Forecasts and peers -> protobuf (KpiResult.forecast, KpiResult.peers).
 
-use super::{kpi_results::target_to_pb, pb};
+use super::pb;
 use crate::domain::{
     forecast::{ForecastStatus, KpiForecast},
     kpi::KpiValue,
     peers::{KpiPeers, Rank},
+    policy::Target,
 };
+
+/// What the rest of a period needs, in the encoding of a target (written
+/// here rather than borrowed from `kpi_results`, which uses this file).
+fn needed_to_pb(needed: Target) -> pb::Target {
+    use pb::target::Bound;
+    let bound = match needed {
+        Target::AtLeast(value) => Bound::AtLeast(value),
+        Target::AtMost(value) => Bound::AtMost(value),
+        Target::Between { low, high } => Bound::Between(pb::ValueRange { low, high }),
+    };
+    pb::Target { bound: Some(bound) }
+}
 
 fn forecast_status_to_pb(status: ForecastStatus) -> pb::ForecastStatus {
     match status {
@@ -26,7 +39,7 @@ pub fn forecast_to_pb(forecast: &KpiForecast) -> pb::KpiForecast {
         expected_remaining_whole: i64::try_from(forecast.expected_remaining_whole)
             .unwrap_or(i64::MAX),
         projected_value: forecast.projected,
-        needed: forecast.needed.map(target_to_pb),
+        needed: forecast.needed.map(needed_to_pb),
         probability: forecast.probability,
         status: forecast_status_to_pb(forecast.status) as i32,
     }
