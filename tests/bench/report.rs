@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::{
     baseline::Baseline,
     ingest::{Timed, WriteErrors},
+    pace::{PaceFigures, PACE_CALLS},
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
@@ -54,6 +55,8 @@ pub struct BackendReport {
     pub checkpoints: Vec<Checkpoint>,
     /// What recomputing each batch's keys would read (last pass).
     pub recompute: RecomputeFigures,
+    /// Reads of a period in progress (after the last pass), when measured.
+    pub pace: Option<PaceFigures>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -135,7 +138,37 @@ impl BackendReport {
         );
         self.print_ingest(backend);
         self.print_queries();
+        self.print_pace();
         self.print_memory();
+    }
+
+    fn print_pace(&self) {
+        let Some(pace) = &self.pace else {
+            return;
+        };
+        println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, alternating) | {} | {} | {} | ≤ 2× |",
+            ms(pace.full_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
+            ms(pace.full_scorecard.p99),
+            ms(pace.plain_scorecard.p99),
+            ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
+        );
+        println!(
+            "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
+            ms(pace.forecast_breaches),
+            pace.forecast_breaches_listed,
+            ms(pace.plain_breaches),
+            pace.plain_breaches_listed,
+            ratio(pace.forecast_breaches, pace.plain_breaches)
+        );
+        println!();
     }
 
     fn print_ingest(&self, backend: Backend) {
