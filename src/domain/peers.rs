@@ -48,33 +48,46 @@ pub fn rank_among(
     })
 }
 
+/// Where an agent stands in a group for one KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// The agent's rank; `None` when the agent itself is not rankable.
+    pub rank: Option<u32>,
+    /// How many of the group's agents are rankable.
+    pub ranked: u32,
+}
+
 /// One KPI of an agent among its peers: each part only when the caller
 /// asked for it and may see it.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct KpiPeers {
     /// The team's pooled value.
     pub team: Option<KpiValue>,
-    pub team_rank: Option<Rank>,
+    pub team_standing: Option<Standing>,
     /// The organisation's pooled value.
     pub organisation: Option<KpiValue>,
-    pub organisation_rank: Option<Rank>,
+    pub organisation_standing: Option<Standing>,
 }
 
-/// `own`'s rank among `group` (the group's agents' values of the same KPI,
-/// `own`'s included), counting the rankable ones only.
-pub fn rank_in_group<'a>(
+/// `own`'s standing in `group` (the group's agents' values of the same
+/// KPI, `own`'s included), counting the rankable ones only.
+pub fn standing_in_group<'a>(
     own: &KpiValue,
     min_sample_size: u64,
     group: impl IntoIterator<Item = &'a KpiValue>,
-) -> Option<Rank> {
-    if !rankable(own, min_sample_size) {
-        return None;
-    }
-    let values = group
+) -> Standing {
+    let values: Vec<f64> = group
         .into_iter()
         .filter(|value| rankable(value, min_sample_size))
-        .filter_map(|value| value.value);
-    rank_among(own.kpi, own.value, values)
+        .filter_map(|value| value.value)
+        .collect();
+    let ranked = u32::try_from(values.len()).unwrap_or(u32::MAX);
+    let rank = if rankable(own, min_sample_size) {
+        rank_among(own.kpi, own.value, values).map(|rank| rank.rank)
+    } else {
+        None
+    };
+    Standing { rank, ranked }
 }
 
 #[cfg(test)]
@@ -123,5 +136,32 @@ mod tests {
         };
         assert!(rankable(&violations, 5), "counts ignore the minimum sample");
         assert_eq!(rank_among(KpiId::Csat, None, [90.0]), None);
+    }
+
+    #[test]
+    fn a_standing_counts_the_rankable_agents_even_when_the_agent_is_not_one() {
+        let csat = |satisfied: f64, responses: f64| KpiValue {
+            kpi: KpiId::Csat,
+            value: Some(satisfied * 100.0 / responses),
+            numerator: satisfied,
+            denominator: responses,
+            sample_size: responses as u64,
+        };
+        let (small, a, b) = (csat(2.0, 2.0), csat(8.0, 10.0), csat(9.0, 10.0));
+        let group = [small, a, b];
+        assert_eq!(
+            standing_in_group(&a, 5, &group),
+            Standing {
+                rank: Some(2),
+                ranked: 2
+            }
+        );
+        assert_eq!(
+            standing_in_group(&small, 5, &group),
+            Standing {
+                rank: None,
+                ranked: 2
+            }
+        );
     }
 }

@@ -4,7 +4,7 @@ use super::pb;
 use crate::domain::{
     forecast::{ForecastStatus, KpiForecast},
     kpi::KpiValue,
-    peers::{KpiPeers, Rank},
+    peers::{KpiPeers, Standing},
     policy::Target,
 };
 
@@ -55,13 +55,14 @@ fn pooled(value: &KpiValue) -> pb::PooledValue {
     }
 }
 
-fn rank_parts(rank: Option<Rank>) -> (i32, i32) {
-    rank.map_or((0, 0), |rank| {
-        (
-            i32::try_from(rank.rank).unwrap_or(i32::MAX),
-            i32::try_from(rank.ranked).unwrap_or(i32::MAX),
-        )
-    })
+fn rank(standing: Option<Standing>) -> Option<i32> {
+    standing
+        .and_then(|standing| standing.rank)
+        .map(|rank| i32::try_from(rank).unwrap_or(i32::MAX))
+}
+
+fn ranked(standing: Option<Standing>) -> Option<i32> {
+    standing.map(|standing| i32::try_from(standing.ranked).unwrap_or(i32::MAX))
 }
 
 /// One KPI's peers; `None` when there is nothing to show.
@@ -69,14 +70,12 @@ pub fn peers_to_pb(peers: &KpiPeers) -> Option<pb::KpiPeers> {
     if peers.team.is_none() && peers.organisation.is_none() {
         return None;
     }
-    let (team_rank, team_ranked_agents) = rank_parts(peers.team_rank);
-    let (organisation_rank, organisation_ranked_agents) = rank_parts(peers.organisation_rank);
     Some(pb::KpiPeers {
         team: peers.team.as_ref().map(pooled),
-        team_rank,
-        team_ranked_agents,
+        team_rank: rank(peers.team_standing),
+        team_ranked_agents: ranked(peers.team_standing),
         organisation: peers.organisation.as_ref().map(pooled),
-        organisation_rank,
-        organisation_ranked_agents,
+        organisation_rank: rank(peers.organisation_standing),
+        organisation_ranked_agents: ranked(peers.organisation_standing),
     })
 }

@@ -7,7 +7,7 @@ use crate::{
     auth::Caller,
     domain::{
         kpi::KpiValue,
-        peers::{rank_in_group, KpiPeers},
+        peers::{standing_in_group, KpiPeers},
         scorecard::Scorecard,
     },
     error::ServiceError,
@@ -60,7 +60,7 @@ fn compare(scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
         .map(|(index, (own, assessment))| {
             let min_sample_size = assessment.rule.map_or(0, |rule| rule.min_sample_size);
             let place = |agents: &std::collections::BTreeMap<String, Vec<KpiValue>>| {
-                rank_in_group(
+                standing_in_group(
                     own,
                     min_sample_size,
                     agents.values().filter_map(|values| values.get(index)),
@@ -71,15 +71,15 @@ fn compare(scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
                     .team
                     .as_ref()
                     .and_then(|team| team.pooled.get(index).copied()),
-                team_rank: values.team.as_ref().and_then(|team| place(&team.agents)),
+                team_standing: values.team.as_ref().map(|team| place(&team.agents)),
                 organisation: values
                     .organisation
                     .as_ref()
                     .and_then(|everyone| everyone.pooled.get(index).copied()),
-                organisation_rank: values
+                organisation_standing: values
                     .organisation
                     .as_ref()
-                    .and_then(|everyone| place(&everyone.agents)),
+                    .map(|everyone| place(&everyone.agents)),
             }
         })
         .collect()

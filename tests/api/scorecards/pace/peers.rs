@@ -120,7 +120,7 @@ fn peers<'a>(card: &'a pb::Scorecard, kpi_id: &str) -> &'a pb::KpiPeers {
 }
 
 /// (team rank, team ranked agents, organisation rank, organisation ranked).
-fn ranks(peers: &pb::KpiPeers) -> (i32, i32, i32, i32) {
+fn ranks(peers: &pb::KpiPeers) -> (Option<i32>, Option<i32>, Option<i32>, Option<i32>) {
     (
         peers.team_rank,
         peers.team_ranked_agents,
@@ -167,18 +167,31 @@ async fn peers_pool_like_the_team_scorecard_and_rank_with_ties_and_direction(bac
     // CSAT, higher first, eve and fay below the minimum sample of 5:
     // north bea 90 (1), ana 80 and cai 80 (2, 2); everyone dan 100 (1),
     // bea (2), ana and cai (3, 3).
-    assert_eq!(ranks(csat), (2, 3, 3, 4));
+    assert_eq!(ranks(csat), (Some(2), Some(3), Some(3), Some(4)));
     let cai = peers_card(&app, "cai").await;
-    assert_eq!(ranks(peers(&cai, "csat")), (2, 3, 3, 4));
+    assert_eq!(
+        ranks(peers(&cai, "csat")),
+        (Some(2), Some(3), Some(3), Some(4))
+    );
     // AHT, lower first: north cai 100 (1), ana and eve 200 (2, 2), bea 300
     // (4); everyone cai (1), ana, eve and dan (2, 2, 2), bea (5), fay (6).
-    assert_eq!(ranks(peers(&ana, "aht")), (2, 4, 2, 6));
+    assert_eq!(
+        ranks(peers(&ana, "aht")),
+        (Some(2), Some(4), Some(2), Some(6))
+    );
     let bea = peers_card(&app, "bea").await;
-    assert_eq!(ranks(peers(&bea, "aht")), (4, 4, 5, 6));
-    assert_eq!(ranks(peers(&bea, "csat")), (1, 3, 2, 4));
-    // Eve's 2 responses are too few to rank: her value is pooled all the same.
+    assert_eq!(
+        ranks(peers(&bea, "aht")),
+        (Some(4), Some(4), Some(5), Some(6))
+    );
+    assert_eq!(
+        ranks(peers(&bea, "csat")),
+        (Some(1), Some(3), Some(2), Some(4))
+    );
+    // Eve's 2 responses are too few to rank her (the others still count 3
+    // and 4 ranked agents); her responses are pooled all the same.
     let eve = peers_card(&app, "eve").await;
-    assert_eq!(ranks(peers(&eve, "csat")), (0, 0, 0, 0));
+    assert_eq!(ranks(peers(&eve, "csat")), (None, Some(3), None, Some(4)));
     // north's AHT: (600 + 600 + 100 + 200) / 7 calls.
     let aht = peers(&ana, "aht").team.as_ref().unwrap();
     assert_eq!((aht.numerator, aht.denominator), (1500.0, 7.0));
@@ -196,9 +209,9 @@ async fn an_agent_without_a_team_has_organisation_peers_only(backend: Backend) {
         (organisation.numerator, organisation.denominator),
         (2100.0, 9.0)
     );
-    assert_eq!(ranks(aht), (0, 0, 6, 6));
+    assert_eq!(ranks(aht), (None, None, Some(6), Some(6)));
     // Her 4 CSAT responses are below the minimum of 5: not ranked.
-    assert_eq!(ranks(peers(&fay, "csat")), (0, 0, 0, 0));
+    assert_eq!(ranks(peers(&fay, "csat")), (None, None, None, Some(4)));
     // Without include_peers there are none.
     let plain = crate::support::scorecards::agent_scorecard(&app, "fay", month("2026-11")).await;
     assert!(plain.kpis.iter().all(|result| result.peers.is_none()));
@@ -278,7 +291,7 @@ async fn a_team_scoped_caller_sees_its_team_and_no_organisation_figures(backend:
     assert_eq!((team.numerator, team.denominator), (3.0, 4.0));
     assert_eq!(csat.organisation, None, "no organisation figures");
     // North: bea 100 (1), ana 50 (2); no organisation rank.
-    assert_eq!(ranks(csat), (2, 2, 0, 0));
+    assert_eq!(ranks(csat), (Some(2), Some(2), None, None));
 
     // kpi.read sees the organisation too: 4 of 5, ana third of three.
     let payroll = issuer.token("payroll", &["kpi.read"]);
@@ -296,5 +309,5 @@ async fn a_team_scoped_caller_sees_its_team_and_no_organisation_figures(backend:
         (organisation.numerator, organisation.denominator),
         (4.0, 5.0)
     );
-    assert_eq!(ranks(csat), (2, 2, 3, 3));
+    assert_eq!(ranks(csat), (Some(2), Some(2), Some(3), Some(3)));
 }
