@@ -30,6 +30,7 @@ const AS_OF_SECONDS: i64 = NOVEMBER_START_SECONDS + 29 * DAY_SECONDS + DAY_SECON
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PaceFigures {
     pub plain_scorecard: Latencies,
+    pub forecast_scorecard: Latencies,
     pub full_scorecard: Latencies,
     pub plain_breaches: Duration,
     pub plain_breaches_listed: usize,
@@ -52,10 +53,18 @@ fn in_progress() -> Option<pb::PeriodSelector> {
     })
 }
 
+/// What a scorecard call adds to the plain read.
+#[derive(Debug, Clone, Copy)]
+enum Extras {
+    None,
+    Forecast,
+    ForecastAndPeers,
+}
+
 async fn scorecard(
     client: &mut ScorecardServiceClient<Channel>,
     agent_id: String,
-    forecast_and_peers: bool,
+    extras: Extras,
 ) -> Duration {
     let started = Instant::now();
     client
@@ -63,8 +72,8 @@ async fn scorecard(
             agent_id,
             period: in_progress(),
             as_of: Some(seconds(AS_OF_SECONDS)),
-            include_forecast: forecast_and_peers,
-            include_peers: forecast_and_peers,
+            include_forecast: !matches!(extras, Extras::None),
+            include_peers: matches!(extras, Extras::ForecastAndPeers),
             ..Default::default()
         })
         .await
@@ -106,14 +115,15 @@ async fn all_breaches(client: &mut ScorecardServiceClient<Channel>, misses: bool
 pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
     let mut client = ScorecardServiceClient::new(service.channel().await);
     // Warm the connection, the policy cache and both paths.
-    scorecard(&mut client, directory.agent_id(0), false).await;
-    scorecard(&mut client, directory.agent_id(0), true).await;
-    let (mut plain, mut full) = (Vec::new(), Vec::new());
+    scorecard(&mut client, directory.agent_id(0), Extras::None).await;
+    scorecard(&mut client, directory.agent_id(0), Extras::ForecastAndPeers).await;
+    let (mut plain, mut forecast, mut full) = (Vec::new(), Vec::new(), Vec::new());
     for call in 0..PACE_CALLS as u64 {
-        // Alternating, so that both see the same caches.
+        // In turn, so that all three see the same caches.
         let agent = directory.agent_id((call * 7) % directory.agents);
-        plain.push(scorecard(&mut client, agent.clone(), false).await);
-        full.push(scorecard(&mut client, agent, true).await);
+        plain.push(scorecard(&mut client, agent.clone(), Extras::None).await);
+        forecast.push(scorecard(&mut client, agent.clone(), Extras::Forecast).await);
+        full.push(scorecard(&mut client, agent, Extras::ForecastAndPeers).await);
     }
     let (plain_breaches, plain_breaches_listed) = median_of(|| {
         let mut client = client.clone();
@@ -127,6 +137,7 @@ pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
     .await;
     PaceFigures {
         plain_scorecard: Latencies::of(plain),
+        forecast_scorecard: Latencies::of(forecast),
         full_scorecard: Latencies::of(full),
         plain_breaches,
         plain_breaches_listed,

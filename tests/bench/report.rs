@@ -149,10 +149,16 @@ impl BackendReport {
         println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
         println!("|---|---|---|---|---|");
         println!(
-            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, alternating) | {} | {} | {} | ≤ 2× |",
+            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, in turn) | {} | {} | {} | ≤ 2× |",
             ms(pace.full_scorecard.p50),
             ms(pace.plain_scorecard.p50),
             ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
+            ms(pace.forecast_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.forecast_scorecard.p50, pace.plain_scorecard.p50)
         );
         println!(
             "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
