@@ -3,6 +3,7 @@
 
 use super::{
     directory::Agent,
+    forecast::KpiForecast,
     kpi::{KpiId, KpiValue},
     policy::{Assessment, KpiStatus},
     scorecard::{AppliedPolicy, Scorecard},
@@ -15,9 +16,19 @@ pub struct Breach {
     pub value: KpiValue,
     pub assessment: Assessment,
     pub policy: AppliedPolicy,
+    /// The KPI's forecast, when the query asked for forecast misses and
+    /// the period is in progress.
+    pub forecast: Option<Box<KpiForecast>>,
 }
 
 impl Breach {
+    /// Listed for its forecast: WILL_MISS or UNREACHABLE.
+    pub fn forecast_miss(&self) -> bool {
+        self.forecast
+            .as_deref()
+            .is_some_and(|forecast| forecast.status.is_miss())
+    }
+
     /// By how much the target is missed (> 0 for BREACHED, 0 for AT_RISK).
     pub fn shortfall(&self) -> f64 {
         match (self.assessment.status, self.assessment.margin) {
@@ -33,13 +44,18 @@ pub struct BreachFilter {
     /// Only these KPIs; empty means every KPI.
     pub kpis: Vec<KpiId>,
     pub include_at_risk: bool,
+    /// Also KPIs forecast to miss (WILL_MISS, UNREACHABLE) whatever their
+    /// status now.
+    pub forecast_misses: bool,
 }
 
 impl BreachFilter {
-    fn wants(&self, kpi: KpiId, status: KpiStatus) -> bool {
+    fn wants(&self, kpi: KpiId, status: KpiStatus, forecast: Option<&KpiForecast>) -> bool {
         let wanted_status =
             status == KpiStatus::Breached || (self.include_at_risk && status == KpiStatus::AtRisk);
-        wanted_status && (self.kpis.is_empty() || self.kpis.contains(&kpi))
+        let forecast_miss =
+            self.forecast_misses && forecast.is_some_and(|forecast| forecast.status.is_miss());
+        (wanted_status || forecast_miss) && (self.kpis.is_empty() || self.kpis.contains(&kpi))
     }
 }
 
@@ -48,13 +64,16 @@ impl BreachFilter {
 pub fn collect_breaches(scorecards: &[(Agent, Scorecard)], filter: &BreachFilter) -> Vec<Breach> {
     let mut breaches = Vec::new();
     for (agent, scorecard) in scorecards {
-        for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
-            if filter.wants(value.kpi, assessment.status) {
+        let judged = scorecard.values.iter().zip(&scorecard.verdict.assessments);
+        for (index, (value, assessment)) in judged.enumerate() {
+            let forecast = scorecard.forecast(index);
+            if filter.wants(value.kpi, assessment.status, forecast) {
                 breaches.push(Breach {
                     agent: agent.clone(),
                     value: *value,
                     assessment: *assessment,
                     policy: scorecard.policy.clone(),
+                    forecast: forecast.copied().map(Box::new),
                 });
             }
         }

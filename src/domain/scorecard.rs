@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
+    forecast::{forecast_all, Elapsed, KpiForecast},
     kpi::{compute_all, KpiSums, KpiValue},
     period::Period,
     policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
@@ -48,6 +49,31 @@ pub struct Scorecard {
     /// When the newest counted record was stored or corrected (µs).
     pub data_updated_us: Option<i64>,
     pub computed_at: DateTime<Utc>,
+    /// The instant the numbers were read as of (records placed before it
+    /// count); `None`: every record stored so far.
+    pub as_of: Option<DateTime<Utc>>,
+    /// One per value when a forecast was asked for a period in progress
+    /// (`None` for a KPI without a target); empty otherwise.
+    pub forecasts: Vec<Option<KpiForecast>>,
+}
+
+impl Scorecard {
+    /// Adds the pace and forecast of every KPI with a target, when the
+    /// scorecard was read as of an instant inside its period.
+    pub fn add_forecasts(&mut self) {
+        let Some(elapsed) = self
+            .as_of
+            .and_then(|as_of| Elapsed::of(&self.period, as_of))
+        else {
+            return;
+        };
+        self.forecasts = forecast_all(&self.values, &self.verdict.assessments, elapsed);
+    }
+
+    /// The forecast of the value at `index`, if any.
+    pub fn forecast(&self, index: usize) -> Option<&KpiForecast> {
+        self.forecasts.get(index).and_then(Option::as_ref)
+    }
 }
 
 /// Computes every KPI from `sums` and judges it by `policy`.
@@ -68,5 +94,7 @@ pub fn judge(
         team_id,
         data_updated_us,
         computed_at: Utc::now(),
+        as_of: None,
+        forecasts: Vec::new(),
     }
 }

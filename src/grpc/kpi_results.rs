@@ -4,7 +4,7 @@
 use crate::domain::policy::PolicyVersion;
 use chrono_tz::Tz;
 
-use super::{directory::timestamp, pb, period::period_to_pb};
+use super::{directory::timestamp, pace::forecast_to_pb, pb, period::period_to_pb};
 use crate::{
     domain::{
         directory::Agent,
@@ -84,6 +84,8 @@ pub fn kpi_result(value: &KpiValue, assessment: Option<&Assessment>) -> pb::KpiR
             .map(|rule| rule_to_pb(kpi_id, rule)),
         status: assessment.map_or(pb::KpiStatus::Unspecified, |a| status_to_pb(a.status)) as i32,
         margin: assessment.and_then(|a| a.margin),
+        forecast: None,
+        peers: None,
     }
 }
 
@@ -106,7 +108,11 @@ pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
             .values
             .iter()
             .zip(&verdict.assessments)
-            .map(|(value, assessment)| kpi_result(value, Some(assessment)))
+            .enumerate()
+            .map(|(index, (value, assessment))| pb::KpiResult {
+                forecast: scorecard.forecast(index).map(forecast_to_pb),
+                ..kpi_result(value, Some(assessment))
+            })
             .collect(),
         composite_score: verdict.composite,
         bonus_eligible: verdict.bonus_eligible,
@@ -119,6 +125,7 @@ pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
             .map(timestamp),
         compute_time: Some(timestamp(scorecard.computed_at)),
         snapshot: None,
+        as_of_time: scorecard.as_of.map(timestamp),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod directory;
 mod fields;
 pub mod ingest;
 mod kpi_results;
+mod pace;
 use crate::service::pagination;
 mod period;
 pub mod periods;

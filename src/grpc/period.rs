@@ -45,7 +45,7 @@ fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ServiceError> {
     })
 }
 
-fn parse_instant(
+pub(super) fn parse_instant(
     field: &str,
     value: Option<&prost_types::Timestamp>,
 ) -> Result<DateTime<Utc>, ServiceError> {

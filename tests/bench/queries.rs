@@ -194,7 +194,7 @@ impl LoadedProbe {
 }
 
 /// The median of `REPETITIONS` runs of `run`, with what the last returned.
-async fn median_of<F, Fut, T>(mut run: F) -> (Duration, T)
+pub async fn median_of<F, Fut, T>(mut run: F) -> (Duration, T)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -276,7 +276,7 @@ pub async fn list_all_breaches(client: &mut ScorecardServiceClient<Channel>) -> 
 /// Waits as long as a shed call's `grpc-retry-pushback-ms` asks (the
 /// service limits concurrent organisation-wide calls; a well-behaved
 /// payroll client retries after the delay).
-async fn wait_pushback(status: &tonic::Status) {
+pub async fn wait_pushback(status: &tonic::Status) {
     let millis = status
         .metadata()
         .get("grpc-retry-pushback-ms")

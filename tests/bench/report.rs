@@ -7,6 +7,7 @@ use crate::{
     baseline::Baseline,
     ingest::{Timed, WriteErrors},
     intraday::{self, IntradayFigures},
+    pace::{PaceFigures, PACE_CALLS},
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
@@ -60,6 +61,8 @@ pub struct BackendReport {
     /// `KPI_BENCH_MODE=intraday`: only the ingest and the intraday trends
     /// ran (no baselines, probes, other queries or memory figures).
     pub intraday_only: bool,
+    /// Reads of a period in progress (after the last pass), when measured.
+    pub pace: Option<PaceFigures>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -165,7 +168,43 @@ impl BackendReport {
         self.print_ingest(backend);
         self.print_queries();
         self.print_intraday();
+        self.print_pace();
         self.print_memory();
+    }
+
+    fn print_pace(&self) {
+        let Some(pace) = &self.pace else {
+            return;
+        };
+        println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, in turn) | {} | {} | {} | ≤ 2× |",
+            ms(pace.full_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
+            ms(pace.forecast_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.forecast_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
+            ms(pace.full_scorecard.p99),
+            ms(pace.plain_scorecard.p99),
+            ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
+        );
+        println!(
+            "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
+            ms(pace.forecast_breaches),
+            pace.forecast_breaches_listed,
+            ms(pace.plain_breaches),
+            pace.plain_breaches_listed,
+            ratio(pace.forecast_breaches, pace.plain_breaches)
+        );
+        println!();
     }
 
     fn print_ingest(&self, backend: Backend) {

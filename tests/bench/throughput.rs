@@ -13,7 +13,11 @@
 //! 4. after each pass (the checkpoint, then the full size) measures the
 //!    November queries against SQL on the rollups and on raw rows, and the
 //!    peak memory of a freshly restarted service under 50 concurrent
-//!    organisation-wide calls.
+//!    organisation-wide calls;
+//! 5. after the last pass, the reads of a period in progress (`pace.rs`):
+//!    a scorecard with forecast and peers against the plain scorecard, and
+//!    the organisation's breaches with forecast misses against the plain
+//!    list, as of the same instant (`KPI_BENCH_PACE=0` skips them).
 //!
 //! It exits non-zero when data went missing: a batch lost after every
 //! retry, or rollups whose contacts or CSAT responses differ from what was
@@ -36,6 +40,7 @@ mod baseline;
 mod data;
 mod ingest;
 mod intraday;
+mod pace;
 mod queries;
 mod recompute;
 mod report;
@@ -59,6 +64,8 @@ struct Config {
     auto_analyze: bool,
     /// `KPI_BENCH_MODE=intraday`: ingest, then only the intraday trends.
     intraday_only: bool,
+    /// Measure the reads of a period in progress (`pace.rs`).
+    pace: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -97,6 +104,7 @@ impl Config {
                 Ok("intraday") => true,
                 Ok(other) => panic!("KPI_BENCH_MODE: unknown mode {other:?} (full or intraday)"),
             },
+            pace: env_number("KPI_BENCH_PACE", 1) != 0,
         }
     }
 }
@@ -204,6 +212,14 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     }
     if let Some(last) = passes.last().filter(|_| !config.intraday_only) {
         report.recompute = recompute::measure(&service, &directory, last).await;
+    }
+    if config.pace && !config.intraday_only {
+        progress(
+            backend,
+            started,
+            "a period in progress: forecasts and peers",
+        );
+        report.pace = Some(pace::measure(&service, &directory).await);
     }
     if let Some(auto_analyze) = auto_analyze {
         report.stand_in_analyzes = Some(auto_analyze.finish().await);

@@ -11,6 +11,7 @@ use crate::{
     grpc::{
         directory::timestamp,
         kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
+        pace::{forecast_to_pb, peers_to_pb},
         pb,
         period::period_to_pb,
     },
@@ -54,8 +55,18 @@ pub(super) fn agent_scorecard(
     zone: Tz,
 ) -> Result<pb::GetAgentScorecardResponse, ServiceError> {
     let answer = match answer {
-        AgentScorecardAnswer::Live { agent, scorecard } => {
-            agent_scorecard_to_pb(&agent, &scorecard, zone)
+        AgentScorecardAnswer::Live {
+            agent,
+            scorecard,
+            peers,
+        } => {
+            let mut answer = agent_scorecard_to_pb(&agent, &scorecard, zone);
+            if let Some(card) = &mut answer.scorecard {
+                for (result, peers) in card.kpis.iter_mut().zip(&peers) {
+                    result.peers = peers_to_pb(peers);
+                }
+            }
+            answer
         }
         AgentScorecardAnswer::Stored(from) => stored_agent(&from)?,
     };
@@ -115,7 +126,11 @@ pub(super) fn breaches(
         breaches.push(match item {
             BreachItem::Live(breach) => pb::ThresholdBreach {
                 shortfall: breach.shortfall(),
-                result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
+                forecast_miss: breach.forecast_miss(),
+                result: Some(pb::KpiResult {
+                    forecast: breach.forecast.as_deref().map(forecast_to_pb),
+                    ..kpi_result(&breach.value, Some(&breach.assessment))
+                }),
                 policy: Some(policy_ref(&breach.policy)),
                 team_id: breach.agent.team_id.unwrap_or_default(),
                 agent_id: breach.agent.agent_id,
@@ -134,6 +149,7 @@ pub(super) fn breaches(
                     result: card.kpis.into_iter().find(|result| result.kpi_id == kpi_id),
                     policy: card.policy,
                     shortfall,
+                    forecast_miss: false,
                 }
             }
         });

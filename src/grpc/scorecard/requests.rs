@@ -13,12 +13,12 @@ use crate::{
     grpc::{
         fields::{optional_request_id, required_request_id},
         pb,
-        period::period_spec,
+        period::{parse_instant, period_spec},
     },
     service::{
         scorecards::{
-            AgentScorecardQuery, BreachesQuery, InteractionsQuery, ListOrder, ScorecardsQuery,
-            TeamScorecardQuery, TrendQuery, TrendSubject,
+            AgentScorecardQuery, AsOfField, BreachesQuery, InteractionsQuery, ListOrder,
+            ScorecardsQuery, TeamScorecardQuery, TrendQuery, TrendSubject,
         },
         snapshots::ClosedReading,
     },
@@ -46,6 +46,18 @@ fn kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ServiceError> {
         .map_err(ServiceError::invalid_fields)
 }
 
+/// An optional `as_of`, truncated to microseconds (the precision records
+/// are stored in), so that the instant reported is the one applied.
+fn as_of(value: Option<&prost_types::Timestamp>) -> AsOfField {
+    value
+        .map(|timestamp| {
+            let instant = parse_instant("as_of", Some(timestamp))?;
+            let micros = instant.timestamp_micros();
+            Ok(chrono::DateTime::from_timestamp_micros(micros).unwrap_or(instant))
+        })
+        .transpose()
+}
+
 fn reading(live: bool, snapshot_version: i32) -> ClosedReading {
     ClosedReading {
         live,
@@ -60,6 +72,9 @@ pub(super) fn agent_scorecard(
         agent_id: required_request_id("agent_id", &request.agent_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
+        include_peers: request.include_peers,
     })
 }
 
@@ -70,6 +85,8 @@ pub(super) fn team_scorecard(
         team_id: required_request_id("team_id", &request.team_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
     })
 }
 
@@ -91,6 +108,8 @@ pub(super) fn agent_scorecards(
         order,
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
     })
 }
 
@@ -105,6 +124,8 @@ pub(super) fn breaches(
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast_misses: request.include_forecast_misses,
     })
 }
 

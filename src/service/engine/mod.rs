@@ -19,9 +19,11 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
 mod intraday;
+mod peers;
 mod sums;
 mod trend;
 
+pub use peers::PeerValues;
 pub use trend::TrendBucket;
 
 use sums::{read_sums, total};
@@ -156,6 +158,17 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         agent: &Agent,
         period: &Period,
     ) -> Result<Scorecard, StorageError> {
+        self.agent_scorecard_as_of(agent, period, None).await
+    }
+
+    /// [`Engine::agent_scorecard`] counting only the records placed before
+    /// `as_of` (all when `None`); judged as the whole period is.
+    pub async fn agent_scorecard_as_of(
+        &self,
+        agent: &Agent,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
         let (sums, histories) = self
@@ -164,7 +177,7 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                     self.connection,
                     self.zone,
                     FactScope::Agents(&agents),
-                    period,
+                    &counted(period, as_of),
                     Grouping::Agent,
                 ),
                 memberships::team_histories(self.connection, Some(&history_of)),
@@ -174,13 +187,9 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
-        Ok(judge(
-            &total.sums,
-            policy,
-            team_id,
-            *period,
-            total.updated_at_us,
-        ))
+        let mut scorecard = judge(&total.sums, policy, team_id, *period, total.updated_at_us);
+        scorecard.as_of = as_of;
+        Ok(scorecard)
     }
 
     /// A team's pooled scorecard and the agents whose records count in it
@@ -190,11 +199,22 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         team_id: &str,
         period: &Period,
     ) -> Result<(Scorecard, Vec<String>), StorageError> {
+        self.team_scorecard_as_of(team_id, period, None).await
+    }
+
+    /// [`Engine::team_scorecard`] counting only the records placed before
+    /// `as_of` (all when `None`).
+    pub async fn team_scorecard_as_of(
+        &self,
+        team_id: &str,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<(Scorecard, Vec<String>), StorageError> {
         let per_agent = read_sums(
             self.connection,
             self.zone,
             FactScope::Team(team_id),
-            period,
+            &counted(period, as_of),
             Grouping::Agent,
         )
         .await?;
@@ -209,13 +229,14 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         }));
         let total = total(per_agent.into_values());
         let policy = self.policy_for(Some(team_id), period).await?;
-        let scorecard = judge(
+        let mut scorecard = judge(
             &total.sums,
             policy,
             Some(team_id.to_owned()),
             *period,
             total.updated_at_us,
         );
+        scorecard.as_of = as_of;
         Ok((scorecard, members.into_iter().collect()))
     }
 
@@ -226,6 +247,18 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         agents: &[Agent],
         set: AgentSet,
         period: &Period,
+    ) -> Result<Vec<(Agent, Scorecard)>, StorageError> {
+        self.agent_scorecards_as_of(agents, set, period, None).await
+    }
+
+    /// [`Engine::agent_scorecards`] counting only the records placed
+    /// before `as_of` (all when `None`).
+    pub async fn agent_scorecards_as_of(
+        &self,
+        agents: &[Agent],
+        set: AgentSet,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<(Agent, Scorecard)>, StorageError> {
         let ids: Vec<String> = agents.iter().map(|agent| agent.agent_id.clone()).collect();
         let whole_directory = set == AgentSet::Directory;
@@ -240,7 +273,13 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let history_of = (!whole_directory).then_some(history_of.as_slice());
         let (per_agent, histories) = self
             .join(
-                read_sums(self.connection, self.zone, scope, period, Grouping::Agent),
+                read_sums(
+                    self.connection,
+                    self.zone,
+                    scope,
+                    &counted(period, as_of),
+                    Grouping::Agent,
+                ),
                 memberships::team_histories(self.connection, history_of),
             )
             .await;
@@ -260,10 +299,9 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
             let sums = per_agent
                 .remove(&GroupKey::Agent(agent.agent_id.clone()))
                 .unwrap_or_default();
-            scorecards.push((
-                agent.clone(),
-                judge(&sums.sums, policy, team_id, *period, sums.updated_at_us),
-            ));
+            let mut scorecard = judge(&sums.sums, policy, team_id, *period, sums.updated_at_us);
+            scorecard.as_of = as_of;
+            scorecards.push((agent.clone(), scorecard));
         }
         Ok(scorecards)
     }
@@ -272,6 +310,18 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
         let days = DayRange::of_period(period, self.zone);
         watermark(self.connection, days.first, days.end).await
+    }
+}
+
+/// What a read as of `as_of` counts: the period up to that instant (the
+/// whole period when `None` or later than its end).
+fn counted(period: &Period, as_of: Option<DateTime<Utc>>) -> Period {
+    match as_of {
+        Some(as_of) if as_of < period.end => Period {
+            start: period.start,
+            end: as_of.max(period.start),
+        },
+        _ => *period,
     }
 }
 

@@ -5,11 +5,15 @@
 //! unless the caller asks for live numbers; anything else is computed by
 //! the scorecard engine (`service::engine`) on the pool.
 
+mod as_of;
 mod breaches;
 mod cursor;
 mod drill_down;
 mod lists;
+mod peers;
 mod trend;
+
+pub use as_of::AsOfField;
 
 pub use breaches::{BreachItem, BreachesPage, BreachesQuery};
 pub use drill_down::{InteractionsPage, InteractionsQuery};
@@ -18,6 +22,7 @@ pub use trend::{TrendQuery, TrendSubject};
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use chrono_tz::Tz;
 
 use crate::{
@@ -25,6 +30,7 @@ use crate::{
     domain::{
         closing::SubjectKind,
         directory::Agent,
+        peers::KpiPeers,
         period::{resolve, Period, PeriodSpec},
         scorecard::Scorecard,
     },
@@ -51,18 +57,25 @@ pub struct Scorecards {
     encoding: Arc<dyn SnapshotEncoding>,
 }
 
-/// A request for one agent's scorecard. The period is checked after access.
+/// A request for one agent's scorecard. The period and `as_of` are checked
+/// after access.
 pub struct AgentScorecardQuery {
     pub agent_id: String,
     pub period: Result<PeriodSpec, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    pub include_forecast: bool,
+    pub include_peers: bool,
 }
 
-/// A request for one team's scorecard. The period is checked after access.
+/// A request for one team's scorecard. The period and `as_of` are checked
+/// after access.
 pub struct TeamScorecardQuery {
     pub team_id: String,
     pub period: Result<PeriodSpec, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    pub include_forecast: bool,
 }
 
 /// One agent's scorecard: computed now, or as a closed month stored it.
@@ -71,6 +84,9 @@ pub enum AgentScorecardAnswer {
     Live {
         agent: Agent,
         scorecard: Box<Scorecard>,
+        /// One per KPI (catalogue order) when peers were asked for; empty
+        /// otherwise.
+        peers: Vec<KpiPeers>,
     },
     Stored(FromSnapshot),
 }
@@ -81,7 +97,7 @@ pub enum AgentScorecardAnswer {
 pub enum TeamScorecardAnswer {
     Live {
         team_id: String,
-        scorecard: Scorecard,
+        scorecard: Box<Scorecard>,
         members: Vec<String>,
     },
     Stored(FromSnapshot),
@@ -152,6 +168,7 @@ impl Scorecards {
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
         let period = resolve_period(query.period, self.zone)?;
+        let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&query.agent_id))?;
         if let Some(snapshot) = snapshot? {
             if let Some(stored) = snapshot
@@ -161,10 +178,22 @@ impl Scorecards {
                 return Ok(AgentScorecardAnswer::Stored(stored));
             }
         }
-        let scorecard = self.engine().agent_scorecard(&agent, &period).await?;
+        let mut scorecard = self
+            .engine()
+            .agent_scorecard_as_of(&agent, &period, as_of)
+            .await?;
+        if query.include_forecast {
+            scorecard.add_forecasts();
+        }
+        let peers = if query.include_peers {
+            self.peers_of(caller, &agent.agent_id, &scorecard).await?
+        } else {
+            Vec::new()
+        };
         Ok(AgentScorecardAnswer::Live {
             agent,
             scorecard: Box::new(scorecard),
+            peers,
         })
     }
 
@@ -179,6 +208,7 @@ impl Scorecards {
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let spec = query.period.as_ref().ok().copied();
         let period = resolve_period(query.period, self.zone)?;
+        let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         self.ensure_team(&team_id).await?;
         let connection = self.database.connection();
         if let Some(spec) = spec {
@@ -193,10 +223,16 @@ impl Scorecards {
                 }
             }
         }
-        let (scorecard, members) = self.engine().team_scorecard(&team_id, &period).await?;
+        let (mut scorecard, members) = self
+            .engine()
+            .team_scorecard_as_of(&team_id, &period, as_of)
+            .await?;
+        if query.include_forecast {
+            scorecard.add_forecasts();
+        }
         Ok(TeamScorecardAnswer::Live {
             team_id,
-            scorecard,
+            scorecard: Box::new(scorecard),
             members,
         })
     }

@@ -120,6 +120,7 @@ pub async fn octobers_scorecard(
             period: Some(month("2026-10")),
             live,
             snapshot_version,
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetAgentScorecard({agent_id}) failed: {status:?}"))

@@ -20,6 +20,7 @@ mod hostile_input;
 mod intraday;
 mod intraday_subjects;
 mod listings;
+mod pace;
 mod random_histories;
 mod request_properties;
 mod targets;
