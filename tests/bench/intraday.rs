@@ -106,10 +106,11 @@ pub struct IntradayFigures {
     pub mismatches: usize,
 }
 
+/// A numbered placeholder: each statement uses some values twice.
 fn placeholder(backend: DatabaseBackend, position: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${position}"),
-        _ => "?".to_owned(),
+        _ => format!("?{position}"),
     }
 }
 
