@@ -32,6 +32,10 @@ pub struct PaceFigures {
     pub plain_scorecard: Latencies,
     pub forecast_scorecard: Latencies,
     pub full_scorecard: Latencies,
+    /// November (whole days, no as_of): the plain scorecard and with peers,
+    /// which then read rollups only.
+    pub november_plain: Latencies,
+    pub november_peers: Latencies,
     pub plain_breaches: Duration,
     pub plain_breaches_listed: usize,
     pub forecast_breaches: Duration,
@@ -74,6 +78,27 @@ async fn scorecard(
             as_of: Some(seconds(AS_OF_SECONDS)),
             include_forecast: !matches!(extras, Extras::None),
             include_peers: matches!(extras, Extras::ForecastAndPeers),
+            ..Default::default()
+        })
+        .await
+        .expect("GetAgentScorecard failed");
+    started.elapsed()
+}
+
+/// November's scorecard, plain or with peers (whole days: rollups only).
+async fn november_scorecard(
+    client: &mut ScorecardServiceClient<Channel>,
+    agent_id: String,
+    peers: bool,
+) -> Duration {
+    let started = Instant::now();
+    client
+        .get_agent_scorecard(pb::GetAgentScorecardRequest {
+            agent_id,
+            period: Some(pb::PeriodSelector {
+                period: Some(pb::period_selector::Period::Month("2026-11".into())),
+            }),
+            include_peers: peers,
             ..Default::default()
         })
         .await
@@ -125,6 +150,12 @@ pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
         forecast.push(scorecard(&mut client, agent.clone(), Extras::Forecast).await);
         full.push(scorecard(&mut client, agent, Extras::ForecastAndPeers).await);
     }
+    let (mut november_plain, mut november_peers) = (Vec::new(), Vec::new());
+    for call in 0..PACE_CALLS as u64 {
+        let agent = directory.agent_id((call * 7) % directory.agents);
+        november_plain.push(november_scorecard(&mut client, agent.clone(), false).await);
+        november_peers.push(november_scorecard(&mut client, agent, true).await);
+    }
     let (plain_breaches, plain_breaches_listed) = median_of(|| {
         let mut client = client.clone();
         async move { all_breaches(&mut client, false).await }
@@ -139,6 +170,8 @@ pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
         plain_scorecard: Latencies::of(plain),
         forecast_scorecard: Latencies::of(forecast),
         full_scorecard: Latencies::of(full),
+        november_plain: Latencies::of(november_plain),
+        november_peers: Latencies::of(november_peers),
         plain_breaches,
         plain_breaches_listed,
         forecast_breaches,

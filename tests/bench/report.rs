@@ -197,6 +197,12 @@ impl BackendReport {
             ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
         );
         println!(
+            "| for comparison: November (whole days, no as_of), one agent's scorecard with peers, p50 | {} | {} | {} | |",
+            ms(pace.november_peers.p50),
+            ms(pace.november_plain.p50),
+            ratio(pace.november_peers.p50, pace.november_plain.p50)
+        );
+        println!(
             "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
             ms(pace.forecast_breaches),
             pace.forecast_breaches_listed,
