@@ -67,6 +67,11 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.PolicyService/ListPolicyVersions", Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Read),
     (
+        "/kpi.v1.PolicyService/CreateAgentGoal",
+        Scope(scopes::POLICY_WRITE),
+    ),
+    ("/kpi.v1.PolicyService/ListAgentGoals", Read),
+    (
         "/kpi.v1.AuditService/ListAuditEvents",
         Scope(scopes::AUDIT_READ),
     ),

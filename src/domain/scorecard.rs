@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{
     kpi::{compute_all, KpiSums, KpiValue},
     period::Period,
-    policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
+    policy::{apply_goals, evaluate, AgentGoal, AppliedGoal, PolicyRules, PolicyVersion, Verdict},
 };
 
 /// The policy a scorecard was judged by.
@@ -48,6 +48,8 @@ pub struct Scorecard {
     /// When the newest counted record was stored or corrected (µs).
     pub data_updated_us: Option<i64>,
     pub computed_at: DateTime<Utc>,
+    /// The agent goals that overrode rules of `policy` (agents only).
+    pub goals: Vec<AppliedGoal>,
 }
 
 /// Computes every KPI from `sums` and judges it by `policy`.
@@ -58,8 +60,26 @@ pub fn judge(
     period: Period,
     data_updated_us: Option<i64>,
 ) -> Scorecard {
+    judge_agent(sums, policy, &[], team_id, period, data_updated_us)
+}
+
+/// Computes every KPI from `sums` and judges it by `policy` with the
+/// agent's `goals` in force laid over its rules (graded plans).
+pub fn judge_agent(
+    sums: &KpiSums,
+    policy: AppliedPolicy,
+    goals: &[&AgentGoal],
+    team_id: Option<String>,
+    period: Period,
+    data_updated_us: Option<i64>,
+) -> Scorecard {
     let values = compute_all(sums);
-    let verdict = evaluate(&policy.rules, &values);
+    let (verdict, goals) = if goals.is_empty() {
+        (evaluate(&policy.rules, &values), Vec::new())
+    } else {
+        let (rules, applied) = apply_goals(&policy.rules, goals);
+        (evaluate(&rules, &values), applied)
+    };
     Scorecard {
         period,
         values,
@@ -68,5 +88,6 @@ pub fn judge(
         team_id,
         data_updated_us,
         computed_at: Utc::now(),
+        goals,
     }
 }

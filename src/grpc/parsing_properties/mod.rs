@@ -144,6 +144,7 @@ fn rule() -> impl Strategy<Value = pb::KpiRule> {
                 weight,
                 gate,
                 min_sample_size,
+                ..Default::default()
             },
         )
 }

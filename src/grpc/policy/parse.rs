@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 
 use super::super::{
     fields::{FieldParser, MAX_ID_LEN},
+    graded_plans::{bonus_tier_inputs_from_pb, scoring_input_from_pb},
     kpi_results::rule_input_from_pb,
     pb,
     period::date_in_calendar,
 };
 use crate::{
     domain::{
-        policy::{validate_policy, NewPolicyVersion, RuleInput},
+        policy::{validate_graded_plan, validate_policy, NewPolicyVersion, RuleInput},
         violations::Violations,
     },
     error::ServiceError,
@@ -68,7 +69,19 @@ pub(crate) fn parse_new_policy_version(
         }
     }
     let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
-        Ok(rules) => Some(rules),
+        Ok(mut rules) => {
+            // Graded plans: each rule's scoring and the bonus tiers.
+            let kpi_ids: Vec<&str> = inputs.iter().map(|rule| rule.kpi_id.as_str()).collect();
+            let scorings: Vec<_> = policy.rules.iter().map(scoring_input_from_pb).collect();
+            let tiers = bonus_tier_inputs_from_pb(&policy.bonus_tiers);
+            match validate_graded_plan("policy", &mut rules, &kpi_ids, &scorings, &tiers) {
+                Ok(()) => Some(rules),
+                Err(graded_violations) => {
+                    violations.extend(graded_violations);
+                    None
+                }
+            }
+        }
         Err(rule_violations) => {
             violations.extend(rule_violations);
             None

@@ -30,12 +30,13 @@ use crate::{
         calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
         period::{local_date, Period},
-        scorecard::{judge, AppliedPolicy, Scorecard},
+        policy::{goals_in_force, AgentGoal},
+        scorecard::{judge, judge_agent, AppliedPolicy, Scorecard},
     },
     storage::{
         directory,
         facts::FactScope,
-        memberships, policy,
+        goals, memberships, policy,
         rollups::read::{watermark, GroupKey, Grouping},
         Database, StorageError,
     },
@@ -138,6 +139,32 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         Ok(AppliedPolicy::from_version(version))
     }
 
+    /// The goals effective by the first day of `period` of `agents` (all
+    /// when `None`), read on the engine's connection (never cached: a
+    /// close freezes exactly the goals committed before it).
+    async fn goals_for(
+        &self,
+        agents: Option<&[String]>,
+        period: &Period,
+    ) -> Result<HashMap<String, Vec<AgentGoal>>, StorageError> {
+        let first_day = local_date(period.start, self.zone);
+        goals::goals_effective_by(self.connection, agents, first_day).await
+    }
+
+    /// One agent's goals in force on the first day of `period`.
+    fn goals_of<'g>(
+        &self,
+        goals: &'g HashMap<String, Vec<AgentGoal>>,
+        agent_id: &str,
+        period: &Period,
+    ) -> Vec<&'g AgentGoal> {
+        let first_day = local_date(period.start, self.zone);
+        goals
+            .get(agent_id)
+            .map(|goals| goals_in_force(goals, first_day))
+            .unwrap_or_default()
+    }
+
     /// The team whose policy judges an agent's period (catalogue, Team
     /// membership): the team at the period's start, else the first team
     /// joined within it.
@@ -173,9 +200,11 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
-        Ok(judge(
+        let goals = self.goals_for(Some(&agents), period).await?;
+        Ok(judge_agent(
             &total.sums,
             policy,
+            &self.goals_of(&goals, &agent.agent_id, period),
             team_id,
             *period,
             total.updated_at_us,
@@ -244,6 +273,9 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
             )
             .await;
         let (mut per_agent, histories) = (per_agent?, histories?);
+        let goals = self
+            .goals_for((!whole_directory).then_some(ids.as_slice()), period)
+            .await?;
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {
@@ -261,7 +293,14 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                 .unwrap_or_default();
             scorecards.push((
                 agent.clone(),
-                judge(&sums.sums, policy, team_id, *period, sums.updated_at_us),
+                judge_agent(
+                    &sums.sums,
+                    policy,
+                    &self.goals_of(&goals, &agent.agent_id, period),
+                    team_id,
+                    *period,
+                    sums.updated_at_us,
+                ),
             ));
         }
         Ok(scorecards)
