@@ -54,6 +54,8 @@ pub struct BackendReport {
     pub checkpoints: Vec<Checkpoint>,
     /// What recomputing each batch's keys would read (last pass).
     pub recompute: RecomputeFigures,
+    /// Graded plans vs a binary policy (after the last pass), if measured.
+    pub graded: Option<crate::graded::GradedFigures>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -136,6 +138,9 @@ impl BackendReport {
         self.print_ingest(backend);
         self.print_queries();
         self.print_memory();
+        if let Some(graded) = &self.graded {
+            crate::graded::print(graded);
+        }
     }
 
     fn print_ingest(&self, backend: Backend) {

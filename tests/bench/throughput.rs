@@ -15,6 +15,10 @@
 //!    peak memory of a freshly restarted service under 50 concurrent
 //!    organisation-wide calls.
 //!
+//! 5. at the end (`KPI_BENCH_GRADED`, default 1): the November list and
+//!    breaches under a binary organisation policy, then under a graded one
+//!    with bonus tiers and 100 agent goals (`graded.rs`).
+//!
 //! It exits non-zero when data went missing: a batch lost after every
 //! retry, or rollups whose contacts or CSAT responses differ from what was
 //! sent (see `BackendReport::integrity_failures`).
@@ -32,6 +36,7 @@
 mod autoanalyze;
 mod baseline;
 mod data;
+mod graded;
 mod ingest;
 mod queries;
 mod recompute;
@@ -54,6 +59,8 @@ struct Config {
     backends: Vec<Backend>,
     /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
     auto_analyze: bool,
+    /// Measure graded plans against a binary policy at the end (`graded.rs`).
+    graded: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -87,6 +94,7 @@ impl Config {
             writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
+            graded: env_number("KPI_BENCH_GRADED", 1) != 0,
         }
     }
 }
@@ -179,6 +187,10 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     }
     if let Some(last) = passes.last() {
         report.recompute = recompute::measure(&service, &directory, last).await;
+    }
+    if config.graded {
+        progress(backend, started, "graded plans vs a binary policy");
+        report.graded = Some(graded::measure(&service, &directory).await);
     }
     if let Some(auto_analyze) = auto_analyze {
         report.stand_in_analyzes = Some(auto_analyze.finish().await);
