@@ -4,7 +4,7 @@
 use super::{
     directory::Agent,
     kpi::{KpiId, KpiValue},
-    policy::{Assessment, KpiStatus},
+    policy::{Assessment, Grade, KpiStatus},
     scorecard::{AppliedPolicy, Scorecard},
 };
 
@@ -13,8 +13,14 @@ use super::{
 pub struct Breach {
     pub agent: Agent,
     pub value: KpiValue,
-    pub assessment: Assessment,
-    pub policy: AppliedPolicy,
+    /// Boxed, as the policy: both are large (a rule carries its graded
+    /// scoring), and a page of breaches holds up to 1,000.
+    pub assessment: Box<Assessment>,
+    pub policy: Box<AppliedPolicy>,
+    /// The KPI's credit and contribution in its scorecard (graded plans).
+    pub grade: Option<Grade>,
+    /// The agent goal that changed the KPI's rule, if any.
+    pub agent_goal_id: Option<i64>,
 }
 
 impl Breach {
@@ -48,13 +54,25 @@ impl BreachFilter {
 pub fn collect_breaches(scorecards: &[(Agent, Scorecard)], filter: &BreachFilter) -> Vec<Breach> {
     let mut breaches = Vec::new();
     for (agent, scorecard) in scorecards {
-        for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
+        let verdict = &scorecard.verdict;
+        for ((value, assessment), grade) in scorecard
+            .values
+            .iter()
+            .zip(&verdict.assessments)
+            .zip(&verdict.grades)
+        {
             if filter.wants(value.kpi, assessment.status) {
                 breaches.push(Breach {
                     agent: agent.clone(),
                     value: *value,
-                    assessment: *assessment,
-                    policy: scorecard.policy.clone(),
+                    assessment: Box::new(*assessment),
+                    policy: Box::new(scorecard.policy.clone()),
+                    grade: *grade,
+                    agent_goal_id: scorecard
+                        .goals
+                        .iter()
+                        .find(|goal| goal.kpi == value.kpi)
+                        .map(|goal| goal.goal_id),
                 });
             }
         }

@@ -5,10 +5,11 @@
 
 use super::{
     directory::timestamp,
-    kpi_results::{target_from_pb, target_to_pb},
+    kpi_results::{kpi_result, target_from_pb, target_to_pb},
     pb,
 };
 use crate::domain::{
+    breach::Breach,
     policy::{
         AgentGoal, AppliedGoal, BonusTier, BonusTierInput, CreditTier, Floors, GoalInput, Scoring,
         ScoringInput, ScoringKind, Verdict,
@@ -132,6 +133,18 @@ pub fn grade_results(results: &mut [pb::KpiResult], verdict: &Verdict, goals: &[
             result.agent_goal_id = goal.goal_id;
         }
     }
+}
+
+/// A live breach's KPI result, graded as in its scorecard (as a stored
+/// breach's result is, being read from the snapshot's scorecard).
+pub fn breach_result(breach: &Breach) -> pb::KpiResult {
+    let mut result = kpi_result(&breach.value, Some(&*breach.assessment));
+    if let Some(grade) = breach.grade {
+        result.credit = Some(grade.credit);
+        result.contribution = grade.contribution;
+    }
+    result.agent_goal_id = breach.agent_goal_id.unwrap_or_default();
+    result
 }
 
 /// A goal as sent, for `validate_goal`.

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use super::{
     validation::{check_band_leaves_room, check_target},
-    BonusTier, CreditTier, CreditTiers, Floors, GoalOverrides, PolicyRules, Scoring, Target,
-    MAX_BONUS_TIERS, MAX_CREDIT_TIERS, MAX_PAYOUT_PERCENT,
+    BonusTier, CreditTier, CreditTiers, Floors, GoalOverrides, PolicyRules, RuleInput, Scoring,
+    Target, MAX_BONUS_TIERS, MAX_CREDIT_TIERS, MAX_PAYOUT_PERCENT,
 };
 use crate::domain::{
     kpi::KpiId,
@@ -52,32 +52,48 @@ pub struct GoalInput {
     pub floors: Floors,
 }
 
-/// Sets each rule's scoring and the bonus tiers on validated `rules`:
-/// `scorings[i]` belongs to the rule sent at index `i` (its KPI id is
-/// `kpi_ids[i]`). Problems are reported below `path` (e.g.
-/// `policy.rules[1].floor`, `policy.bonus_tiers[0].payout_percent`).
+/// The graded parts of a policy, validated: each rule's scoring and the
+/// bonus tiers, to lay on the rules `validate_policy` returns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GradedPlan {
+    scorings: Vec<(KpiId, Scoring)>,
+    bonus_tiers: Vec<BonusTier>,
+}
+
+impl GradedPlan {
+    /// Sets the scorings and tiers on `rules`.
+    pub fn apply(self, rules: &mut PolicyRules) {
+        for (kpi, scoring) in self.scorings {
+            if let Some(rule) = rules.rules.get_mut(&kpi) {
+                rule.scoring = scoring;
+            }
+        }
+        rules.bonus_tiers = self.bonus_tiers;
+    }
+}
+
+/// Validates the graded parts of a policy as sent: `scorings[i]` belongs
+/// to `rules[i]` (whose KPI id and target it is checked against; problems
+/// with those are `validate_policy`'s to report). Problems are reported
+/// below `path` (e.g. `policy.rules[1].floor`,
+/// `policy.bonus_tiers[0].payout_percent`).
 pub fn validate_graded_plan(
     path: &str,
-    rules: &mut PolicyRules,
-    kpi_ids: &[&str],
+    rules: &[RuleInput],
     scorings: &[ScoringInput],
     tiers: &[BonusTierInput],
-) -> Result<(), Vec<FieldViolation>> {
+) -> Result<GradedPlan, Vec<FieldViolation>> {
     let mut violations = Violations::new();
-    for (index, (kpi_id, input)) in kpi_ids.iter().zip(scorings).enumerate() {
+    let mut plan = GradedPlan::default();
+    for (index, (rule, input)) in rules.iter().zip(scorings).enumerate() {
         let rule_path = indexed(&nested(path, "rules"), index);
-        let Ok(kpi) = kpi_id.parse::<KpiId>() else {
-            continue; // reported by validate_policy
-        };
-        let Some(rule) = rules.rules.get_mut(&kpi) else {
-            continue;
-        };
-        if let Some(scoring) = check_scoring(&mut violations, &rule_path, rule.target, input) {
-            rule.scoring = scoring;
+        let scoring = check_scoring(&mut violations, &rule_path, rule.target, input);
+        if let (Ok(kpi), Some(scoring)) = (rule.kpi_id.parse::<KpiId>(), scoring) {
+            plan.scorings.push((kpi, scoring));
         }
     }
-    rules.bonus_tiers = check_bonus_tiers(&mut violations, &nested(path, "bonus_tiers"), tiers);
-    violations.into_result(())
+    plan.bonus_tiers = check_bonus_tiers(&mut violations, &nested(path, "bonus_tiers"), tiers);
+    violations.into_result(plan)
 }
 
 fn check_scoring(
@@ -361,60 +377,53 @@ mod tests {
         }
     }
 
-    fn policy_with(kpi: KpiId, target: Target) -> PolicyRules {
-        let mut rules = PolicyRules::catalogue_defaults();
-        rules.rules.get_mut(&kpi).unwrap().target = Some(target);
-        rules
+    fn rule(kpi_id: &str, target: Target) -> RuleInput {
+        RuleInput {
+            kpi_id: kpi_id.into(),
+            target: Some(target),
+            warning_band: None,
+            weight: 1.0,
+            gate: false,
+            min_sample_size: 1,
+        }
     }
 
-    fn fields(result: Result<(), Vec<FieldViolation>>) -> Vec<String> {
+    fn fields(result: Result<GradedPlan, Vec<FieldViolation>>) -> Vec<String> {
         result.unwrap_err().into_iter().map(|v| v.field).collect()
     }
 
     #[test]
     fn floors_on_the_wrong_side_of_the_target_are_refused() {
-        let mut rules = policy_with(KpiId::Csat, Target::AtLeast(85.0));
+        let rules = [rule("csat", Target::AtLeast(85.0))];
         let floor_above = linear(Floors {
             floor: Some(90.0),
             ..Floors::default()
         });
         assert_eq!(
-            fields(validate_graded_plan(
-                "policy",
-                &mut rules,
-                &["csat"],
-                &[floor_above],
-                &[]
-            )),
+            fields(validate_graded_plan("policy", &rules, &[floor_above], &[])),
             vec!["policy.rules[0].floor"]
         );
-        let mut rules = policy_with(
-            KpiId::Occupancy,
+        let rules = [rule(
+            "occupancy",
             Target::Between {
                 low: 75.0,
                 high: 90.0,
             },
-        );
+        )];
         let inside = linear(Floors {
             floor: None,
             below: Some(80.0),
             above: Some(90.0),
         });
         assert_eq!(
-            fields(validate_graded_plan(
-                "policy",
-                &mut rules,
-                &["occupancy"],
-                &[inside],
-                &[]
-            )),
+            fields(validate_graded_plan("policy", &rules, &[inside], &[])),
             vec!["policy.rules[0].floor_below", "policy.rules[0].floor_above"]
         );
     }
 
     #[test]
     fn credit_tiers_must_improve_and_credits_stay_within_0_and_1() {
-        let mut rules = policy_with(KpiId::Aht, Target::AtMost(300.0));
+        let rules = [rule("aht", Target::AtMost(300.0))];
         let tiers = ScoringInput {
             kind: Some(Ok(ScoringKind::Tiers)),
             floors: Floors::default(),
@@ -431,13 +440,7 @@ mod tests {
             ],
         };
         assert_eq!(
-            fields(validate_graded_plan(
-                "policy",
-                &mut rules,
-                &["aht"],
-                &[tiers],
-                &[]
-            )),
+            fields(validate_graded_plan("policy", &rules, &[tiers], &[])),
             vec![
                 "policy.rules[0].credit_tiers[1].credit",
                 "policy.rules[0].credit_tiers[1].threshold"
@@ -452,14 +455,13 @@ mod tests {
             name: name.into(),
             payout_percent,
         };
-        let mut rules = PolicyRules::catalogue_defaults();
         let bad = [
             tier(80.0, "silver", 100.0),
             tier(70.0, "bronze", 1000.5),
             tier(90.0, "", -1.0),
         ];
         assert_eq!(
-            fields(validate_graded_plan("policy", &mut rules, &[], &[], &bad)),
+            fields(validate_graded_plan("policy", &[], &[], &bad)),
             vec![
                 "policy.bonus_tiers[1].minimum_composite",
                 "policy.bonus_tiers[1].payout_percent",
@@ -468,7 +470,10 @@ mod tests {
             ]
         );
         let good = [tier(70.0, "bronze", 0.0), tier(90.0, "gold", 1000.0)];
-        validate_graded_plan("policy", &mut rules, &[], &[], &good).unwrap();
+        let mut rules = PolicyRules::catalogue_defaults();
+        validate_graded_plan("policy", &[], &[], &good)
+            .unwrap()
+            .apply(&mut rules);
         assert_eq!(rules.bonus_tiers.len(), 2);
     }
 

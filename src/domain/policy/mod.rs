@@ -26,7 +26,8 @@ mod fixtures;
 pub use bonus_tiers::{tier_reached, BonusTier, MAX_BONUS_TIERS, MAX_PAYOUT_PERCENT};
 pub use goals::{apply_goals, goals_in_force, AgentGoal, AppliedGoal, GoalOverrides, NewAgentGoal};
 pub use graded_validation::{
-    validate_goal, validate_graded_plan, BonusTierInput, GoalInput, ScoringInput, ScoringKind,
+    validate_goal, validate_graded_plan, BonusTierInput, GoalInput, GradedPlan, ScoringInput,
+    ScoringKind,
 };
 pub use judging::{assess, Assessment, KpiRule, KpiStatus, Target};
 pub use rules::{PolicyRules, DEFAULT_BONUS_THRESHOLD};

@@ -68,22 +68,22 @@ pub(crate) fn parse_new_policy_version(
             );
         }
     }
-    let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
-        Ok(mut rules) => {
-            // Graded plans: each rule's scoring and the bonus tiers.
-            let kpi_ids: Vec<&str> = inputs.iter().map(|rule| rule.kpi_id.as_str()).collect();
-            let scorings: Vec<_> = policy.rules.iter().map(scoring_input_from_pb).collect();
-            let tiers = bonus_tier_inputs_from_pb(&policy.bonus_tiers);
-            match validate_graded_plan("policy", &mut rules, &kpi_ids, &scorings, &tiers) {
-                Ok(()) => Some(rules),
-                Err(graded_violations) => {
-                    violations.extend(graded_violations);
-                    None
-                }
-            }
+    // Graded plans: each rule's scoring and the bonus tiers, checked
+    // beside the rest so that every problem is reported at once.
+    let scorings: Vec<_> = policy.rules.iter().map(scoring_input_from_pb).collect();
+    let tiers = bonus_tier_inputs_from_pb(&policy.bonus_tiers);
+    let graded = validate_graded_plan("policy", &inputs, &scorings, &tiers);
+    let rules = match (
+        validate_policy("policy", &inputs, policy.bonus_threshold),
+        graded,
+    ) {
+        (Ok(mut rules), Ok(graded)) => {
+            graded.apply(&mut rules);
+            Some(rules)
         }
-        Err(rule_violations) => {
-            violations.extend(rule_violations);
+        (rules, graded) => {
+            violations.extend(rules.err().unwrap_or_default());
+            violations.extend(graded.err().unwrap_or_default());
             None
         }
     };

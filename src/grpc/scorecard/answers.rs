@@ -10,6 +10,7 @@ use crate::{
     error::ServiceError,
     grpc::{
         directory::timestamp,
+        graded_plans::breach_result,
         kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
         pb,
         period::period_to_pb,
@@ -115,7 +116,7 @@ pub(super) fn breaches(
         breaches.push(match item {
             BreachItem::Live(breach) => pb::ThresholdBreach {
                 shortfall: breach.shortfall(),
-                result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
+                result: Some(breach_result(&breach)),
                 policy: Some(policy_ref(&breach.policy)),
                 team_id: breach.agent.team_id.unwrap_or_default(),
                 agent_id: breach.agent.agent_id,

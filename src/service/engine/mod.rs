@@ -184,7 +184,7 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
-        let (sums, histories) = self
+        let (sums, (histories, goals)) = self
             .join(
                 read_sums(
                     self.connection,
@@ -193,14 +193,16 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                     period,
                     Grouping::Agent,
                 ),
-                memberships::team_histories(self.connection, Some(&history_of)),
+                self.join(
+                    memberships::team_histories(self.connection, Some(&history_of)),
+                    self.goals_for(Some(&agents), period),
+                ),
             )
             .await;
-        let (sums, histories) = (sums?, histories?);
+        let (sums, histories, goals) = (sums?, histories?, goals?);
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
-        let goals = self.goals_for(Some(&agents), period).await?;
         Ok(judge_agent(
             &total.sums,
             policy,
@@ -266,16 +268,17 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         };
         let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
         let history_of = (!whole_directory).then_some(history_of.as_slice());
-        let (per_agent, histories) = self
+        let goals_of = (!whole_directory).then_some(ids.as_slice());
+        let (per_agent, (histories, goals)) = self
             .join(
                 read_sums(self.connection, self.zone, scope, period, Grouping::Agent),
-                memberships::team_histories(self.connection, history_of),
+                self.join(
+                    memberships::team_histories(self.connection, history_of),
+                    self.goals_for(goals_of, period),
+                ),
             )
             .await;
-        let (mut per_agent, histories) = (per_agent?, histories?);
-        let goals = self
-            .goals_for((!whole_directory).then_some(ids.as_slice()), period)
-            .await?;
+        let (mut per_agent, histories, goals) = (per_agent?, histories?, goals?);
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {

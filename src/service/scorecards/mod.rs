@@ -81,7 +81,8 @@ pub enum AgentScorecardAnswer {
 pub enum TeamScorecardAnswer {
     Live {
         team_id: String,
-        scorecard: Scorecard,
+        /// Boxed: far larger than a stored answer.
+        scorecard: Box<Scorecard>,
         members: Vec<String>,
     },
     Stored(FromSnapshot),
@@ -196,7 +197,7 @@ impl Scorecards {
         let (scorecard, members) = self.engine().team_scorecard(&team_id, &period).await?;
         Ok(TeamScorecardAnswer::Live {
             team_id,
-            scorecard,
+            scorecard: Box::new(scorecard),
             members,
         })
     }

@@ -123,6 +123,26 @@ async fn bad_graded_policies_are_refused_field_by_field(backend: Backend) {
             .collect();
         assert_eq!(fields, vec![field.to_owned()], "case {index}");
     }
+    // Graded problems are listed beside the others, in one answer.
+    let both = app
+        .policies()
+        .create_policy_version(pb::CreatePolicyVersionRequest {
+            policy: Some(pb::PolicyVersion {
+                bonus_threshold: 150.0,
+                ..policy(vec![linear(at_least("csat", 85.0), 90.0)], vec![])
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect_err("two problems");
+    let fields: Vec<String> = field_violations(&both)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["policy.bonus_threshold", "policy.rules[0].floor"]
+    );
     assert_eq!(app.count_rows("policy_versions").await, 0);
 }
 

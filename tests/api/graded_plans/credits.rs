@@ -17,6 +17,7 @@ on_both_backends!(
     linear_and_tiered_credits_follow_the_floor_and_the_thresholds,
     contributions_add_up_to_the_composite,
     kpis_without_a_target_earn_no_credit,
+    a_breach_carries_its_credit_and_contribution,
 );
 
 #[track_caller]
@@ -104,4 +105,37 @@ async fn kpis_without_a_target_earn_no_credit(backend: Backend) {
     let aht_rule = kpi(&ana, "aht").rule.clone().unwrap();
     assert_eq!(aht_rule.credit_tiers.len(), 3);
     assert!(ana.bonus_tier.is_none(), "no tiers in this policy");
+}
+
+async fn a_breach_carries_its_credit_and_contribution(backend: Backend) {
+    let app = graded_november(backend, Vec::new()).await;
+
+    let breaches = app
+        .scorecards()
+        .list_threshold_breaches(pb::ListThresholdBreachesRequest {
+            period: Some(month("2026-11")),
+            kpi_ids: vec!["csat".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .breaches;
+
+    // Only ana and cy breach csat (75 < 85); bo's 100 meets it.
+    let graded: Vec<(&str, Option<f64>, Option<f64>)> = breaches
+        .iter()
+        .map(|breach| {
+            let result = breach.result.as_ref().unwrap();
+            (breach.agent_id.as_str(), result.credit, result.contribution)
+        })
+        .collect();
+    // (75 - 65) / (85 - 65) = 0.5; 2 * 0.5 / 5 * 100 = 20 points.
+    assert_eq!(
+        graded,
+        vec![
+            ("ana", Some(0.5), Some(20.0)),
+            ("cy", Some(0.5), Some(20.0))
+        ]
+    );
 }
