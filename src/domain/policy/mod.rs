@@ -8,9 +8,11 @@
 //! - `verdict`: the composite score and bonus eligibility of a scorecard;
 //! - `versions`: stored versions, effective from a day;
 //! - graded plans: `scoring` (a judged KPI's credit), `bonus_tiers`,
-//!   `goals` (per-agent overrides) and `graded_validation` (their checks).
+//!   `goals` (per-agent overrides), `graded_validation` and
+//!   `goal_validation` (their checks).
 
 mod bonus_tiers;
+mod goal_validation;
 mod goals;
 mod graded_validation;
 mod judging;
@@ -24,10 +26,10 @@ mod versions;
 mod fixtures;
 
 pub use bonus_tiers::{tier_reached, BonusTier, MAX_BONUS_TIERS, MAX_PAYOUT_PERCENT};
+pub use goal_validation::{validate_goal, GoalInput};
 pub use goals::{apply_goals, goals_in_force, AgentGoal, AppliedGoal, GoalOverrides, NewAgentGoal};
 pub use graded_validation::{
-    validate_goal, validate_graded_plan, BonusTierInput, GoalInput, GradedPlan, ScoringInput,
-    ScoringKind,
+    validate_graded_plan, BonusTierInput, GradedPlan, ScoringInput, ScoringKind,
 };
 pub use judging::{assess, Assessment, KpiRule, KpiStatus, Target};
 pub use rules::{PolicyRules, DEFAULT_BONUS_THRESHOLD};
