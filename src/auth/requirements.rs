@@ -67,6 +67,11 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.PolicyService/ListPolicyVersions", Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Read),
     (
+        "/kpi.v1.PolicyService/CreateAgentGoal",
+        Scope(scopes::POLICY_WRITE),
+    ),
+    ("/kpi.v1.PolicyService/ListAgentGoals", Read),
+    (
         "/kpi.v1.AuditService/ListAuditEvents",
         Scope(scopes::AUDIT_READ),
     ),
@@ -231,7 +236,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 30, "{methods:?}");
+        assert_eq!(methods.len(), 32, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),

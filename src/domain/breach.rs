@@ -5,7 +5,7 @@ use super::{
     directory::Agent,
     forecast::KpiForecast,
     kpi::{KpiId, KpiValue},
-    policy::{Assessment, KpiStatus},
+    policy::{Assessment, Grade, KpiStatus},
     scorecard::{AppliedPolicy, Scorecard},
 };
 
@@ -14,8 +14,14 @@ use super::{
 pub struct Breach {
     pub agent: Agent,
     pub value: KpiValue,
-    pub assessment: Assessment,
-    pub policy: AppliedPolicy,
+    /// Boxed, as the policy: both are large (a rule carries its graded
+    /// scoring), and a page of breaches holds up to 1,000.
+    pub assessment: Box<Assessment>,
+    pub policy: Box<AppliedPolicy>,
+    /// The KPI's credit and contribution in its scorecard (graded plans).
+    pub grade: Option<Grade>,
+    /// The agent goal that changed the KPI's rule, if any.
+    pub agent_goal_id: Option<i64>,
     /// The KPI's forecast, when the query asked for forecast misses and
     /// the period is in progress.
     pub forecast: Option<Box<KpiForecast>>,
@@ -64,15 +70,26 @@ impl BreachFilter {
 pub fn collect_breaches(scorecards: &[(Agent, Scorecard)], filter: &BreachFilter) -> Vec<Breach> {
     let mut breaches = Vec::new();
     for (agent, scorecard) in scorecards {
-        let judged = scorecard.values.iter().zip(&scorecard.verdict.assessments);
-        for (index, (value, assessment)) in judged.enumerate() {
+        let verdict = &scorecard.verdict;
+        let judged = scorecard
+            .values
+            .iter()
+            .zip(&verdict.assessments)
+            .zip(&verdict.grades);
+        for (index, ((value, assessment), grade)) in judged.enumerate() {
             let forecast = scorecard.forecast(index);
             if filter.wants(value.kpi, assessment.status, forecast) {
                 breaches.push(Breach {
                     agent: agent.clone(),
                     value: *value,
-                    assessment: *assessment,
-                    policy: scorecard.policy.clone(),
+                    assessment: Box::new(*assessment),
+                    policy: Box::new(scorecard.policy.clone()),
+                    grade: *grade,
+                    agent_goal_id: scorecard
+                        .goals
+                        .iter()
+                        .find(|goal| goal.kpi == value.kpi)
+                        .map(|goal| goal.goal_id),
                     forecast: forecast.copied().map(Box::new),
                 });
             }

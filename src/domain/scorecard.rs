@@ -8,7 +8,7 @@ use super::{
     forecast::{forecast_all, Elapsed, KpiForecast},
     kpi::{compute_all, KpiSums, KpiValue},
     period::Period,
-    policy::{evaluate, PolicyRules, PolicyVersion, Verdict},
+    policy::{apply_goals, evaluate, AgentGoal, AppliedGoal, PolicyRules, PolicyVersion, Verdict},
 };
 
 /// The policy a scorecard was judged by.
@@ -49,6 +49,8 @@ pub struct Scorecard {
     /// When the newest counted record was stored or corrected (µs).
     pub data_updated_us: Option<i64>,
     pub computed_at: DateTime<Utc>,
+    /// The agent goals that overrode rules of `policy` (agents only).
+    pub goals: Vec<AppliedGoal>,
     /// The instant the numbers were read as of (records placed before it
     /// count); `None`: every record stored so far.
     pub as_of: Option<DateTime<Utc>>,
@@ -84,8 +86,26 @@ pub fn judge(
     period: Period,
     data_updated_us: Option<i64>,
 ) -> Scorecard {
+    judge_agent(sums, policy, &[], team_id, period, data_updated_us)
+}
+
+/// Computes every KPI from `sums` and judges it by `policy` with the
+/// agent's `goals` in force laid over its rules (graded plans).
+pub fn judge_agent(
+    sums: &KpiSums,
+    policy: AppliedPolicy,
+    goals: &[&AgentGoal],
+    team_id: Option<String>,
+    period: Period,
+    data_updated_us: Option<i64>,
+) -> Scorecard {
     let values = compute_all(sums);
-    let verdict = evaluate(&policy.rules, &values);
+    let (verdict, goals) = if goals.is_empty() {
+        (evaluate(&policy.rules, &values), Vec::new())
+    } else {
+        let (rules, applied) = apply_goals(&policy.rules, goals);
+        (evaluate(&rules, &values), applied)
+    };
     Scorecard {
         period,
         values,
@@ -94,6 +114,7 @@ pub fn judge(
         team_id,
         data_updated_us,
         computed_at: Utc::now(),
+        goals,
         as_of: None,
         forecasts: Vec::new(),
     }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo_data;
 pub mod directory;
 mod fields;
+mod graded_plans;
 pub mod ingest;
 mod kpi_results;
 mod pace;

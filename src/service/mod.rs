@@ -8,6 +8,7 @@ pub mod audit;
 pub mod directory;
 pub mod engine;
 mod errors;
+pub mod goals;
 pub mod ingest;
 pub mod pagination;
 mod period_guard;

@@ -7,6 +7,8 @@ pub mod directory;
 pub mod drill_down;
 pub mod entities;
 pub mod facts;
+pub mod goals;
+mod graded_json;
 pub mod idempotency;
 pub mod ingest;
 pub mod intraday;

@@ -296,7 +296,7 @@ fn placeholder(backend: DatabaseBackend, position: usize) -> String {
 /// The rollup GROUP BY the service runs (its own statement builder), for
 /// November: by agent (all agents, or one team's) or by day (a team's
 /// trend).
-fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
+pub fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
     let scope = match team {
         Some(team) => FactScope::Team(team),
         None => FactScope::Organisation,
@@ -364,7 +364,7 @@ fn raw_sql(backend: DatabaseBackend) -> Statement {
 }
 
 /// Runs a statement and fetches every row; returns the row count.
-async fn run_sql(service: &Service, statement: Statement) -> usize {
+pub async fn run_sql(service: &Service, statement: Statement) -> usize {
     service
         .database
         .connection()

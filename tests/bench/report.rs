@@ -63,6 +63,8 @@ pub struct BackendReport {
     pub intraday_only: bool,
     /// Reads of a period in progress (after the last pass), when measured.
     pub pace: Option<PaceFigures>,
+    /// Graded plans vs a binary policy (after the last pass), if measured.
+    pub graded: Option<crate::graded::GradedFigures>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -170,6 +172,9 @@ impl BackendReport {
         self.print_intraday();
         self.print_pace();
         self.print_memory();
+        if let Some(graded) = &self.graded {
+            crate::graded::print(graded);
+        }
     }
 
     fn print_pace(&self) {

@@ -18,6 +18,9 @@
 //!    a scorecard with forecast and peers against the plain scorecard, and
 //!    the organisation's breaches with forecast misses against the plain
 //!    list, as of the same instant (`KPI_BENCH_PACE=0` skips them).
+//! 6. at the end (`KPI_BENCH_GRADED`, default 1): the November list and
+//!    breaches under a binary organisation policy, then under a graded one
+//!    with bonus tiers and 100 agent goals (`graded.rs`).
 //!
 //! It exits non-zero when data went missing: a batch lost after every
 //! retry, or rollups whose contacts or CSAT responses differ from what was
@@ -38,6 +41,7 @@
 mod autoanalyze;
 mod baseline;
 mod data;
+mod graded;
 mod ingest;
 mod intraday;
 mod pace;
@@ -66,6 +70,8 @@ struct Config {
     intraday_only: bool,
     /// Measure the reads of a period in progress (`pace.rs`).
     pace: bool,
+    /// Measure graded plans against a binary policy at the end (`graded.rs`).
+    graded: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -105,6 +111,7 @@ impl Config {
                 Ok(other) => panic!("KPI_BENCH_MODE: unknown mode {other:?} (full or intraday)"),
             },
             pace: env_number("KPI_BENCH_PACE", 1) != 0,
+            graded: env_number("KPI_BENCH_GRADED", 1) != 0,
         }
     }
 }
@@ -220,6 +227,10 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
             "a period in progress: forecasts and peers",
         );
         report.pace = Some(pace::measure(&service, &directory).await);
+    }
+    if config.graded && !config.intraday_only {
+        progress(backend, started, "graded plans vs a binary policy");
+        report.graded = Some(graded::measure(&service, &directory).await);
     }
     if let Some(auto_analyze) = auto_analyze {
         report.stand_in_analyzes = Some(auto_analyze.finish().await);

@@ -22,6 +22,7 @@ fn rule(target: Target, min_sample_size: u64) -> KpiRule {
         weight: 1.0,
         gate: false,
         min_sample_size,
+        scoring: Default::default(),
     }
 }
 

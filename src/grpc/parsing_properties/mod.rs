@@ -147,6 +147,7 @@ fn rule() -> impl Strategy<Value = pb::KpiRule> {
                 weight,
                 gate,
                 min_sample_size,
+                ..Default::default()
             },
         )
 }

@@ -10,6 +10,7 @@ use crate::{
     error::ServiceError,
     grpc::{
         directory::timestamp,
+        graded_plans::breach_result,
         kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
         pace::{forecast_to_pb, peers_to_pb},
         pb,
@@ -129,7 +130,7 @@ pub(super) fn breaches(
                 forecast_miss: breach.forecast_miss(),
                 result: Some(pb::KpiResult {
                     forecast: breach.forecast.as_deref().map(forecast_to_pb),
-                    ..kpi_result(&breach.value, Some(&breach.assessment))
+                    ..breach_result(&breach)
                 }),
                 policy: Some(policy_ref(&breach.policy)),
                 team_id: breach.agent.team_id.unwrap_or_default(),

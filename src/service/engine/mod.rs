@@ -33,12 +33,13 @@ use crate::{
         calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
         period::{local_date, Period},
-        scorecard::{judge, AppliedPolicy, Scorecard},
+        policy::{goals_in_force, AgentGoal},
+        scorecard::{judge, judge_agent, AppliedPolicy, Scorecard},
     },
     storage::{
         directory,
         facts::FactScope,
-        memberships, policy,
+        goals, memberships, policy,
         rollups::read::{watermark, GroupKey, Grouping},
         Database, StorageError,
     },
@@ -141,6 +142,32 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         Ok(AppliedPolicy::from_version(version))
     }
 
+    /// The goals effective by the first day of `period` of `agents` (all
+    /// when `None`), read on the engine's connection (never cached: a
+    /// close freezes exactly the goals committed before it).
+    async fn goals_for(
+        &self,
+        agents: Option<&[String]>,
+        period: &Period,
+    ) -> Result<HashMap<String, Vec<AgentGoal>>, StorageError> {
+        let first_day = local_date(period.start, self.zone);
+        goals::goals_effective_by(self.connection, agents, first_day).await
+    }
+
+    /// One agent's goals in force on the first day of `period`.
+    fn goals_of<'g>(
+        &self,
+        goals: &'g HashMap<String, Vec<AgentGoal>>,
+        agent_id: &str,
+        period: &Period,
+    ) -> Vec<&'g AgentGoal> {
+        let first_day = local_date(period.start, self.zone);
+        goals
+            .get(agent_id)
+            .map(|goals| goals_in_force(goals, first_day))
+            .unwrap_or_default()
+    }
+
     /// The team whose policy judges an agent's period (catalogue, Team
     /// membership): the team at the period's start, else the first team
     /// joined within it.
@@ -171,7 +198,7 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
-        let (sums, histories) = self
+        let (sums, (histories, goals)) = self
             .join(
                 read_sums(
                     self.connection,
@@ -180,14 +207,24 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                     &counted(period, as_of),
                     Grouping::Agent,
                 ),
-                memberships::team_histories(self.connection, Some(&history_of)),
+                self.join(
+                    memberships::team_histories(self.connection, Some(&history_of)),
+                    self.goals_for(Some(&agents), period),
+                ),
             )
             .await;
-        let (sums, histories) = (sums?, histories?);
+        let (sums, histories, goals) = (sums?, histories?, goals?);
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
-        let mut scorecard = judge(&total.sums, policy, team_id, *period, total.updated_at_us);
+        let mut scorecard = judge_agent(
+            &total.sums,
+            policy,
+            &self.goals_of(&goals, &agent.agent_id, period),
+            team_id,
+            *period,
+            total.updated_at_us,
+        );
         scorecard.as_of = as_of;
         Ok(scorecard)
     }
@@ -271,7 +308,8 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         };
         let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
         let history_of = (!whole_directory).then_some(history_of.as_slice());
-        let (per_agent, histories) = self
+        let goals_of = (!whole_directory).then_some(ids.as_slice());
+        let (per_agent, (histories, goals)) = self
             .join(
                 read_sums(
                     self.connection,
@@ -280,10 +318,13 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                     &counted(period, as_of),
                     Grouping::Agent,
                 ),
-                memberships::team_histories(self.connection, history_of),
+                self.join(
+                    memberships::team_histories(self.connection, history_of),
+                    self.goals_for(goals_of, period),
+                ),
             )
             .await;
-        let (mut per_agent, histories) = (per_agent?, histories?);
+        let (mut per_agent, histories, goals) = (per_agent?, histories?, goals?);
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {
@@ -299,7 +340,14 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
             let sums = per_agent
                 .remove(&GroupKey::Agent(agent.agent_id.clone()))
                 .unwrap_or_default();
-            let mut scorecard = judge(&sums.sums, policy, team_id, *period, sums.updated_at_us);
+            let mut scorecard = judge_agent(
+                &sums.sums,
+                policy,
+                &self.goals_of(&goals, &agent.agent_id, period),
+                team_id,
+                *period,
+                sums.updated_at_us,
+            );
             scorecard.as_of = as_of;
             scorecards.push((agent.clone(), scorecard));
         }

@@ -97,6 +97,7 @@ pub enum AgentScorecardAnswer {
 pub enum TeamScorecardAnswer {
     Live {
         team_id: String,
+        /// Boxed: far larger than a stored answer.
         scorecard: Box<Scorecard>,
         members: Vec<String>,
     },

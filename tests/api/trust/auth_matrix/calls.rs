@@ -81,6 +81,11 @@ pub(super) const RPCS: &[(&str, Needs)] = &[
     ("/kpi.v1.PolicyService/ListPolicyVersions", Needs::Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Needs::Read),
     (
+        "/kpi.v1.PolicyService/CreateAgentGoal",
+        Needs::Scope("kpi.policy.write"),
+    ),
+    ("/kpi.v1.PolicyService/ListAgentGoals", Needs::Read),
+    (
         "/kpi.v1.AuditService/ListAuditEvents",
         Needs::Scope("kpi.audit.read"),
     ),
@@ -426,6 +431,36 @@ pub(super) async fn invoke(
                 pb::GetEffectivePolicyRequest {
                     team_id: team,
                     date: "2026-11-15".into(),
+                },
+                token,
+            )
+            .await
+        }
+        "CreateAgentGoal" => {
+            unary::<_, pb::CreateAgentGoalResponse>(
+                channel,
+                path,
+                pb::CreateAgentGoalRequest {
+                    request_id: String::new(),
+                    goal: Some(pb::AgentGoal {
+                        agent_id: agent.into(),
+                        kpi_id: "csat".into(),
+                        effective_from: "2026-11-01".into(),
+                        target: at_least("csat", 75.0).target,
+                        ..Default::default()
+                    }),
+                },
+                token,
+            )
+            .await
+        }
+        "ListAgentGoals" => {
+            unary::<_, pb::ListAgentGoalsResponse>(
+                channel,
+                path,
+                pb::ListAgentGoalsRequest {
+                    agent_id: agent.into(),
+                    ..Default::default()
                 },
                 token,
             )
