@@ -14,6 +14,7 @@ use crate::service::pagination;
 mod period;
 pub mod periods;
 pub mod policy;
+mod record_listing;
 pub mod scorecard;
 pub mod snapshot_encoding;
 

@@ -9,11 +9,13 @@ mod breaches;
 mod cursor;
 mod drill_down;
 mod lists;
+mod records;
 mod trend;
 
 pub use breaches::{BreachItem, BreachesPage, BreachesQuery};
 pub use drill_down::{InteractionsPage, InteractionsQuery};
 pub use lists::{ListOrder, ListedScorecard, ScorecardsPage, ScorecardsQuery};
+pub use records::{RecordsPage, RecordsQuery};
 pub use trend::{TrendQuery, TrendSubject};
 
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use crate::{
     domain::{
         closing::SubjectKind,
         directory::Agent,
+        pay_period::PayCalendar,
         period::{resolve, Period, PeriodSpec},
         scorecard::Scorecard,
     },
@@ -48,6 +51,9 @@ pub const MAX_PERIOD_DAYS: u32 = 366;
 pub struct Scorecards {
     database: Database,
     zone: Tz,
+    /// Which periods payroll closes: a read of exactly a closed one
+    /// answers from its snapshot.
+    calendar: PayCalendar,
     encoding: Arc<dyn SnapshotEncoding>,
 }
 
@@ -102,8 +108,15 @@ impl Scorecards {
         Self {
             database,
             zone,
+            calendar: PayCalendar::Month,
             encoding,
         }
+    }
+
+    /// The same reads, with pay periods of `calendar` (calendar months
+    /// unless set).
+    pub fn with_pay_calendar(self, calendar: PayCalendar) -> Self {
+        Self { calendar, ..self }
     }
 
     /// The reporting time zone.
@@ -141,7 +154,7 @@ impl Scorecards {
         // judged in the usual order.
         let snapshot = async {
             match &query.period {
-                Ok(spec) => snapshot_for(connection, self.zone, spec, query.reading).await,
+                Ok(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await,
                 Err(_) => Ok(None),
             }
         };
@@ -183,7 +196,7 @@ impl Scorecards {
         let connection = self.database.connection();
         if let Some(spec) = spec {
             if let Some(snapshot) =
-                snapshot_for(connection, self.zone, &spec, query.reading).await?
+                snapshot_for(connection, self.calendar, &spec, query.reading).await?
             {
                 if let Some(stored) = snapshot
                     .subject(connection, SubjectKind::Team, &team_id)

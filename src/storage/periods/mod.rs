@@ -8,12 +8,14 @@
 //! (`service::periods`) decide what to write, in their own transaction.
 
 mod closed;
+mod closed_under;
 mod late_records;
 mod snapshots;
 
 pub use closed::{
     closed_period, closed_through, first_closed_month_ending_after, insert_closed_period,
-    list_closed_periods, set_current_version,
+    list_closed_periods, set_current_version, NewClosedPeriod,
 };
+pub use closed_under::ClosedUnderError;
 pub use late_records::records_changed_since;
 pub use snapshots::{insert_entries, insert_snapshot_version, snapshot_entries};

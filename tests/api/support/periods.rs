@@ -47,6 +47,7 @@ pub async fn close_month(app: &TestApp, month: &str) -> pb::ClosePeriodResponse 
         .close_period(pb::ClosePeriodRequest {
             month: month.into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("ClosePeriod({month}) failed: {status:?}"))
@@ -60,6 +61,7 @@ pub async fn restate_month(app: &TestApp, month: &str, reason: &str) -> pb::Peri
             month: month.into(),
             reason: reason.into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("RestatePeriod({month}) failed: {status:?}"))
