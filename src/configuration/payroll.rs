@@ -37,9 +37,11 @@ impl PayrollSettings {
     }
 
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
-        self.parse().map(|_| ()).map_err(|reason| SettingsError::Invalid {
-            key: "payroll.pay_period",
-            reason,
-        })
+        self.parse()
+            .map(|_| ())
+            .map_err(|reason| SettingsError::Invalid {
+                key: "payroll.pay_period",
+                reason,
+            })
     }
 }

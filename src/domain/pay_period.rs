@@ -114,7 +114,9 @@ impl PayCalendar {
         let dates = match self {
             PayCalendar::Month => parse_month(id).map(|first| (first, first_of_next_month(first))),
             PayCalendar::HalfMonth => parse_half_month(id),
-            PayCalendar::IsoWeek => parse_iso_week(id).map(|monday| (monday, monday + Days::new(7))),
+            PayCalendar::IsoWeek => {
+                parse_iso_week(id).map(|monday| (monday, monday + Days::new(7)))
+            }
             PayCalendar::TwoWeeks { .. } => id
                 .strip_suffix("+2")
                 .and_then(parse_iso_week)
@@ -202,7 +204,9 @@ impl PayCalendar {
         let monday = date - Days::new(u64::from(date.weekday().num_days_from_monday()));
         match self {
             PayCalendar::Month => date.with_day(1).unwrap_or(date),
-            PayCalendar::HalfMonth => date.with_day(if date.day() <= 15 { 1 } else { 16 }).unwrap_or(date),
+            PayCalendar::HalfMonth => date
+                .with_day(if date.day() <= 15 { 1 } else { 16 })
+                .unwrap_or(date),
             PayCalendar::IsoWeek => monday,
             PayCalendar::TwoWeeks { first_monday } => {
                 let weeks = (monday - first_monday).num_days() / 7;

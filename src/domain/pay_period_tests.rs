@@ -11,7 +11,9 @@ fn date(text: &str) -> NaiveDate {
 }
 
 fn instant(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// Two-week pay periods from Monday 2026-01-05 (ISO week 2026-W02).
@@ -26,8 +28,18 @@ fn each_kind_reads_its_own_ids() {
     let cases = [
         (PayCalendar::Month, "2026-03", "2026-03-01", "2026-04-01"),
         (PayCalendar::Month, "2026-12", "2026-12-01", "2027-01-01"),
-        (PayCalendar::HalfMonth, "2026-03-H1", "2026-03-01", "2026-03-16"),
-        (PayCalendar::HalfMonth, "2026-02-H2", "2026-02-16", "2026-03-01"),
+        (
+            PayCalendar::HalfMonth,
+            "2026-03-H1",
+            "2026-03-01",
+            "2026-03-16",
+        ),
+        (
+            PayCalendar::HalfMonth,
+            "2026-02-H2",
+            "2026-02-16",
+            "2026-03-01",
+        ),
         (PayCalendar::IsoWeek, "2026-W10", "2026-03-02", "2026-03-09"),
         // 2026 has 53 ISO weeks (it starts on a Thursday).
         (PayCalendar::IsoWeek, "2026-W53", "2026-12-28", "2027-01-04"),
@@ -75,11 +87,7 @@ fn ids_of_another_kind_or_malformed_are_refused_saying_what_is_expected() {
 #[test]
 fn a_two_week_id_off_the_configured_cycle_names_the_periods_around_it() {
     let error = two_weeks().parse("2026-W11+2").unwrap_err();
-    assert!(
-        error.0.contains("2026-W10+2 and 2026-W12+2"),
-        "{}",
-        error.0
-    );
+    assert!(error.0.contains("2026-W10+2 and 2026-W12+2"), "{}", error.0);
 }
 
 #[test]
@@ -89,9 +97,14 @@ fn boundaries_are_local_midnights_across_a_dst_change() {
     assert_eq!(week.period.start, instant("2026-03-22T23:00:00Z"));
     assert_eq!(week.period.end, instant("2026-03-29T22:00:00Z"));
     // 7 days less the hour skipped.
-    assert_eq!((week.period.end - week.period.start).num_hours(), 7 * 24 - 1);
+    assert_eq!(
+        (week.period.end - week.period.start).num_hours(),
+        7 * 24 - 1
+    );
 
-    let half = PayCalendar::HalfMonth.resolve("2026-03-H2", Berlin).unwrap();
+    let half = PayCalendar::HalfMonth
+        .resolve("2026-03-H2", Berlin)
+        .unwrap();
     assert_eq!(half.period.start, instant("2026-03-15T23:00:00Z"));
     assert_eq!(half.period.end, instant("2026-03-31T22:00:00Z"));
     assert_eq!(half.days.end.number() - half.days.first.number(), 16);
@@ -121,7 +134,11 @@ fn the_pay_period_containing_a_day() {
         (two_weeks(), "2026-01-04", "2025-W52+2"),
     ];
     for (calendar, day, id) in cases {
-        assert_eq!(calendar.containing(date(day), UTC).unwrap().key, id, "{day}");
+        assert_eq!(
+            calendar.containing(date(day), UTC).unwrap().key,
+            id,
+            "{day}"
+        );
     }
 }
 
@@ -139,7 +156,10 @@ fn a_calendar_read_is_a_pay_period_only_when_its_dates_match_exactly() {
         PayCalendar::Month.id_of_exact_dates(march.0, march.1),
         Some("2026-03".into())
     );
-    assert_eq!(PayCalendar::HalfMonth.id_of_exact_dates(march.0, march.1), None);
+    assert_eq!(
+        PayCalendar::HalfMonth.id_of_exact_dates(march.0, march.1),
+        None
+    );
 }
 
 #[test]
@@ -148,9 +168,11 @@ fn the_setting_names_a_kind_and_two_weeks_need_a_monday() {
         PayCalendar::from_setting("two_weeks", Some(date("2026-01-05"))),
         Ok(two_weeks())
     );
-    assert!(PayCalendar::from_setting("two_weeks", Some(date("2026-01-06")))
-        .unwrap_err()
-        .contains("Monday"));
+    assert!(
+        PayCalendar::from_setting("two_weeks", Some(date("2026-01-06")))
+            .unwrap_err()
+            .contains("Monday")
+    );
     assert!(PayCalendar::from_setting("two_weeks", None).is_err());
     assert!(PayCalendar::from_setting("fortnight", None).is_err());
     assert_eq!(two_weeks().recorded_name(), "two_weeks from 2026-01-05");

@@ -51,7 +51,9 @@ pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<PayPeriod
     if text.len() != 7 {
         return Err(invalid());
     }
-    PayCalendar::Month.resolve(text, zone).map_err(|_| invalid())
+    PayCalendar::Month
+        .resolve(text, zone)
+        .map_err(|_| invalid())
 }
 
 /// The pay period a request names: `pay_period` (an id of the configured

@@ -37,7 +37,10 @@ pub(crate) fn agent_record_to_pb(record: &ListedRecord) -> pb::AgentRecord {
     }
 }
 
-pub(crate) fn changed_record_to_pb(record: &ListedRecord, change: RecordChange) -> pb::ChangedRecord {
+pub(crate) fn changed_record_to_pb(
+    record: &ListedRecord,
+    change: RecordChange,
+) -> pb::ChangedRecord {
     let change = match change {
         RecordChange::Created => pb::RecordChange::Created,
         RecordChange::Corrected => pb::RecordChange::Corrected,

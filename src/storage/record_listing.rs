@@ -100,8 +100,14 @@ pub async fn agent_records(
     filter.add(format!("r.agent_id = {agent}"));
     in_period(&mut filter, start_us, end_us);
     if let Some(cursor) = cursor {
-        let (at_1, at_2) = (filter.bind(cursor.counted_at_us), filter.bind(cursor.counted_at_us));
-        let (kind_1, kind_2) = (filter.bind(cursor.kind.number()), filter.bind(cursor.kind.number()));
+        let (at_1, at_2) = (
+            filter.bind(cursor.counted_at_us),
+            filter.bind(cursor.counted_at_us),
+        );
+        let (kind_1, kind_2) = (
+            filter.bind(cursor.kind.number()),
+            filter.bind(cursor.kind.number()),
+        );
         let id = filter.bind(cursor.id);
         filter.add(format!(
             "(r.counted_at_us > {at_1} OR (r.counted_at_us = {at_2} AND (r.kind > {kind_1} OR \

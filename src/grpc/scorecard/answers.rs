@@ -18,8 +18,8 @@ use crate::{
     service::{
         engine::TrendBucket,
         scorecards::{
-            AgentScorecardAnswer, BreachItem, BreachesPage, InteractionsPage, RecordsPage, ListedScorecard,
-            ScorecardsPage, TeamScorecardAnswer,
+            AgentScorecardAnswer, BreachItem, BreachesPage, InteractionsPage, ListedScorecard,
+            RecordsPage, ScorecardsPage, TeamScorecardAnswer,
         },
         snapshots::FromSnapshot,
     },

@@ -17,8 +17,8 @@ use crate::{
     },
     service::{
         scorecards::{
-            AgentScorecardQuery, BreachesQuery, InteractionsQuery, RecordsQuery, ListOrder, ScorecardsQuery,
-            TeamScorecardQuery, TrendQuery, TrendSubject,
+            AgentScorecardQuery, BreachesQuery, InteractionsQuery, ListOrder, RecordsQuery,
+            ScorecardsQuery, TeamScorecardQuery, TrendQuery, TrendSubject,
         },
         snapshots::ClosedReading,
     },

@@ -179,7 +179,9 @@ impl Periods {
                 }
             }
             records_changed += i64::try_from(records.len()).unwrap_or(i64::MAX);
-            if after.as_deref().is_some_and(|last| agent_id.as_str() <= last)
+            if after
+                .as_deref()
+                .is_some_and(|last| agent_id.as_str() <= last)
                 || changed.len() as u64 > size
             {
                 continue;

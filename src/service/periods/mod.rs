@@ -135,9 +135,7 @@ impl Periods {
 fn not_closed(key: &str) -> ServiceError {
     ServiceError::FailedPrecondition {
         reason: "PERIOD_NOT_CLOSED",
-        message: format!(
-            "pay period {key} is not closed; close it with PeriodService.ClosePeriod"
-        ),
+        message: format!("pay period {key} is not closed; close it with PeriodService.ClosePeriod"),
         month: key.to_owned(),
     }
 }

@@ -87,7 +87,13 @@ impl Scorecards {
         let period = resolve_period(query.period, self.zone)?;
         let snapshot = match &spec {
             Some(spec) => {
-                snapshot_for(self.database.connection(), self.calendar, spec, query.reading).await?
+                snapshot_for(
+                    self.database.connection(),
+                    self.calendar,
+                    spec,
+                    query.reading,
+                )
+                .await?
             }
             None => None,
         };

@@ -35,7 +35,7 @@ use crate::{
     service::{
         access::{authorize_read, authorize_read_of_agent},
         engine::Engine,
-        snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
+        snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database},
 };
@@ -124,6 +124,18 @@ impl Scorecards {
         self.zone
     }
 
+    /// A `pay_period` selector must name a pay period of the configured
+    /// kind (INVALID_ARGUMENT, before existence is checked).
+    pub(super) fn check_pay_period(
+        &self,
+        spec: &Result<PeriodSpec, ServiceError>,
+    ) -> Result<(), ServiceError> {
+        if let Ok(spec) = spec {
+            pay_period_of(self.calendar, spec)?;
+        }
+        Ok(())
+    }
+
     fn engine(&self) -> Engine<'_, sea_orm::DatabaseConnection> {
         Engine::live(&self.database, self.zone)
     }
@@ -164,6 +176,7 @@ impl Scorecards {
             .await;
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&query.agent_id))?;
         if let Some(snapshot) = snapshot? {
@@ -191,6 +204,7 @@ impl Scorecards {
         let team_id = query.team_id;
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let spec = query.period.as_ref().ok().copied();
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         self.ensure_team(&team_id).await?;
         let connection = self.database.connection();

@@ -13,7 +13,6 @@ use crate::{
     service::{
         access::authorize_agent_read,
         pagination::{decode_token, page_size, request_fingerprint, trim_page},
-        snapshots::pay_period_of,
     },
     storage::record_listing::{agent_records, RecordCursor},
 };
@@ -71,9 +70,7 @@ impl Scorecards {
         let size = page_size(query.page_size)?;
         let agent_id = query.agent_id;
         authorize_agent_read(&self.database, caller, LIST_AGENT_RECORDS, &agent_id).await?;
-        if let Ok(spec) = &query.period {
-            pay_period_of(self.calendar, spec)?;
-        }
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         let (start_us, end_us) = (
             period.start.timestamp_micros(),

@@ -50,7 +50,9 @@ impl Database {
             .map_err(StorageError::from)?;
         let configured_kind = calendar.recorded_name();
         for row in rows {
-            let kind: String = row.try_get("", "pay_period_kind").map_err(StorageError::from)?;
+            let kind: String = row
+                .try_get("", "pay_period_kind")
+                .map_err(StorageError::from)?;
             // Not recorded: closed before the rollups recorded a zone.
             let recorded_zone: Option<String> =
                 row.try_get("", "time_zone").map_err(StorageError::from)?;
