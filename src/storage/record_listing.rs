@@ -2,7 +2,7 @@
 //! period (`ListAgentRecords`), and every record of a period changed after
 //! a snapshot (the adjustment report). Each row says where the record
 //! counts: its agent, its team (fixed at ingest, or moved by a back-dated
-//! team move), the instant that puts it in a period (a linked survey
+//! team move; a linked survey response's is its interaction's), the instant that puts it in a period (a linked survey
 //! response's is its interaction's end), and whether it counts at all.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
@@ -28,7 +28,8 @@ SELECT 1 AS kind, id, source, external_id, revision, \
   ended_at_us AS counted_at_us, ingested_at_us AS stored_at_us, updated_at_us AS changed_at_us \
   FROM interactions \
 UNION ALL SELECT 2, s.id, s.source, s.external_id, s.revision, \
-  CASE WHEN s.voided OR i.voided THEN 1 ELSE 0 END, COALESCE(i.agent_id, s.agent_id), s.team_id, \
+  CASE WHEN s.voided OR i.voided THEN 1 ELSE 0 END, COALESCE(i.agent_id, s.agent_id), \
+  CASE WHEN s.interaction_source IS NULL THEN s.team_id ELSE i.team_id END, \
   CASE WHEN s.interaction_source IS NULL THEN s.responded_at_us ELSE i.ended_at_us END, \
   s.ingested_at_us, s.updated_at_us \
   FROM survey_responses s LEFT JOIN interactions i \
