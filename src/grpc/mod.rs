@@ -4,6 +4,7 @@
 //! mapping is `crate::error`). They never see the database. Generated
 //! protobuf types never leave this module.
 
+mod adjustments;
 pub mod audit;
 pub mod demo_data;
 pub mod directory;

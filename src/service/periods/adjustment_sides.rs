@@ -1,8 +1,38 @@
 //! The two sides an adjustment compares (a snapshot version, and today's
 //! numbers or a later version), and the comparison of one agent.
 
-use super::adjustments::AdjustedAgent;
-use crate::service::snapshots::{StoredKpi, StoredScorecard};
+use crate::{
+    domain::record_listing::{ListedRecord, RecordChange},
+    service::snapshots::{StoredKpi, StoredScorecard},
+};
+
+/// Most changed records listed with one agent (`more_records` beyond).
+pub const MAX_RECORDS_PER_AGENT: usize = 1_000;
+
+/// One agent whose numbers moved, or whose records changed, since the
+/// snapshot.
+#[derive(Debug, Clone)]
+pub struct AdjustedAgent {
+    pub agent_id: String,
+    /// Whether the earlier snapshot holds the agent.
+    pub in_snapshot: bool,
+    /// The team the agent is judged for, later side first (`None`: none).
+    pub team_id: Option<String>,
+    /// The earlier side in the API's encoding (`None`: not in it).
+    pub before_payload: Option<Vec<u8>>,
+    /// The later side (today's or the later version's) in the API's
+    /// encoding (`None`: not in the later version).
+    pub after_payload: Option<Vec<u8>>,
+    /// The KPIs whose numbers differ (ids as stored, catalogue order).
+    pub changed_kpis: Vec<String>,
+    pub before_bonus_eligible: bool,
+    pub before_composite: Option<f64>,
+    /// Its records changed in between (empty unless asked for), at most
+    /// [`MAX_RECORDS_PER_AGENT`].
+    pub records: Vec<(ListedRecord, RecordChange)>,
+    /// More changed records than listed.
+    pub more_records: bool,
+}
 
 /// One agent's scorecard on one side.
 #[derive(Debug, Clone)]

@@ -8,14 +8,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    adjustment_sides::{compare, Side},
+    adjustment_sides::MAX_RECORDS_PER_AGENT,
+    adjustment_sides::{compare, AdjustedAgent, Side},
     not_closed, Periods,
 };
 use crate::{
     auth::Caller,
     domain::{
         closing::{ClosedPeriod, PayPeriod, SnapshotEntry, SnapshotMeta, SubjectKind},
-        record_listing::{ListedRecord, RecordChange},
+        record_listing::ListedRecord,
     },
     error::ServiceError,
     service::{
@@ -30,8 +31,6 @@ use crate::{
 const LIST_ADJUSTMENTS: &str = "/kpi.v1.PeriodService/ListAdjustments";
 const DEFAULT_ADJUSTMENT_PAGE: u64 = 100;
 const MAX_ADJUSTMENT_PAGE: u64 = 500;
-/// Most changed records listed with one agent (`more_records` beyond).
-pub const MAX_RECORDS_PER_AGENT: usize = 1_000;
 
 /// A request for adjustments; the fields the adapter could not parse are
 /// reported after the access check.
@@ -49,31 +48,6 @@ pub struct AdjustmentsQuery {
     pub include_records: bool,
     pub page_size: i32,
     pub page_token: String,
-}
-
-/// One agent whose numbers moved, or whose records changed, since the
-/// snapshot.
-#[derive(Debug, Clone)]
-pub struct AdjustedAgent {
-    pub agent_id: String,
-    /// Whether the earlier snapshot holds the agent.
-    pub in_snapshot: bool,
-    /// The team the agent is judged for, later side first (`None`: none).
-    pub team_id: Option<String>,
-    /// The earlier side in the API's encoding (`None`: not in it).
-    pub before_payload: Option<Vec<u8>>,
-    /// The later side (today's or the later version's) in the API's
-    /// encoding (`None`: not in the later version).
-    pub after_payload: Option<Vec<u8>>,
-    /// The KPIs whose numbers differ (ids as stored, catalogue order).
-    pub changed_kpis: Vec<String>,
-    pub before_bonus_eligible: bool,
-    pub before_composite: Option<f64>,
-    /// Its records changed in between (empty unless asked for), at most
-    /// [`MAX_RECORDS_PER_AGENT`].
-    pub records: Vec<(ListedRecord, RecordChange)>,
-    /// More changed records than listed.
-    pub more_records: bool,
 }
 
 /// A page of adjustments.

@@ -13,7 +13,8 @@ mod adjustment_sides;
 mod adjustments;
 mod close;
 
-pub use adjustments::{AdjustedAgent, AdjustmentsPage, AdjustmentsQuery, MAX_RECORDS_PER_AGENT};
+pub use adjustment_sides::{AdjustedAgent, MAX_RECORDS_PER_AGENT};
+pub use adjustments::{AdjustmentsPage, AdjustmentsQuery};
 pub use close::{CloseOutcome, RestateOutcome};
 
 use std::sync::Arc;
