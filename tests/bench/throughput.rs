@@ -33,6 +33,7 @@ mod autoanalyze;
 mod baseline;
 mod data;
 mod ingest;
+mod pay_periods;
 mod queries;
 mod recompute;
 mod report;
@@ -196,7 +197,21 @@ async fn main() {
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
     let mut failures = Vec::new();
-    for backend in &config.backends {
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        let late = env_number("KPI_BENCH_LATE_RECORDS", 10_000).max(10);
+        for backend in &config.backends {
+            let report =
+                pay_periods::run(*backend, config.directory, config.interactions, late).await;
+            report.print();
+            failures.extend(report.integrity_failures());
+        }
+    }
+    let backends = if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        &[][..]
+    } else {
+        &config.backends[..]
+    };
+    for backend in backends {
         // Printed as soon as a backend is done, so a long run shows progress.
         let report = run(*backend, &config).await;
         report.print();
