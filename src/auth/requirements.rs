@@ -59,6 +59,7 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.ScorecardService/ListThresholdBreaches", Read),
     ("/kpi.v1.ScorecardService/GetKpiTrend", Read),
     ("/kpi.v1.ScorecardService/ListAgentInteractions", Read),
+    ("/kpi.v1.ScorecardService/ListAgentRecords", Read),
     (
         "/kpi.v1.PolicyService/CreatePolicyVersion",
         Scope(scopes::POLICY_WRITE),

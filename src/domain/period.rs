@@ -33,6 +33,11 @@ pub enum PeriodSpec {
     IsoWeek(NaiveDate),
     /// The calendar month containing the date.
     Month(NaiveDate),
+    /// A pay period (`pay_period`): its local dates `[first, after_last)`.
+    PayPeriod {
+        first: NaiveDate,
+        after_last: NaiveDate,
+    },
     Custom {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -101,7 +106,7 @@ fn monday_after(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
 }
 
 /// The local dates `[first, after_last)` of a calendar period.
-fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
+pub fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
     Ok(match spec {
         PeriodSpec::Day(date) => Some((check_date(date)?, next_day(date)?)),
         PeriodSpec::IsoWeek(date) => {
@@ -114,6 +119,7 @@ fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, Pe
                 .ok_or(PeriodError::OutOfRange)?;
             Some((first, first_of_next_month(first)?))
         }
+        PeriodSpec::PayPeriod { first, after_last } => Some((check_date(first)?, after_last)),
         PeriodSpec::Custom { .. } => None,
     })
 }

@@ -4,6 +4,7 @@
 //! mapping is `crate::error`). They never see the database. Generated
 //! protobuf types never leave this module.
 
+mod adjustments;
 pub mod audit;
 pub mod demo_data;
 pub mod directory;
@@ -16,6 +17,7 @@ use crate::service::pagination;
 mod period;
 pub mod periods;
 pub mod policy;
+mod record_listing;
 pub mod scorecard;
 pub mod snapshot_encoding;
 

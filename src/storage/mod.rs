@@ -20,6 +20,7 @@ pub mod policy;
 pub mod policy_cache;
 mod pool;
 pub mod rebuild;
+pub mod record_listing;
 pub mod records;
 pub mod rollups;
 pub mod team_moves;

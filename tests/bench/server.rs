@@ -53,10 +53,17 @@ pub struct Service {
     url: String,
     port: u16,
     cleanup: Cleanup,
+    extra_env: Vec<(String, String)>,
 }
 
-/// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`.
-fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
+/// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`,
+/// with `extra_env` on top of the benchmark's settings.
+fn spawn_binary(
+    url: &str,
+    port: u16,
+    log_file: &std::path::Path,
+    extra_env: &[(String, String)],
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -71,6 +78,7 @@ fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
         )
         .env("KPI__REPORTING__TIME_ZONE", "UTC")
         .env("KPI__TELEMETRY__LOG_FILTER", "warn")
+        .envs(extra_env.iter().map(|(name, value)| (name, value)))
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)
@@ -130,6 +138,11 @@ impl Service {
     /// Starts the release binary on a fresh database and waits until it
     /// answers.
     pub async fn start(backend: Backend) -> Service {
+        Self::start_with(backend, Vec::new()).await
+    }
+
+    /// [`Service::start`] with more settings (`KPI__...` variables).
+    pub async fn start_with(backend: Backend, extra_env: Vec<(String, String)>) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
@@ -137,11 +150,12 @@ impl Service {
             backend,
             endpoint: format!("http://127.0.0.1:{port}"),
             database: connect_own_pool(&url).await,
-            child: spawn_binary(&url, port, &log_file),
+            child: spawn_binary(&url, port, &log_file, &extra_env),
             log_file,
             url,
             port,
             cleanup,
+            extra_env,
         };
         service.wait_until_serving().await;
         service
@@ -153,7 +167,7 @@ impl Service {
     pub async fn restart(&mut self) {
         self.child.start_kill().ok();
         self.child.wait().await.ok();
-        self.child = spawn_binary(&self.url, self.port, &self.log_file);
+        self.child = spawn_binary(&self.url, self.port, &self.log_file, &self.extra_env);
         self.wait_until_serving().await;
     }
 

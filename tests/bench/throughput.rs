@@ -31,7 +31,9 @@
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
 //! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
-//! the intraday trends against their hand-written SQL, see `intraday.rs`),
+//! the intraday trends against their hand-written SQL, see `intraday.rs`;
+//! `pay_periods`: only the pay-period close and adjustment report with
+//! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -45,6 +47,7 @@ mod graded;
 mod ingest;
 mod intraday;
 mod pace;
+mod pay_periods;
 mod queries;
 mod recompute;
 mod report;
@@ -106,9 +109,11 @@ impl Config {
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
             intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
-                Err(_) | Ok("full") => false,
+                Err(_) | Ok("full" | "pay_periods") => false,
                 Ok("intraday") => true,
-                Ok(other) => panic!("KPI_BENCH_MODE: unknown mode {other:?} (full or intraday)"),
+                Ok(other) => {
+                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday or pay_periods)")
+                }
             },
             pace: env_number("KPI_BENCH_PACE", 1) != 0,
             graded: env_number("KPI_BENCH_GRADED", 1) != 0,
@@ -248,7 +253,21 @@ async fn main() {
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
     let mut failures = Vec::new();
-    for backend in &config.backends {
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        let late = env_number("KPI_BENCH_LATE_RECORDS", 10_000).max(10);
+        for backend in &config.backends {
+            let report =
+                pay_periods::run(*backend, config.directory, config.interactions, late).await;
+            report.print();
+            failures.extend(report.integrity_failures());
+        }
+    }
+    let backends = if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        &[][..]
+    } else {
+        &config.backends[..]
+    };
+    for backend in backends {
         // Printed as soon as a backend is done, so a long run shows progress.
         let report = run(*backend, &config).await;
         report.print();

@@ -15,12 +15,13 @@ use crate::{
         pace::{forecast_to_pb, peers_to_pb},
         pb,
         period::period_to_pb,
+        record_listing::agent_record_to_pb,
     },
     service::{
         engine::TrendBucket,
         scorecards::{
             AgentScorecardAnswer, BreachItem, BreachesPage, InteractionsPage, ListedScorecard,
-            ScorecardsPage, TeamScorecardAnswer,
+            RecordsPage, ScorecardsPage, TeamScorecardAnswer,
         },
         snapshots::FromSnapshot,
     },
@@ -221,6 +222,13 @@ pub(super) fn interactions(page: InteractionsPage) -> pb::ListAgentInteractionsR
                 recorded_team_id: recorded_team_id.unwrap_or_default(),
             })
             .collect(),
+        next_page_token: page.next_page_token,
+    }
+}
+
+pub(super) fn records(page: RecordsPage) -> pb::ListAgentRecordsResponse {
+    pb::ListAgentRecordsResponse {
+        records: page.records.iter().map(agent_record_to_pb).collect(),
         next_page_token: page.next_page_token,
     }
 }

@@ -18,7 +18,7 @@ use crate::{
     service::{
         scorecards::{
             AgentScorecardQuery, AsOfField, BreachesQuery, InteractionsQuery, ListOrder,
-            ScorecardsQuery, TeamScorecardQuery, TrendQuery, TrendSubject,
+            RecordsQuery, ScorecardsQuery, TeamScorecardQuery, TrendQuery, TrendSubject,
         },
         snapshots::ClosedReading,
     },
@@ -185,6 +185,15 @@ pub(super) fn interactions(
     request: pb::ListAgentInteractionsRequest,
 ) -> Result<InteractionsQuery, ServiceError> {
     Ok(InteractionsQuery {
+        agent_id: required_request_id("agent_id", &request.agent_id)?,
+        period: period_spec("period", request.period.as_ref()),
+        page_size: request.page_size,
+        page_token: request.page_token,
+    })
+}
+
+pub(super) fn records(request: pb::ListAgentRecordsRequest) -> Result<RecordsQuery, ServiceError> {
+    Ok(RecordsQuery {
         agent_id: required_request_id("agent_id", &request.agent_id)?,
         period: period_spec("period", request.period.as_ref()),
         page_size: request.page_size,

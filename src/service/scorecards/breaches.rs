@@ -94,7 +94,13 @@ impl Scorecards {
         let requested_as_of = read_as_of(&period, query.as_of, false, Utc::now())?;
         let snapshot = match &spec {
             Some(spec) => {
-                snapshot_for(self.database.connection(), self.zone, spec, query.reading).await?
+                snapshot_for(
+                    self.database.connection(),
+                    self.calendar,
+                    spec,
+                    query.reading,
+                )
+                .await?
             }
             None => None,
         };

@@ -175,7 +175,13 @@ impl Scorecards {
         let order = query.order?;
         let snapshot = match &spec {
             Some(spec) => {
-                snapshot_for(self.database.connection(), self.zone, spec, query.reading).await?
+                snapshot_for(
+                    self.database.connection(),
+                    self.calendar,
+                    spec,
+                    query.reading,
+                )
+                .await?
             }
             None => None,
         };

@@ -11,6 +11,7 @@ mod cursor;
 mod drill_down;
 mod lists;
 mod peers;
+mod records;
 mod trend;
 
 pub use as_of::AsOfField;
@@ -18,6 +19,7 @@ pub use as_of::AsOfField;
 pub use breaches::{BreachItem, BreachesPage, BreachesQuery};
 pub use drill_down::{InteractionsPage, InteractionsQuery};
 pub use lists::{ListOrder, ListedScorecard, ScorecardsPage, ScorecardsQuery};
+pub use records::{RecordsPage, RecordsQuery};
 pub use trend::{TrendQuery, TrendSubject};
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use crate::{
     domain::{
         closing::SubjectKind,
         directory::Agent,
+        pay_period::PayCalendar,
         peers::KpiPeers,
         period::{resolve, Period, PeriodSpec},
         scorecard::Scorecard,
@@ -38,7 +41,7 @@ use crate::{
     service::{
         access::{authorize_read, authorize_read_of_agent},
         engine::Engine,
-        snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
+        snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database},
 };
@@ -54,6 +57,9 @@ pub const MAX_PERIOD_DAYS: u32 = 366;
 pub struct Scorecards {
     database: Database,
     zone: Tz,
+    /// Which periods payroll closes: a read of exactly a closed one
+    /// answers from its snapshot.
+    calendar: PayCalendar,
     encoding: Arc<dyn SnapshotEncoding>,
 }
 
@@ -119,13 +125,32 @@ impl Scorecards {
         Self {
             database,
             zone,
+            calendar: PayCalendar::Month,
             encoding,
         }
+    }
+
+    /// The same reads, with pay periods of `calendar` (calendar months
+    /// unless set).
+    pub fn with_pay_calendar(self, calendar: PayCalendar) -> Self {
+        Self { calendar, ..self }
     }
 
     /// The reporting time zone.
     pub fn zone(&self) -> Tz {
         self.zone
+    }
+
+    /// A `pay_period` selector must name a pay period of the configured
+    /// kind (INVALID_ARGUMENT, before existence is checked).
+    pub(super) fn check_pay_period(
+        &self,
+        spec: &Result<PeriodSpec, ServiceError>,
+    ) -> Result<(), ServiceError> {
+        if let Ok(spec) = spec {
+            pay_period_of(self.calendar, spec)?;
+        }
+        Ok(())
     }
 
     fn engine(&self) -> Engine<'_, sea_orm::DatabaseConnection> {
@@ -158,7 +183,7 @@ impl Scorecards {
         // judged in the usual order.
         let snapshot = async {
             match &query.period {
-                Ok(spec) => snapshot_for(connection, self.zone, spec, query.reading).await,
+                Ok(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await,
                 Err(_) => Ok(None),
             }
         };
@@ -168,6 +193,7 @@ impl Scorecards {
             .await;
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&query.agent_id))?;
@@ -208,13 +234,14 @@ impl Scorecards {
         let team_id = query.team_id;
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let spec = query.period.as_ref().ok().copied();
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         self.ensure_team(&team_id).await?;
         let connection = self.database.connection();
         if let Some(spec) = spec {
             if let Some(snapshot) =
-                snapshot_for(connection, self.zone, &spec, query.reading).await?
+                snapshot_for(connection, self.calendar, &spec, query.reading).await?
             {
                 if let Some(stored) = snapshot
                     .subject(connection, SubjectKind::Team, &team_id)

@@ -8,6 +8,7 @@ use kpi_service::grpc::pb;
 
 use crate::support::{app::TestApp, periods::month};
 
+mod agent_records;
 mod agent_scorecard;
 mod anas_november;
 mod attribution;

@@ -73,6 +73,7 @@ pub(super) const RPCS: &[(&str, Needs)] = &[
         "/kpi.v1.ScorecardService/ListAgentInteractions",
         Needs::Read,
     ),
+    ("/kpi.v1.ScorecardService/ListAgentRecords", Needs::Read),
     (
         "/kpi.v1.PolicyService/CreatePolicyVersion",
         Needs::Scope("kpi.policy.write"),
@@ -383,6 +384,19 @@ pub(super) async fn invoke(
             )
             .await
         }
+        "ListAgentRecords" => {
+            unary::<_, pb::ListAgentRecordsResponse>(
+                channel,
+                path,
+                pb::ListAgentRecordsRequest {
+                    agent_id: agent.into(),
+                    period: Some(month("2026-11")),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
         "CreatePolicyVersion" => {
             unary::<_, pb::CreatePolicyVersionResponse>(
                 channel,
@@ -485,6 +499,7 @@ pub(super) async fn invoke(
                 pb::ClosePeriodRequest {
                     month: "2026-10".into(),
                     request_id: String::new(),
+                    ..Default::default()
                 },
                 token,
             )
@@ -498,6 +513,7 @@ pub(super) async fn invoke(
                     month: "2026-10".into(),
                     reason: "matrix".into(),
                     request_id: String::new(),
+                    ..Default::default()
                 },
                 token,
             )
@@ -509,6 +525,7 @@ pub(super) async fn invoke(
                 path,
                 pb::GetPeriodRequest {
                     month: "2026-10".into(),
+                    ..Default::default()
                 },
                 token,
             )
