@@ -232,7 +232,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 30, "{methods:?}");
+        assert_eq!(methods.len(), 31, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),
