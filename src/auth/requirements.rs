@@ -237,7 +237,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 32, "{methods:?}");
+        assert_eq!(methods.len(), 33, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),
