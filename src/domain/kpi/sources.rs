@@ -29,6 +29,29 @@ impl RecordSources {
         agent_time: true,
     };
 
+    /// The same kinds in three disjoint parts (interactions; survey
+    /// responses; everything else), for reads that run side by side. Only
+    /// the interactions part adds contacts, so worked days closed in each
+    /// part add up to those of the whole.
+    pub fn parts(self) -> [RecordSources; 3] {
+        let none = RecordSources::default();
+        [
+            RecordSources {
+                interactions: self.interactions,
+                ..none
+            },
+            RecordSources {
+                surveys: self.surveys,
+                ..none
+            },
+            RecordSources {
+                interactions: false,
+                surveys: false,
+                ..self
+            },
+        ]
+    }
+
     /// The kinds behind `kpis` (see the catalogue's formulas).
     pub fn of(kpis: &[KpiId]) -> Self {
         let mut sources = RecordSources::default();
@@ -70,7 +93,9 @@ mod tests {
     /// says read that kind.
     #[test]
     fn a_kpi_reads_only_the_kinds_it_names() {
-        let kinds: [(&str, KpiSums, fn(RecordSources) -> bool); 7] = [
+        /// A kind's name, sums set by it alone, and whether sources read it.
+        type Kind = (&'static str, KpiSums, fn(RecordSources) -> bool);
+        let kinds: [Kind; 7] = [
             (
                 "interactions",
                 KpiSums {
@@ -170,5 +195,15 @@ mod tests {
             assert_eq!(read, 1, "{kpi} reads one kind");
         }
         assert_eq!(RecordSources::of(&KpiId::ALL), RecordSources::ALL);
+    }
+
+    #[test]
+    fn the_parts_are_disjoint_and_add_up_to_the_whole() {
+        let whole = RecordSources::of(&[KpiId::Aht, KpiId::Csat, KpiId::Occupancy]);
+        let [interactions, surveys, others] = whole.parts();
+        assert!(interactions.interactions && !interactions.surveys && !interactions.agent_time);
+        assert!(surveys.surveys && !surveys.interactions && !surveys.agent_time);
+        assert!(others.agent_time && !others.interactions && !others.surveys);
+        assert!(!others.qa_evaluations && !others.training);
     }
 }
