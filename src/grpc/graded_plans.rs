@@ -1,18 +1,14 @@
 //! Graded plans <-> protobuf: a rule's scoring, bonus tiers, each KPI's
-//! credit and contribution, the goals named in a scorecard, and agent
-//! goals themselves. Kept apart from `kpi_results` so that the graded
-//! fields are added to its messages with one line each.
+//! credit and contribution, and the goals named in a scorecard. Kept apart
+//! from `kpi_results` (which uses it) so that the graded fields are added
+//! to its messages with one line each; agent goals themselves are
+//! converted in `policy::goals`, live breaches in `scorecard::answers`.
 
-use super::{
-    directory::timestamp,
-    kpi_results::{kpi_result, target_from_pb, target_to_pb},
-    pb,
-};
+use super::pb;
 use crate::domain::{
-    breach::Breach,
     policy::{
-        AgentGoal, AppliedGoal, BonusTier, BonusTierInput, CreditTier, Floors, GoalInput, Scoring,
-        ScoringInput, ScoringKind, Verdict,
+        AppliedGoal, BonusTier, BonusTierInput, CreditTier, Floors, Scoring, ScoringInput,
+        ScoringKind, Verdict,
     },
     scorecard::Scorecard,
 };
@@ -45,7 +41,7 @@ pub fn rule_scoring_to_pb(scoring: &Scoring) -> pb::KpiRule {
     }
 }
 
-fn floors_from_pb(floor: Option<f64>, below: Option<f64>, above: Option<f64>) -> Floors {
+pub fn floors_from_pb(floor: Option<f64>, below: Option<f64>, above: Option<f64>) -> Floors {
     Floors {
         floor,
         below,
@@ -132,44 +128,5 @@ pub fn grade_results(results: &mut [pb::KpiResult], verdict: &Verdict, goals: &[
         if let Some(goal) = goals.iter().find(|goal| goal.kpi.as_str() == result.kpi_id) {
             result.agent_goal_id = goal.goal_id;
         }
-    }
-}
-
-/// A live breach's KPI result, graded as in its scorecard (as a stored
-/// breach's result is, being read from the snapshot's scorecard).
-pub fn breach_result(breach: &Breach) -> pb::KpiResult {
-    let mut result = kpi_result(&breach.value, Some(&*breach.assessment));
-    if let Some(grade) = breach.grade {
-        result.credit = Some(grade.credit);
-        result.contribution = grade.contribution;
-    }
-    result.agent_goal_id = breach.agent_goal_id.unwrap_or_default();
-    result
-}
-
-/// A goal as sent, for `validate_goal`.
-pub fn goal_input_from_pb(goal: &pb::AgentGoal) -> GoalInput {
-    GoalInput {
-        kpi_id: goal.kpi_id.clone(),
-        target: goal.target.as_ref().and_then(target_from_pb),
-        warning_band: goal.warning_band,
-        floors: floors_from_pb(goal.floor, goal.floor_below, goal.floor_above),
-    }
-}
-
-pub fn agent_goal_to_pb(goal: &AgentGoal) -> pb::AgentGoal {
-    let floors = goal.overrides.floors.unwrap_or_default();
-    pb::AgentGoal {
-        agent_goal_id: goal.id,
-        agent_id: goal.agent_id.clone(),
-        kpi_id: goal.kpi.as_str().to_owned(),
-        effective_from: goal.effective_from.format("%Y-%m-%d").to_string(),
-        target: goal.overrides.target.map(target_to_pb),
-        warning_band: goal.overrides.warning_band,
-        floor: floors.floor,
-        floor_below: floors.below,
-        floor_above: floors.above,
-        create_time: Some(timestamp(goal.created_at)),
-        created_by: goal.created_by.clone(),
     }
 }

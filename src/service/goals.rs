@@ -11,7 +11,6 @@
 use super::{
     access::authorize_read_of_agent,
     period_guard::{self, closed_month_altered_by, ClosedMonth, AGENT_GOAL},
-    policies::VersionsPage,
 };
 use crate::{
     auth::Caller,
@@ -31,6 +30,15 @@ use crate::{
 
 const CREATE_AGENT_GOAL: &str = "/kpi.v1.PolicyService/CreateAgentGoal";
 const LIST_AGENT_GOALS: &str = "/kpi.v1.PolicyService/ListAgentGoals";
+
+/// Where a listing of goals (newest first) resumes, and how many it
+/// returns at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoalsPage {
+    /// Only goals with a smaller id.
+    pub before: Option<i64>,
+    pub limit: u64,
+}
 
 /// How one attempt to create a goal ended.
 enum Attempt {
@@ -152,7 +160,7 @@ impl Goals {
         &self,
         caller: &Caller,
         agent_id: &str,
-        page: Result<VersionsPage, ServiceError>,
+        page: Result<GoalsPage, ServiceError>,
     ) -> Result<Vec<AgentGoal>, ServiceError> {
         let connection = self.database.connection();
         let agent = directory::get_agent(connection, agent_id).await?;

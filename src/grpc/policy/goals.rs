@@ -3,8 +3,10 @@
 
 use super::{
     super::{
+        directory::timestamp,
         fields::{idempotency_key, FieldParser, MAX_ID_LEN},
-        graded_plans::{agent_goal_to_pb, goal_input_from_pb},
+        graded_plans::floors_from_pb,
+        kpi_results::{target_from_pb, target_to_pb},
         pagination::{page_size, request_fingerprint, trim_page},
         pb,
     },
@@ -14,12 +16,39 @@ use super::{
 use crate::{
     auth::Caller,
     domain::{
-        policy::{validate_goal, NewAgentGoal},
+        policy::{validate_goal, AgentGoal, GoalInput, NewAgentGoal},
         violations::Violations,
     },
     error::ServiceError,
-    service::policies::VersionsPage,
+    service::goals::GoalsPage,
 };
+
+/// A goal as sent, for `validate_goal`.
+pub fn goal_input_from_pb(goal: &pb::AgentGoal) -> GoalInput {
+    GoalInput {
+        kpi_id: goal.kpi_id.clone(),
+        target: goal.target.as_ref().and_then(target_from_pb),
+        warning_band: goal.warning_band,
+        floors: floors_from_pb(goal.floor, goal.floor_below, goal.floor_above),
+    }
+}
+
+pub fn agent_goal_to_pb(goal: &AgentGoal) -> pb::AgentGoal {
+    let floors = goal.overrides.floors.unwrap_or_default();
+    pb::AgentGoal {
+        agent_goal_id: goal.id,
+        agent_id: goal.agent_id.clone(),
+        kpi_id: goal.kpi.as_str().to_owned(),
+        effective_from: goal.effective_from.format("%Y-%m-%d").to_string(),
+        target: goal.overrides.target.map(target_to_pb),
+        warning_band: goal.overrides.warning_band,
+        floor: floors.floor,
+        floor_below: floors.below,
+        floor_above: floors.above,
+        create_time: Some(timestamp(goal.created_at)),
+        created_by: goal.created_by.clone(),
+    }
+}
 
 /// Parses and validates a new goal: every problem a field violation below
 /// `goal`.
@@ -102,7 +131,7 @@ impl PolicyApi {
         let fingerprint = request_fingerprint(&["agent_goals", &agent_id]);
         // The token is checked after access, by the use case; one goal
         // more than a page tells whether another page exists.
-        let page = versions_before(&request.page_token, &fingerprint).map(|before| VersionsPage {
+        let page = versions_before(&request.page_token, &fingerprint).map(|before| GoalsPage {
             before,
             limit: size + 1,
         });

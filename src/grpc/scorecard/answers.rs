@@ -6,11 +6,13 @@ use chrono_tz::Tz;
 use prost::Message;
 
 use crate::{
-    domain::records::{Channel, NewInteraction},
+    domain::{
+        breach::Breach,
+        records::{Channel, NewInteraction},
+    },
     error::ServiceError,
     grpc::{
         directory::timestamp,
-        graded_plans::breach_result,
         kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
         pace::{forecast_to_pb, peers_to_pb},
         pb,
@@ -231,4 +233,16 @@ pub(super) fn records(page: RecordsPage) -> pb::ListAgentRecordsResponse {
         records: page.records.iter().map(agent_record_to_pb).collect(),
         next_page_token: page.next_page_token,
     }
+}
+
+/// A live breach's KPI result, graded as in its scorecard (as a stored
+/// breach's result is, being read from the snapshot's scorecard).
+fn breach_result(breach: &Breach) -> pb::KpiResult {
+    let mut result = kpi_result(&breach.value, Some(&*breach.assessment));
+    if let Some(grade) = breach.grade {
+        result.credit = Some(grade.credit);
+        result.contribution = grade.contribution;
+    }
+    result.agent_goal_id = breach.agent_goal_id.unwrap_or_default();
+    result
 }
