@@ -23,7 +23,7 @@ use super::{
     attribution::Placed,
     calendar::LocalDay,
     kpi::KpiSums,
-    period::{Period, PeriodError},
+    period::{Granularity, Period, PeriodError},
 };
 
 /// The most buckets one intraday trend may have: 768 is 32 days of hours
@@ -42,6 +42,16 @@ pub enum IntradayStep {
 }
 
 impl IntradayStep {
+    /// The step of an intraday granularity (`Hour`, `QuarterHour`); `None`
+    /// for the calendar ones, cut by `period::buckets`.
+    pub fn of(granularity: Granularity) -> Option<Self> {
+        match granularity {
+            Granularity::Hour => Some(IntradayStep::Hour),
+            Granularity::QuarterHour => Some(IntradayStep::QuarterHour),
+            Granularity::Day | Granularity::Week | Granularity::Month => None,
+        }
+    }
+
     /// The step in microseconds of local clock time.
     fn micros(self) -> i64 {
         match self {

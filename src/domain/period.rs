@@ -10,8 +10,6 @@
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::intraday::IntradayStep;
-
 pub use super::calendar::{
     check_date, check_instant, earliest_instant, end_of_calendar, local_date, start_of_day,
     EARLIEST_DATE, LATEST_DATE,
@@ -54,18 +52,6 @@ pub enum Granularity {
     Hour,
     /// Whole quarter-hours of the local clock (see `intraday`).
     QuarterHour,
-}
-
-impl Granularity {
-    /// The intraday step, for `Hour` and `QuarterHour`; `None` for the
-    /// calendar granularities, cut by [`buckets`].
-    pub fn intraday_step(self) -> Option<IntradayStep> {
-        match self {
-            Granularity::Hour => Some(IntradayStep::Hour),
-            Granularity::QuarterHour => Some(IntradayStep::QuarterHour),
-            Granularity::Day | Granularity::Week | Granularity::Month => None,
-        }
-    }
 }
 
 /// Why a period cannot be used.

@@ -6,7 +6,7 @@ use super::{resolve_period, Scorecards, MAX_PERIOD_DAYS};
 use crate::{
     auth::{Caller, ReadSubject},
     domain::{
-        intraday::{cut, IntradayError, MAX_INTRADAY_BUCKETS},
+        intraday::{cut, IntradayError, IntradayStep, MAX_INTRADAY_BUCKETS},
         kpi::KpiId,
         period::{buckets, Granularity, Period, PeriodSpec},
     },
@@ -48,7 +48,7 @@ impl Scorecards {
     ) -> Result<Vec<TrendBucket>, ServiceError> {
         let period = resolve_period(query.period, self.zone)?;
         let buckets = self.trend_buckets(period, query.granularity)?;
-        let intraday = query.granularity.intraday_step().is_some();
+        let intraday = IntradayStep::of(query.granularity).is_some();
         let engine = self.engine();
         let agents: [String; 1];
         let scope = match &query.subject {
@@ -84,7 +84,7 @@ impl Scorecards {
         period: Period,
         granularity: Granularity,
     ) -> Result<Vec<Period>, ServiceError> {
-        match granularity.intraday_step() {
+        match IntradayStep::of(granularity) {
             Some(step) => cut(period, step, self.zone, MAX_INTRADAY_BUCKETS).map_err(|error| {
                 let field = match error {
                     IntradayError::CoarserThanPeriod { .. } => "granularity",
