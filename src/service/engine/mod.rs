@@ -18,11 +18,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
+mod peer_cache;
 mod peers;
 mod sums;
 mod trend;
 
-pub use peers::PeerValues;
+pub use peer_cache::PeerCache;
+pub use peers::{PeerGroup, PeerValues};
 pub use trend::TrendBucket;
 
 use sums::{read_sums, total};

@@ -37,7 +37,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::{authorize_read, authorize_read_of_agent},
-        engine::Engine,
+        engine::{Engine, PeerCache},
         snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database},
@@ -55,6 +55,8 @@ pub struct Scorecards {
     database: Database,
     zone: Tz,
     encoding: Arc<dyn SnapshotEncoding>,
+    /// The process's peer values (shared by every clone).
+    peer_cache: Arc<PeerCache>,
 }
 
 /// A request for one agent's scorecard. The period and `as_of` are checked
@@ -119,6 +121,7 @@ impl Scorecards {
             database,
             zone,
             encoding,
+            peer_cache: Arc::default(),
         }
     }
 
