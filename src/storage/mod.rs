@@ -3,6 +3,7 @@
 //! runs on the pool or inside a transaction.
 
 pub mod audit;
+pub mod data_changes;
 pub mod directory;
 pub mod drill_down;
 pub mod entities;

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use tokio::sync::OwnedMutexGuard;
 
-use super::{Database, StorageError};
+use super::{data_changes, Database, StorageError};
 
 /// How many times a write is attempted when it keeps conflicting.
 const WRITE_ATTEMPTS: usize = 3;
@@ -29,7 +29,10 @@ pub struct WriteTransaction {
 
 impl WriteTransaction {
     /// Commits; the transaction's writes are durable when this returns Ok.
+    /// It counts itself in the data's version first (see `data_changes`),
+    /// so that what was computed from the data before it is known stale.
     pub async fn commit(self) -> Result<(), StorageError> {
+        data_changes::count_write(&self.transaction).await?;
         self.transaction.commit().await.map_err(StorageError::from)
     }
 

@@ -22,6 +22,9 @@ use crate::{
 
 /// Calls of each one-agent scorecard (plain, with forecast and peers).
 pub const PACE_CALLS: usize = 200;
+/// First calls with peers (nothing kept in memory for their instant yet),
+/// each at an instant of its own, a minute apart.
+pub const FIRST_CALLS: usize = 5;
 const DAY_SECONDS: i64 = 86_400;
 /// 2026-11-30T12:00:00Z.
 const AS_OF_SECONDS: i64 = NOVEMBER_START_SECONDS + 29 * DAY_SECONDS + DAY_SECONDS / 2;
@@ -32,6 +35,12 @@ pub struct PaceFigures {
     pub plain_scorecard: Latencies,
     pub forecast_scorecard: Latencies,
     pub full_scorecard: Latencies,
+    /// First calls: with forecast and peers at an instant not read before
+    /// (the peer values are computed), and the plain read at that instant.
+    pub first_full: Latencies,
+    pub first_plain: Latencies,
+    /// November's first call with peers (then computed).
+    pub november_peers_first: Duration,
     /// November (whole days, no as_of): the plain scorecard and with peers,
     /// which then read rollups only.
     pub november_plain: Latencies,
@@ -70,12 +79,21 @@ async fn scorecard(
     agent_id: String,
     extras: Extras,
 ) -> Duration {
+    scorecard_as_of(client, agent_id, extras, AS_OF_SECONDS).await
+}
+
+async fn scorecard_as_of(
+    client: &mut ScorecardServiceClient<Channel>,
+    agent_id: String,
+    extras: Extras,
+    as_of_seconds: i64,
+) -> Duration {
     let started = Instant::now();
     client
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
             agent_id,
             period: in_progress(),
-            as_of: Some(seconds(AS_OF_SECONDS)),
+            as_of: Some(seconds(as_of_seconds)),
             include_forecast: !matches!(extras, Extras::None),
             include_peers: matches!(extras, Extras::ForecastAndPeers),
             ..Default::default()
@@ -139,8 +157,18 @@ async fn all_breaches(client: &mut ScorecardServiceClient<Channel>, misses: bool
 /// Measures the section (after the last pass: the full data).
 pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
     let mut client = ScorecardServiceClient::new(service.channel().await);
-    // Warm the connection, the policy cache and both paths.
+    // Warm the connection and the policy cache.
     scorecard(&mut client, directory.agent_id(0), Extras::None).await;
+    // First calls, each at an instant not read before (a minute apart,
+    // before the steady state's instant): the peer values are computed.
+    let (mut first_plain, mut first_full) = (Vec::new(), Vec::new());
+    for call in 1..=FIRST_CALLS as i64 {
+        let agent = directory.agent_id((call as u64 * 13) % directory.agents);
+        let as_of = AS_OF_SECONDS - 60 * call;
+        first_plain.push(scorecard_as_of(&mut client, agent.clone(), Extras::None, as_of).await);
+        first_full.push(scorecard_as_of(&mut client, agent, Extras::ForecastAndPeers, as_of).await);
+    }
+    let november_peers_first = november_scorecard(&mut client, directory.agent_id(1), true).await;
     scorecard(&mut client, directory.agent_id(0), Extras::ForecastAndPeers).await;
     let (mut plain, mut forecast, mut full) = (Vec::new(), Vec::new(), Vec::new());
     for call in 0..PACE_CALLS as u64 {
@@ -170,6 +198,9 @@ pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
         plain_scorecard: Latencies::of(plain),
         forecast_scorecard: Latencies::of(forecast),
         full_scorecard: Latencies::of(full),
+        first_full: Latencies::of(first_full),
+        first_plain: Latencies::of(first_plain),
+        november_peers_first,
         november_plain: Latencies::of(november_plain),
         november_peers: Latencies::of(november_peers),
         plain_breaches,

@@ -7,7 +7,7 @@ use crate::{
     baseline::Baseline,
     ingest::{Timed, WriteErrors},
     intraday::{self, IntradayFigures},
-    pace::{PaceFigures, PACE_CALLS},
+    pace::{PaceFigures, FIRST_CALLS, PACE_CALLS},
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
@@ -190,6 +190,12 @@ impl BackendReport {
             ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
         );
         println!(
+            "| the same, first call at an instant (peer values computed), p50 of {FIRST_CALLS} | {} | {} | {} | |",
+            ms(pace.first_full.p50),
+            ms(pace.first_plain.p50),
+            ratio(pace.first_full.p50, pace.first_plain.p50)
+        );
+        println!(
             "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
             ms(pace.forecast_scorecard.p50),
             ms(pace.plain_scorecard.p50),
@@ -206,6 +212,12 @@ impl BackendReport {
             ms(pace.november_peers.p50),
             ms(pace.november_plain.p50),
             ratio(pace.november_peers.p50, pace.november_plain.p50)
+        );
+        println!(
+            "| the same, November's first call with peers (computed) | {} | {} | {} | |",
+            ms(pace.november_peers_first),
+            ms(pace.november_plain.p50),
+            ratio(pace.november_peers_first, pace.november_plain.p50)
         );
         println!(
             "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",

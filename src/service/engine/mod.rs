@@ -19,11 +19,13 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
 mod intraday;
+mod peer_cache;
 mod peers;
 mod sums;
 mod trend;
 
-pub use peers::PeerValues;
+pub use peer_cache::PeerCache;
+pub use peers::{PeerGroup, PeerValues};
 pub use trend::TrendBucket;
 
 use sums::{read_sums, total};

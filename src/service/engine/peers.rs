@@ -3,18 +3,28 @@
 //! agent's own, each from one grouped read of the rollups (plus raw rows
 //! for partial days), never scorecard by scorecard.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
-use super::{counted, sums::read_sums, sums::total, Engine};
+use super::{
+    counted,
+    peer_cache::{PeerCache, PeerKey},
+    sums::read_sums,
+    sums::total,
+    Engine,
+};
 use crate::{
     domain::{
         kpi::{compute_all, KpiValue},
         period::Period,
     },
     storage::{
+        data_changes::data_version,
         directory,
         facts::FactScope,
         rollups::read::{GroupKey, GroupSums, Grouping},
@@ -64,6 +74,41 @@ fn agent_ids(per_agent: &BTreeMap<GroupKey, GroupSums>) -> impl Iterator<Item = 
 }
 
 impl<C: ConnectionTrait> Engine<'_, C> {
+    /// [`Engine::peer_values`] through `cache`: served from memory while
+    /// the data's version is the one they were computed at (one read of
+    /// the version per call), else computed and kept when no write
+    /// committed meanwhile (see `peer_cache`).
+    pub async fn cached_peer_values(
+        &self,
+        cache: &PeerCache,
+        team_id: Option<&str>,
+        organisation: bool,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Arc<PeerValues>, StorageError> {
+        let counted = counted(period, as_of);
+        let key = PeerKey {
+            start: counted.start,
+            end: counted.end,
+            zone: self.zone,
+            team_id: team_id.map(str::to_owned),
+            organisation,
+        };
+        let version = data_version(self.connection).await?;
+        if let Some(values) = cache.get(&key, version) {
+            return Ok(values);
+        }
+        let values = Arc::new(
+            self.peer_values(team_id, organisation, period, as_of)
+                .await?,
+        );
+        // Kept only if every read above saw the data at `version`.
+        if data_version(self.connection).await? == version {
+            cache.put(key, version, values.clone());
+        }
+        Ok(values)
+    }
+
     /// The peers of an agent in `period` as of `as_of`: the group of
     /// `team_id` (its pooled values, as its team scorecard counts them, and
     /// its agents: current members and agents whose records count for it),

@@ -40,7 +40,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::{authorize_read, authorize_read_of_agent},
-        engine::Engine,
+        engine::{Engine, PeerCache},
         snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database},
@@ -61,6 +61,8 @@ pub struct Scorecards {
     /// answers from its snapshot.
     calendar: PayCalendar,
     encoding: Arc<dyn SnapshotEncoding>,
+    /// The process's peer values (shared by every clone).
+    peer_cache: Arc<PeerCache>,
 }
 
 /// A request for one agent's scorecard. The period and `as_of` are checked
@@ -127,6 +129,7 @@ impl Scorecards {
             zone,
             calendar: PayCalendar::Month,
             encoding,
+            peer_cache: Arc::default(),
         }
     }
 

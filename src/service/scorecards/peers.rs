@@ -6,12 +6,11 @@ use super::Scorecards;
 use crate::{
     auth::Caller,
     domain::{
-        kpi::KpiValue,
         peers::{standing_in_group, KpiPeers},
         scorecard::Scorecard,
     },
     error::ServiceError,
-    service::engine::PeerValues,
+    service::engine::{PeerGroup, PeerValues},
 };
 
 impl Scorecards {
@@ -34,24 +33,25 @@ impl Scorecards {
         if team_id.is_none() && !organisation {
             return Ok(Vec::new());
         }
-        let mut values = self
+        let values = self
             .engine()
-            .peer_values(team_id, organisation, &scorecard.period, scorecard.as_of)
+            .cached_peer_values(
+                &self.peer_cache,
+                team_id,
+                organisation,
+                &scorecard.period,
+                scorecard.as_of,
+            )
             .await?;
-        // The agent ranks among its team even when it is no longer a member
-        // and none of its records counted there.
-        if let Some(team) = &mut values.team {
-            team.agents
-                .entry(agent_id.to_owned())
-                .or_insert_with(|| scorecard.values.clone());
-        }
-        Ok(compare(scorecard, &values))
+        Ok(compare(agent_id, scorecard, &values))
     }
 }
 
 /// Per KPI: the pooled values and the agent's ranks in each group, with
 /// the minimum sample of the agent's own rule as everyone's yardstick.
-fn compare(scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
+/// The agent ranks among its team even when it is no longer a member and
+/// none of its records counted there (then with its own values).
+fn compare(agent_id: &str, scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
     scorecard
         .values
         .iter()
@@ -59,19 +59,19 @@ fn compare(scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
         .enumerate()
         .map(|(index, (own, assessment))| {
             let min_sample_size = assessment.rule.map_or(0, |rule| rule.min_sample_size);
-            let place = |agents: &std::collections::BTreeMap<String, Vec<KpiValue>>| {
-                standing_in_group(
-                    own,
-                    min_sample_size,
-                    agents.values().filter_map(|values| values.get(index)),
-                )
+            let place = |group: &PeerGroup, add_own: bool| {
+                let others = group.agents.values().filter_map(|values| values.get(index));
+                standing_in_group(own, min_sample_size, others.chain(add_own.then_some(own)))
             };
             KpiPeers {
                 team: values
                     .team
                     .as_ref()
                     .and_then(|team| team.pooled.get(index).copied()),
-                team_standing: values.team.as_ref().map(|team| place(&team.agents)),
+                team_standing: values
+                    .team
+                    .as_ref()
+                    .map(|team| place(team, !team.agents.contains_key(agent_id))),
                 organisation: values
                     .organisation
                     .as_ref()
@@ -79,7 +79,7 @@ fn compare(scorecard: &Scorecard, values: &PeerValues) -> Vec<KpiPeers> {
                 organisation_standing: values
                     .organisation
                     .as_ref()
-                    .map(|everyone| place(&everyone.agents)),
+                    .map(|everyone| place(everyone, false)),
             }
         })
         .collect()

@@ -6,6 +6,7 @@
 //! must follow a change made elsewhere.
 
 mod closes;
+mod peers;
 mod policy_cache;
 mod registrations;
 mod team_moves;

@@ -18,6 +18,7 @@ mod bad_as_of;
 mod forecast_breaches;
 mod forecasts;
 mod peers;
+mod peers_after_writes;
 
 /// A 30-day period in progress read as of `as_of`, an instant at least an
 /// hour before the test's now (records between `as_of` and now can be

@@ -37,7 +37,7 @@ on_both_backends!(
 /// | eve | 2 / 2 = 100 % (sample < 5) | 1 x 200 = 200 |
 /// | dan | 10 / 10 = 100 % | 1 x 200 = 200 |
 /// | fay | 3 / 4 = 75 % (sample < 5) | 1 x 400 = 400 |
-async fn seed(app: &TestApp) {
+pub(super) async fn seed(app: &TestApp) {
     let mut csat = at_least("csat", 85.0);
     csat.min_sample_size = 5;
     create_policy(
@@ -93,7 +93,7 @@ async fn seed(app: &TestApp) {
     ingest_interactions(app, calls).await;
 }
 
-fn with_peers(agent_id: &str) -> pb::GetAgentScorecardRequest {
+pub(super) fn with_peers(agent_id: &str) -> pb::GetAgentScorecardRequest {
     pb::GetAgentScorecardRequest {
         agent_id: agent_id.into(),
         period: Some(month("2026-11")),
@@ -102,7 +102,7 @@ fn with_peers(agent_id: &str) -> pb::GetAgentScorecardRequest {
     }
 }
 
-async fn peers_card(app: &TestApp, agent_id: &str) -> pb::Scorecard {
+pub(super) async fn peers_card(app: &TestApp, agent_id: &str) -> pb::Scorecard {
     app.scorecards()
         .get_agent_scorecard(with_peers(agent_id))
         .await
@@ -112,7 +112,7 @@ async fn peers_card(app: &TestApp, agent_id: &str) -> pb::Scorecard {
         .unwrap()
 }
 
-fn peers<'a>(card: &'a pb::Scorecard, kpi_id: &str) -> &'a pb::KpiPeers {
+pub(super) fn peers<'a>(card: &'a pb::Scorecard, kpi_id: &str) -> &'a pb::KpiPeers {
     kpi(card, kpi_id)
         .peers
         .as_ref()
@@ -120,7 +120,7 @@ fn peers<'a>(card: &'a pb::Scorecard, kpi_id: &str) -> &'a pb::KpiPeers {
 }
 
 /// (team rank, team ranked agents, organisation rank, organisation ranked).
-fn ranks(peers: &pb::KpiPeers) -> (Option<i32>, Option<i32>, Option<i32>, Option<i32>) {
+pub(super) fn ranks(peers: &pb::KpiPeers) -> (Option<i32>, Option<i32>, Option<i32>, Option<i32>) {
     (
         peers.team_rank,
         peers.team_ranked_agents,
