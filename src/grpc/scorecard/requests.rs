@@ -60,6 +60,7 @@ pub(super) fn agent_scorecard(
         agent_id: required_request_id("agent_id", &request.agent_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -70,6 +71,7 @@ pub(super) fn team_scorecard(
         team_id: required_request_id("team_id", &request.team_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -91,6 +93,7 @@ pub(super) fn agent_scorecards(
         order,
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -105,6 +108,7 @@ pub(super) fn breaches(
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -148,6 +152,7 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         kpis,
         granularity,
         period,
+        consistency_token: request.consistency_token,
     })
 }
 

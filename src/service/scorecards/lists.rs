@@ -5,6 +5,8 @@
 
 use std::{cmp::Ordering, collections::HashMap};
 
+use sea_orm::DatabaseConnection;
+
 use super::{
     cursor::{offset_page, LiveCursor},
     resolve_period, Scorecards,
@@ -19,6 +21,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::authorize_list,
+        consistency::ReadNeed,
         engine::AgentSet,
         pagination::{decode_offset, page_of, page_size_within, request_fingerprint},
         snapshots::{
@@ -57,6 +60,8 @@ pub struct ScorecardsQuery {
     pub period: Result<PeriodSpec, ServiceError>,
     pub order: Result<ListOrder, ServiceError>,
     pub reading: ClosedReading,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 /// One scorecard of a listing.
@@ -106,12 +111,13 @@ impl Scorecards {
     /// and whether that is the whole directory.
     pub(super) async fn agents_in_scope(
         &self,
+        connection: &DatabaseConnection,
         team_id: Option<&str>,
     ) -> Result<(Vec<Agent>, bool), ServiceError> {
         if let Some(team_id) = team_id {
-            self.ensure_team(team_id).await?;
+            self.ensure_team(connection, team_id).await?;
         }
-        let agents = directory::all_agents(self.database.connection(), team_id).await?;
+        let agents = directory::all_agents(connection, team_id).await?;
         Ok((agents, team_id.is_none()))
     }
 
@@ -119,6 +125,7 @@ impl Scorecards {
     /// what the listing needs.
     pub(super) async fn stored_agents(
         &self,
+        connection: &DatabaseConnection,
         snapshot: &SnapshotRead,
         agents: &[Agent],
     ) -> Result<Vec<(FromSnapshot, StoredScorecard, Option<String>)>, ServiceError> {
@@ -127,7 +134,7 @@ impl Scorecards {
             .map(|agent| (agent.agent_id.as_str(), agent.team_id.as_ref()))
             .collect();
         let mut stored = Vec::new();
-        for from in snapshot.agents(self.database.connection()).await? {
+        for from in snapshot.agents(connection).await? {
             let Some(team) = current_team.get(from.entry.subject_id.as_str()) else {
                 continue;
             };
@@ -138,8 +145,9 @@ impl Scorecards {
         Ok(stored)
     }
 
-    /// Checks: page size, access, the period, the order, the snapshot, the
-    /// team's existence.
+    /// Checks: page size, access, the period, the order, the consistency
+    /// token, the snapshot, the team's existence. On a standby within the
+    /// lag bound (it needs no read-your-writes), or where the token allows.
     pub async fn list_agent_scorecards(
         &self,
         caller: &Caller,
@@ -151,10 +159,10 @@ impl Scorecards {
         let spec = query.period.as_ref().ok().copied();
         let period = resolve_period(query.period, self.zone)?;
         let order = query.order?;
+        let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
+        preference?;
         let snapshot = match &spec {
-            Some(spec) => {
-                snapshot_for(self.database.connection(), self.zone, spec, query.reading).await?
-            }
+            Some(spec) => snapshot_for(connection, self.zone, spec, query.reading).await?,
             None => None,
         };
         let fingerprint = request_fingerprint(&[
@@ -164,9 +172,9 @@ impl Scorecards {
             order.key(),
             &snapshot.as_ref().map(SnapshotRead::key).unwrap_or_default(),
         ]);
-        let (agents, whole_directory) = self.agents_in_scope(team_id).await?;
+        let (agents, whole_directory) = self.agents_in_scope(connection, team_id).await?;
         if let Some(snapshot) = &snapshot {
-            let mut stored = self.stored_agents(snapshot, &agents).await?;
+            let mut stored = self.stored_agents(connection, snapshot, &agents).await?;
             if order == ListOrder::CompositeScoreDescending {
                 stored.sort_by(|left, right| {
                     by_composite(
@@ -186,7 +194,7 @@ impl Scorecards {
                 next_page_token,
             });
         }
-        let engine = self.engine();
+        let engine = self.engine(connection);
         let by_score = order == ListOrder::CompositeScoreDescending;
         let watermark = if by_score {
             engine.data_watermark(&period).await?

@@ -11,6 +11,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::{authorize_agent_read, authorize_read},
+        consistency::ReadNeed,
         engine::TrendBucket,
     },
     storage::facts::FactScope,
@@ -30,12 +31,15 @@ pub struct TrendQuery {
     pub kpis: Vec<KpiId>,
     pub granularity: Granularity,
     pub period: Result<PeriodSpec, ServiceError>,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 const GET_KPI_TREND: &str = "/kpi.v1.ScorecardService/GetKpiTrend";
 
 impl Scorecards {
-    /// Chosen KPIs of an agent or team, bucketed by day, week or month.
+    /// Chosen KPIs of an agent or team, bucketed by day, week or month. On
+    /// a standby within the lag bound, or where the client's token allows.
     pub async fn kpi_trend(
         &self,
         caller: &Caller,
@@ -49,11 +53,13 @@ impl Scorecards {
             MAX_PERIOD_DAYS as usize + 1,
         )
         .map_err(|error| ServiceError::invalid_field("period", error.to_string()))?;
-        let engine = self.engine();
+        let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
+        let engine = self.engine(connection);
         let trend = match &query.subject {
             TrendSubject::Agent(agent_id) => {
                 authorize_agent_read(&self.database, caller, GET_KPI_TREND, agent_id).await?;
-                let agent = self.agent(agent_id).await?;
+                preference?;
+                let agent = self.agent(connection, agent_id).await?;
                 let agents = [agent.agent_id];
                 engine
                     .trend(FactScope::Agents(&agents), &buckets, &query.kpis)
@@ -61,7 +67,8 @@ impl Scorecards {
             }
             TrendSubject::Team(team_id) => {
                 authorize_read(caller, GET_KPI_TREND, ReadSubject::Team(team_id))?;
-                self.ensure_team(team_id).await?;
+                preference?;
+                self.ensure_team(connection, team_id).await?;
                 engine
                     .trend(FactScope::Team(team_id), &buckets, &query.kpis)
                     .await?
