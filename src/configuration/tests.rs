@@ -179,7 +179,10 @@ fn read_replicas_are_a_comma_separated_list_of_postgres_standbys() {
             "postgres://postgres@standby-a:5432/kpi,postgres://postgres@standby-b:5432/kpi"
                 .to_owned(),
         ),
-        ("KPI__DATABASE__MAX_REPLICA_LAG_MS".to_owned(), "500".to_owned()),
+        (
+            "KPI__DATABASE__MAX_REPLICA_LAG_MS".to_owned(),
+            "500".to_owned(),
+        ),
     ]);
     let settings = Settings::load_with_environment(None, Some(environment)).unwrap();
     assert_eq!(

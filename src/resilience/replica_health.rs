@@ -26,7 +26,10 @@ pub async fn watch_replica_health(database: Database, reporter: HealthReporter, 
     }
     for report in database.replicas().reports() {
         reporter
-            .set_service_status(replica_service_name(&report.name), ServingStatus::NotServing)
+            .set_service_status(
+                replica_service_name(&report.name),
+                ServingStatus::NotServing,
+            )
             .await;
     }
     let interval = database.replicas().watch_interval();

@@ -180,8 +180,11 @@ impl Metrics {
                 if let Some(lag) = replica.lag {
                     gauge!(REPLICA_LAG, "replica" => name.clone()).set(lag.as_secs_f64());
                 }
-                gauge!(REPLICA_SERVING, "replica" => name.clone())
-                    .set(if replica.serving { 1.0 } else { 0.0 });
+                gauge!(REPLICA_SERVING, "replica" => name.clone()).set(if replica.serving {
+                    1.0
+                } else {
+                    0.0
+                });
                 for (preference, count) in PREFERENCES[1..].iter().zip(replica.reads) {
                     counter!(READS, "database" => name.clone(), "preference" => *preference)
                         .absolute(count);

@@ -122,9 +122,10 @@ async fn replicas(State(state): State<ScrapeState>) -> impl IntoResponse {
     }
     let mut text = String::new();
     for report in reports {
-        let lag = report
-            .lag
-            .map_or_else(|| "unknown".to_owned(), |lag| format!("{}ms", lag.as_millis()));
+        let lag = report.lag.map_or_else(
+            || "unknown".to_owned(),
+            |lag| format!("{}ms", lag.as_millis()),
+        );
         text.push_str(&format!(
             "{} serving={} reachable={} lag={} replay_lsn={:X}/{:X} reads={}\n",
             report.name,

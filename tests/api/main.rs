@@ -38,4 +38,5 @@ mod policies;
 mod scorecards;
 
 mod operations;
+mod read_replicas;
 mod replicas;

@@ -239,9 +239,6 @@ mod tests {
             display_name("postgres://kpi:s3cret@standby-a:5433/kpi?sslmode=require"),
             "standby-a:5433/kpi"
         );
-        assert_eq!(
-            display_name("postgres://standby-b/kpi"),
-            "standby-b/kpi"
-        );
+        assert_eq!(display_name("postgres://standby-b/kpi"), "standby-b/kpi");
     }
 }

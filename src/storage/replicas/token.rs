@@ -15,7 +15,9 @@ const PREFIX: &str = "c1.";
 
 /// A token that this service did not issue (or has been altered).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a consistency token issued by this service; send the token a write returned, unchanged")]
+#[error(
+    "not a consistency token issued by this service; send the token a write returned, unchanged"
+)]
 pub struct InvalidToken;
 
 impl ConsistencyToken {
@@ -59,7 +61,15 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused() {
-        for text in ["", "c1.", "c1.xyz", "c2.10", "10", "c1.-1", "c1.10000000000000000"] {
+        for text in [
+            "",
+            "c1.",
+            "c1.xyz",
+            "c2.10",
+            "10",
+            "c1.-1",
+            "c1.10000000000000000",
+        ] {
             assert_eq!(ConsistencyToken::parse(text), Err(InvalidToken), "{text:?}");
         }
     }
