@@ -143,7 +143,6 @@ impl Scorecards {
     /// shows the numbers as they are when it is read. Unlike a listing by
     /// score, it needs no watermark (which would cost a scan of the
     /// period's rollups on every page).
-    #[allow(clippy::too_many_arguments)]
     async fn live_breaches(
         &self,
         connection: &sea_orm::DatabaseConnection,

@@ -153,7 +153,7 @@ impl ReplicaSet {
         if !replica.reachable.load(Ordering::Acquire) {
             return false;
         }
-        if !self.lag_of(replica).is_some_and(|lag| lag <= self.max_lag) {
+        if self.lag_of(replica).is_none_or(|lag| lag > self.max_lag) {
             return false;
         }
         match preference {
