@@ -143,6 +143,7 @@ impl Scorecards {
     /// shows the numbers as they are when it is read. Unlike a listing by
     /// score, it needs no watermark (which would cost a scan of the
     /// period's rollups on every page).
+    #[allow(clippy::too_many_arguments)] // the request's parts, and where to read
     async fn live_breaches(
         &self,
         connection: &sea_orm::DatabaseConnection,
