@@ -335,6 +335,32 @@ mod tests {
     }
 
     #[test]
+    fn replicas_show_their_lag_and_where_reads_went() {
+        let metrics = Metrics::new(&methods()).unwrap();
+        let replica = ReplicaReport {
+            name: "standby-a:5432/kpi".into(),
+            reachable: true,
+            lag: Some(Duration::from_millis(250)),
+            serving: true,
+            replay_lsn: 42,
+            reads: [7, 2],
+        };
+        metrics.database_reads(&[replica], [5, 1, 3]);
+        let text = metrics.render();
+        for line in [
+            "kpi_db_replica_lag_seconds{replica=\"standby-a:5432/kpi\"} 0.25",
+            "kpi_db_replica_serving{replica=\"standby-a:5432/kpi\"} 1",
+            "kpi_db_reads_total{database=\"standby-a:5432/kpi\",preference=\"replica_ok\"} 7",
+            "kpi_db_reads_total{database=\"standby-a:5432/kpi\",preference=\"after_token\"} 2",
+            "kpi_db_reads_total{database=\"primary\",preference=\"primary\"} 5",
+            "kpi_db_reads_total{database=\"primary\",preference=\"replica_ok\"} 1",
+            "kpi_db_reads_total{database=\"primary\",preference=\"after_token\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
+    }
+
+    #[test]
     fn a_stream_is_counted_but_not_timed() {
         let methods = methods();
         let metrics = Metrics::new(&methods).unwrap();
