@@ -53,10 +53,19 @@ pub struct Service {
     url: String,
     port: u16,
     cleanup: Cleanup,
+    /// Settings beyond the defaults (a read replica, the operations listener).
+    extra_env: Vec<(String, String)>,
+    /// The operations listener (`/metrics`, `/replicas`), when started.
+    pub operations: Option<String>,
 }
 
 /// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`.
-fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
+fn spawn_binary(
+    url: &str,
+    port: u16,
+    log_file: &std::path::Path,
+    extra_env: &[(String, String)],
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -71,6 +80,7 @@ fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
         )
         .env("KPI__REPORTING__TIME_ZONE", "UTC")
         .env("KPI__TELEMETRY__LOG_FILTER", "warn")
+        .envs(extra_env.iter().map(|(key, value)| (key, value)))
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)
@@ -91,7 +101,7 @@ fn unique_name() -> String {
     format!("kpi_bench_{}_{nanos}", std::process::id())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("no free port");
     listener.local_addr().expect("no local address").port()
 }
@@ -130,18 +140,40 @@ impl Service {
     /// Starts the release binary on a fresh database and waits until it
     /// answers.
     pub async fn start(backend: Backend) -> Service {
+        Self::start_with_standby(backend, None).await
+    }
+
+    /// Like [`Service::start`]; with a standby, the service reads from it
+    /// (`database.read_replica_urls`) and serves its operations listener.
+    pub async fn start_with_standby(
+        backend: Backend,
+        standby: Option<&crate::replica::Standby>,
+    ) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
+        let mut extra_env = Vec::new();
+        let mut operations = None;
+        if let Some(standby) = standby {
+            let address = format!("127.0.0.1:{}", free_port());
+            extra_env.push((
+                "KPI__DATABASE__READ_REPLICA_URLS".to_owned(),
+                standby.url_of(&url),
+            ));
+            extra_env.push(("KPI__TELEMETRY__METRICS_ADDR".to_owned(), address.clone()));
+            operations = Some(address);
+        }
         let mut service = Service {
             backend,
             endpoint: format!("http://127.0.0.1:{port}"),
             database: connect_own_pool(&url).await,
-            child: spawn_binary(&url, port, &log_file),
+            child: spawn_binary(&url, port, &log_file, &extra_env),
             log_file,
             url,
             port,
             cleanup,
+            extra_env,
+            operations,
         };
         service.wait_until_serving().await;
         service
@@ -153,7 +185,7 @@ impl Service {
     pub async fn restart(&mut self) {
         self.child.start_kill().ok();
         self.child.wait().await.ok();
-        self.child = spawn_binary(&self.url, self.port, &self.log_file);
+        self.child = spawn_binary(&self.url, self.port, &self.log_file, &self.extra_env);
         self.wait_until_serving().await;
     }
 

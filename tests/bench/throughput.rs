@@ -23,6 +23,8 @@
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_STANDBY` (0; 1: PostgreSQL runs with one streaming standby
+//! as the service's read replica, and `replica.rs` measures with it),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -35,6 +37,7 @@ mod data;
 mod ingest;
 mod queries;
 mod recompute;
+mod replica;
 mod report;
 mod server;
 
@@ -54,6 +57,8 @@ struct Config {
     backends: Vec<Backend>,
     /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
     auto_analyze: bool,
+    /// PostgreSQL with one streaming standby as the read replica.
+    standby: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -87,6 +92,7 @@ impl Config {
             writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
+            standby: env_number("KPI_BENCH_STANDBY", 0) != 0,
         }
     }
 }
@@ -118,7 +124,8 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     let started = Instant::now();
     let directory = config.directory;
     let passes = passes(config.interactions, config.checkpoint);
-    let mut service = Service::start(backend).await;
+    let standby = (config.standby && backend == Backend::Postgres).then(replica::Standby::start);
+    let mut service = Service::start_with_standby(backend, standby.as_ref()).await;
     ingest::register_directory(&service, &directory).await;
     progress(backend, started, "directory registered; baseline");
     let mut report = BackendReport {
@@ -170,6 +177,12 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
         checkpoint.memory_after_queries = service.memory();
+        if let (Some(standby), Some(operations)) = (&standby, service.operations.clone()) {
+            progress(backend, started, "queries with the standby");
+            replica::measure(&service, standby, &directory, &operations)
+                .await
+                .print(pass.end);
+        }
         // A fresh process: the peak is then the query path's alone.
         service.restart().await;
         checkpoint.peak_was_reset = service.reset_peak_memory();
@@ -187,6 +200,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     report.deadlocks = postgres_deadlocks(&service).await;
     progress(backend, started, "done");
     service.stop().await;
+    if let Some(standby) = standby {
+        standby.stop();
+    }
     report
 }
 

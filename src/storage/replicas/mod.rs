@@ -233,6 +233,82 @@ fn display_name(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A set of `count` standbys (no connections) with a 1 s bound, whose
+    /// clock started 10 s ago.
+    fn standbys(count: usize) -> ReplicaSet {
+        ReplicaSet {
+            replicas: (0..count)
+                .map(|index| Replica {
+                    name: format!("standby-{index}"),
+                    connection: DatabaseConnection::Disconnected,
+                    reachable: AtomicBool::new(false),
+                    fresh_as_of_ms: AtomicU64::new(0),
+                    replay_lsn: AtomicU64::new(0),
+                    reads: Default::default(),
+                })
+                .collect(),
+            max_lag: Duration::from_secs(1),
+            epoch: Instant::now() - Duration::from_secs(10),
+            next: AtomicUsize::new(0),
+            primary_reads: Default::default(),
+        }
+    }
+
+    /// Marks standby `index` reachable, replayed to `lsn`, fresh as of
+    /// `ago` before now.
+    fn seen(set: &ReplicaSet, index: usize, lsn: u64, ago: Duration) {
+        let replica = &set.replicas[index];
+        replica.reachable.store(true, Ordering::Release);
+        replica.replay_lsn.store(lsn, Ordering::Release);
+        let ago_ms = u64::try_from(ago.as_millis()).unwrap_or(u64::MAX);
+        replica
+            .fresh_as_of_ms
+            .store(set.now_ms() - ago_ms, Ordering::Release);
+    }
+
+    /// Which standby a read went to (`None`: the primary).
+    fn served_by(set: &ReplicaSet, preference: ReadPreference) -> Option<usize> {
+        set.pick(preference).map(|picked| {
+            set.replicas
+                .iter()
+                .position(|replica| std::ptr::eq(&replica.connection, picked))
+                .unwrap_or(usize::MAX)
+        })
+    }
+
+    #[test]
+    fn a_standby_serves_only_within_the_bound_and_past_the_token() {
+        let set = standbys(1);
+        assert_eq!(served_by(&set, ReadPreference::ReplicaOk), None, "never seen");
+        seen(&set, 0, 100, Duration::from_millis(200));
+        assert_eq!(served_by(&set, ReadPreference::ReplicaOk), Some(0));
+        assert_eq!(served_by(&set, ReadPreference::Primary), None);
+        let token = |lsn| ReadPreference::After(ConsistencyToken::at(lsn));
+        assert_eq!(served_by(&set, token(100)), Some(0), "replayed to the token");
+        assert_eq!(served_by(&set, token(101)), None, "not yet past it");
+        seen(&set, 0, 100, Duration::from_millis(1_500));
+        assert_eq!(served_by(&set, ReadPreference::ReplicaOk), None, "past the bound");
+        assert_eq!(set.primary_reads(), [1, 2, 1]);
+        assert_eq!(set.reports()[0].reads, [1, 1]);
+    }
+
+    #[test]
+    fn reads_take_turns_among_the_standbys_that_may_serve_them() {
+        let set = standbys(3);
+        for index in 0..3 {
+            seen(&set, index, 100, Duration::ZERO);
+        }
+        let turns: Vec<_> = (0..6)
+            .map(|_| served_by(&set, ReadPreference::ReplicaOk))
+            .collect();
+        assert_eq!(turns, [0, 1, 2, 0, 1, 2].map(Some));
+        set.replicas[1].reachable.store(false, Ordering::Release);
+        let turns: Vec<_> = (0..4)
+            .map(|_| served_by(&set, ReadPreference::ReplicaOk))
+            .collect();
+        assert!(turns.iter().all(|turn| *turn != Some(1)), "{turns:?}");
+    }
+
     #[test]
     fn a_replica_is_named_without_its_credentials() {
         assert_eq!(
