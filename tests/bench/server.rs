@@ -138,14 +138,9 @@ async fn fresh_database(backend: Backend) -> (String, Cleanup) {
 
 impl Service {
     /// Starts the release binary on a fresh database and waits until it
-    /// answers.
-    pub async fn start(backend: Backend) -> Service {
-        Self::start_with_standby(backend, None).await
-    }
-
-    /// Like [`Service::start`]; with a standby, the service reads from it
+    /// answers. With a standby, the service reads from it
     /// (`database.read_replica_urls`) and serves its operations listener.
-    pub async fn start_with_standby(
+    pub async fn start(
         backend: Backend,
         standby: Option<&crate::replica::Standby>,
     ) -> Service {

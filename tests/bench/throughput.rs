@@ -125,7 +125,7 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     let directory = config.directory;
     let passes = passes(config.interactions, config.checkpoint);
     let standby = (config.standby && backend == Backend::Postgres).then(replica::Standby::start);
-    let mut service = Service::start_with_standby(backend, standby.as_ref()).await;
+    let mut service = Service::start(backend, standby.as_ref()).await;
     ingest::register_directory(&service, &directory).await;
     progress(backend, started, "directory registered; baseline");
     let mut report = BackendReport {
