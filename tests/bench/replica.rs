@@ -188,7 +188,10 @@ async fn wait_for_catch_up(primary: &Database, standby: &Database) {
     .await
         < target
     {
-        assert!(started.elapsed() < Duration::from_secs(600), "the standby never caught up");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the standby never caught up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The service's lag watcher looks a few times per bound.
@@ -232,7 +235,10 @@ async fn bare_sql(database: &Database) -> Duration {
     for _ in 0..3 {
         let started = Instant::now();
         connection
-            .query_all(Statement::from_string(DatabaseBackend::Postgres, sql.clone()))
+            .query_all(Statement::from_string(
+                DatabaseBackend::Postgres,
+                sql.clone(),
+            ))
             .await
             .expect("the hand-written SQL failed");
         times.push(started.elapsed());
@@ -242,7 +248,10 @@ async fn bare_sql(database: &Database) -> Duration {
 }
 
 /// `AGENT_CALLS` single-agent November scorecards, agents in turn.
-async fn agent_calls(client: &mut ScorecardServiceClient<tonic::transport::Channel>, directory: &Directory) -> Latencies {
+async fn agent_calls(
+    client: &mut ScorecardServiceClient<tonic::transport::Channel>,
+    directory: &Directory,
+) -> Latencies {
     let mut samples = Vec::with_capacity(AGENT_CALLS);
     for call in 0..AGENT_CALLS as u64 {
         let started = Instant::now();

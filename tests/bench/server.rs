@@ -140,10 +140,7 @@ impl Service {
     /// Starts the release binary on a fresh database and waits until it
     /// answers. With a standby, the service reads from it
     /// (`database.read_replica_urls`) and serves its operations listener.
-    pub async fn start(
-        backend: Backend,
-        standby: Option<&crate::replica::Standby>,
-    ) -> Service {
+    pub async fn start(backend: Backend, standby: Option<&crate::replica::Standby>) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));

@@ -279,15 +279,27 @@ mod tests {
     #[test]
     fn a_standby_serves_only_within_the_bound_and_past_the_token() {
         let set = standbys(1);
-        assert_eq!(served_by(&set, ReadPreference::ReplicaOk), None, "never seen");
+        assert_eq!(
+            served_by(&set, ReadPreference::ReplicaOk),
+            None,
+            "never seen"
+        );
         seen(&set, 0, 100, Duration::from_millis(200));
         assert_eq!(served_by(&set, ReadPreference::ReplicaOk), Some(0));
         assert_eq!(served_by(&set, ReadPreference::Primary), None);
         let token = |lsn| ReadPreference::After(ConsistencyToken::at(lsn));
-        assert_eq!(served_by(&set, token(100)), Some(0), "replayed to the token");
+        assert_eq!(
+            served_by(&set, token(100)),
+            Some(0),
+            "replayed to the token"
+        );
         assert_eq!(served_by(&set, token(101)), None, "not yet past it");
         seen(&set, 0, 100, Duration::from_millis(1_500));
-        assert_eq!(served_by(&set, ReadPreference::ReplicaOk), None, "past the bound");
+        assert_eq!(
+            served_by(&set, ReadPreference::ReplicaOk),
+            None,
+            "past the bound"
+        );
         assert_eq!(set.primary_reads(), [1, 2, 1]);
         assert_eq!(set.reports()[0].reads, [1, 1]);
     }
