@@ -8,6 +8,7 @@ const PROTO_FILES: &[&str] = &[
     "proto/kpi/v1/records.proto",
     "proto/kpi/v1/ingest_service.proto",
     "proto/kpi/v1/directory_service.proto",
+    "proto/kpi/v1/graded_plans.proto",
     "proto/kpi/v1/kpis.proto",
     "proto/kpi/v1/scorecard_service.proto",
     "proto/kpi/v1/policy_service.proto",

@@ -59,6 +59,7 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.ScorecardService/ListThresholdBreaches", Read),
     ("/kpi.v1.ScorecardService/GetKpiTrend", Read),
     ("/kpi.v1.ScorecardService/ListAgentInteractions", Read),
+    ("/kpi.v1.ScorecardService/ListAgentRecords", Read),
     (
         "/kpi.v1.PolicyService/CreatePolicyVersion",
         Scope(scopes::POLICY_WRITE),
@@ -66,6 +67,11 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.PolicyService/GetPolicyVersion", Read),
     ("/kpi.v1.PolicyService/ListPolicyVersions", Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Read),
+    (
+        "/kpi.v1.PolicyService/CreateAgentGoal",
+        Scope(scopes::POLICY_WRITE),
+    ),
+    ("/kpi.v1.PolicyService/ListAgentGoals", Read),
     (
         "/kpi.v1.AuditService/ListAuditEvents",
         Scope(scopes::AUDIT_READ),
@@ -231,7 +237,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 30, "{methods:?}");
+        assert_eq!(methods.len(), 33, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),

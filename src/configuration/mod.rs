@@ -4,12 +4,14 @@
 //! at load.
 
 mod database;
+mod payroll;
 mod records;
 mod server;
 mod telemetry;
 mod trust;
 
 pub use database::DatabaseSettings;
+pub use payroll::PayrollSettings;
 pub use records::{IngestSettings, ReportingSettings};
 pub use server::ServerSettings;
 pub use telemetry::{LogFormat, TelemetrySettings};
@@ -27,6 +29,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub ingest: IngestSettings,
     pub reporting: ReportingSettings,
+    /// Which periods payroll closes.
+    pub payroll: PayrollSettings,
     pub telemetry: TelemetrySettings,
     /// Transport security; TLS is off unless `tls.cert_file` is set.
     pub tls: TlsSettings,
@@ -75,6 +79,8 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ingest.max_new_agents_per_batch", "100"),
     ("ingest.future_tolerance_seconds", "300"),
     ("reporting.time_zone", "UTC"),
+    ("payroll.pay_period", "month"),
+    ("payroll.two_weeks_first_monday", ""),
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
     ("telemetry.metrics_addr", ""),
@@ -133,6 +139,7 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         self.server.validate()?;
         self.reporting.validate()?;
+        self.payroll.validate()?;
         self.database.validate()?;
         self.ingest.validate()?;
         self.telemetry.validate()?;

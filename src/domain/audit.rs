@@ -16,10 +16,11 @@ pub enum AuditKind {
     PeriodClosed,
     PeriodRestated,
     ChangeRefused,
+    AgentGoalCreated,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 7] = [
+    pub const ALL: [AuditKind; 8] = [
         AuditKind::PolicyVersionCreated,
         AuditKind::TeamUpserted,
         AuditKind::AgentUpserted,
@@ -27,6 +28,7 @@ impl AuditKind {
         AuditKind::PeriodClosed,
         AuditKind::PeriodRestated,
         AuditKind::ChangeRefused,
+        AuditKind::AgentGoalCreated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl AuditKind {
             AuditKind::PeriodClosed => "PERIOD_CLOSED",
             AuditKind::PeriodRestated => "PERIOD_RESTATED",
             AuditKind::ChangeRefused => "CHANGE_REFUSED",
+            AuditKind::AgentGoalCreated => "AGENT_GOAL_CREATED",
         }
     }
 
@@ -115,12 +118,22 @@ pub enum AuditChange {
     },
     /// A change effective inside a closed month was refused.
     ChangeRefused {
-        /// `policy_version` or `team_move`.
+        /// `policy_version`, `team_move` or `agent_goal`.
         what: String,
         /// The team or agent concerned (empty: the organisation).
         subject: String,
         effective_from: String,
         closed_month: String,
+    },
+    /// An agent goal was stored.
+    AgentGoalCreated {
+        agent_goal_id: i64,
+        agent_id: String,
+        kpi_id: String,
+        effective_from: String,
+        /// `target`, `warning_band`, `floor`; empty for a goal that ends
+        /// earlier ones.
+        overridden: Vec<String>,
     },
 }
 
@@ -179,6 +192,7 @@ impl AuditChange {
             AuditChange::PeriodClosed { .. } => AuditKind::PeriodClosed,
             AuditChange::PeriodRestated { .. } => AuditKind::PeriodRestated,
             AuditChange::ChangeRefused { .. } => AuditKind::ChangeRefused,
+            AuditChange::AgentGoalCreated { .. } => AuditKind::AgentGoalCreated,
         }
     }
 }

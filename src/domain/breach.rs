@@ -3,8 +3,9 @@
 
 use super::{
     directory::Agent,
+    forecast::KpiForecast,
     kpi::{KpiId, KpiValue},
-    policy::{Assessment, KpiStatus},
+    policy::{Assessment, Grade, KpiStatus},
     scorecard::{AppliedPolicy, Scorecard},
 };
 
@@ -13,11 +14,27 @@ use super::{
 pub struct Breach {
     pub agent: Agent,
     pub value: KpiValue,
-    pub assessment: Assessment,
-    pub policy: AppliedPolicy,
+    /// Boxed, as the policy: both are large (a rule carries its graded
+    /// scoring), and a page of breaches holds up to 1,000.
+    pub assessment: Box<Assessment>,
+    pub policy: Box<AppliedPolicy>,
+    /// The KPI's credit and contribution in its scorecard (graded plans).
+    pub grade: Option<Grade>,
+    /// The agent goal that changed the KPI's rule, if any.
+    pub agent_goal_id: Option<i64>,
+    /// The KPI's forecast, when the query asked for forecast misses and
+    /// the period is in progress.
+    pub forecast: Option<Box<KpiForecast>>,
 }
 
 impl Breach {
+    /// Listed for its forecast: WILL_MISS or UNREACHABLE.
+    pub fn forecast_miss(&self) -> bool {
+        self.forecast
+            .as_deref()
+            .is_some_and(|forecast| forecast.status.is_miss())
+    }
+
     /// By how much the target is missed (> 0 for BREACHED, 0 for AT_RISK).
     pub fn shortfall(&self) -> f64 {
         match (self.assessment.status, self.assessment.margin) {
@@ -33,13 +50,18 @@ pub struct BreachFilter {
     /// Only these KPIs; empty means every KPI.
     pub kpis: Vec<KpiId>,
     pub include_at_risk: bool,
+    /// Also KPIs forecast to miss (WILL_MISS, UNREACHABLE) whatever their
+    /// status now.
+    pub forecast_misses: bool,
 }
 
 impl BreachFilter {
-    fn wants(&self, kpi: KpiId, status: KpiStatus) -> bool {
+    fn wants(&self, kpi: KpiId, status: KpiStatus, forecast: Option<&KpiForecast>) -> bool {
         let wanted_status =
             status == KpiStatus::Breached || (self.include_at_risk && status == KpiStatus::AtRisk);
-        wanted_status && (self.kpis.is_empty() || self.kpis.contains(&kpi))
+        let forecast_miss =
+            self.forecast_misses && forecast.is_some_and(|forecast| forecast.status.is_miss());
+        (wanted_status || forecast_miss) && (self.kpis.is_empty() || self.kpis.contains(&kpi))
     }
 }
 
@@ -48,13 +70,27 @@ impl BreachFilter {
 pub fn collect_breaches(scorecards: &[(Agent, Scorecard)], filter: &BreachFilter) -> Vec<Breach> {
     let mut breaches = Vec::new();
     for (agent, scorecard) in scorecards {
-        for (value, assessment) in scorecard.values.iter().zip(&scorecard.verdict.assessments) {
-            if filter.wants(value.kpi, assessment.status) {
+        let verdict = &scorecard.verdict;
+        let judged = scorecard
+            .values
+            .iter()
+            .zip(&verdict.assessments)
+            .zip(&verdict.grades);
+        for (index, ((value, assessment), grade)) in judged.enumerate() {
+            let forecast = scorecard.forecast(index);
+            if filter.wants(value.kpi, assessment.status, forecast) {
                 breaches.push(Breach {
                     agent: agent.clone(),
                     value: *value,
-                    assessment: *assessment,
-                    policy: scorecard.policy.clone(),
+                    assessment: Box::new(*assessment),
+                    policy: Box::new(scorecard.policy.clone()),
+                    grade: *grade,
+                    agent_goal_id: scorecard
+                        .goals
+                        .iter()
+                        .find(|goal| goal.kpi == value.kpi)
+                        .map(|goal| goal.goal_id),
+                    forecast: forecast.copied().map(Box::new),
                 });
             }
         }

@@ -1,38 +1,10 @@
-//! Closing a period: payroll closes a calendar month of the reporting zone,
+//! Closing a period: payroll closes a pay period of the reporting zone (a
+//! calendar month unless configured otherwise: `pay_period`),
 //! and a snapshot keeps every agent's and team's scorecard of it as the API
 //! answered it. Snapshots are written once and never updated; a
 //! restatement adds a version.
 
-use chrono::{Datelike, NaiveDate};
-use chrono_tz::Tz;
-
-use super::{
-    calendar::DayRange,
-    period::{resolve, Period, PeriodError, PeriodSpec},
-};
-
-/// A calendar month of the reporting zone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Month {
-    /// `YYYY-MM`.
-    pub key: String,
-    pub period: Period,
-    /// The local days it holds.
-    pub days: DayRange,
-}
-
-impl Month {
-    /// The month that contains `date`.
-    pub fn containing(date: NaiveDate, zone: Tz) -> Result<Self, PeriodError> {
-        let first = date.with_day(1).ok_or(PeriodError::OutOfRange)?;
-        let period = resolve(PeriodSpec::Month(first), zone, 31)?;
-        Ok(Month {
-            key: first.format("%Y-%m").to_string(),
-            days: DayRange::of_period(&period, zone),
-            period,
-        })
-    }
-}
+pub use super::pay_period::PayPeriod;
 
 /// Whose scorecard a snapshot entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +32,7 @@ pub struct SnapshotEntry {
     pub payload: Vec<u8>,
 }
 
-/// One snapshot version of a closed month.
+/// One snapshot version of a closed pay period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotMeta {
     pub version: i32,
@@ -71,10 +43,10 @@ pub struct SnapshotMeta {
     pub team_scorecards: i64,
 }
 
-/// A closed month.
+/// A closed pay period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedPeriod {
-    /// `YYYY-MM`.
+    /// The pay-period id (`YYYY-MM` for a month; see `pay_period`).
     pub month: String,
     pub first_day: i32,
     pub end_day: i32,
@@ -83,6 +55,8 @@ pub struct ClosedPeriod {
     pub current_version: i32,
     /// Oldest first.
     pub versions: Vec<SnapshotMeta>,
+    /// The pay-period kind it was closed under (`PayCalendar::recorded_name`).
+    pub pay_period_kind: String,
 }
 
 impl ClosedPeriod {

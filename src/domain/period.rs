@@ -31,6 +31,11 @@ pub enum PeriodSpec {
     IsoWeek(NaiveDate),
     /// The calendar month containing the date.
     Month(NaiveDate),
+    /// A pay period (`pay_period`): its local dates `[first, after_last)`.
+    PayPeriod {
+        first: NaiveDate,
+        after_last: NaiveDate,
+    },
     Custom {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -43,6 +48,10 @@ pub enum Granularity {
     Day,
     Week,
     Month,
+    /// Whole hours of the local clock (see `intraday`).
+    Hour,
+    /// Whole quarter-hours of the local clock (see `intraday`).
+    QuarterHour,
 }
 
 /// Why a period cannot be used.
@@ -83,7 +92,7 @@ fn monday_after(date: NaiveDate) -> Result<NaiveDate, PeriodError> {
 }
 
 /// The local dates `[first, after_last)` of a calendar period.
-fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
+pub fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, PeriodError> {
     Ok(match spec {
         PeriodSpec::Day(date) => Some((check_date(date)?, next_day(date)?)),
         PeriodSpec::IsoWeek(date) => {
@@ -96,6 +105,7 @@ fn calendar_dates(spec: PeriodSpec) -> Result<Option<(NaiveDate, NaiveDate)>, Pe
                 .ok_or(PeriodError::OutOfRange)?;
             Some((first, first_of_next_month(first)?))
         }
+        PeriodSpec::PayPeriod { first, after_last } => Some((check_date(first)?, after_last)),
         PeriodSpec::Custom { .. } => None,
     })
 }
@@ -130,7 +140,9 @@ pub fn resolve(spec: PeriodSpec, zone: Tz, max_days: u32) -> Result<Period, Peri
 }
 
 /// Splits `range` into consecutive calendar buckets in `zone`; the first and
-/// last are clipped to the range.
+/// last are clipped to the range. The intraday granularities are cut by
+/// `intraday::cut` (which also refuses periods shorter than a bucket); here
+/// they fall back to days.
 pub fn buckets(
     range: Period,
     granularity: Granularity,
@@ -151,7 +163,7 @@ pub fn buckets(
         }
         let date = local_date(bucket_start, zone);
         let next_date = match granularity {
-            Granularity::Day => next_day(date)?,
+            Granularity::Day | Granularity::Hour | Granularity::QuarterHour => next_day(date)?,
             Granularity::Week => monday_after(date)?,
             Granularity::Month => first_of_next_month(date)?,
         };

@@ -38,9 +38,9 @@ impl ServiceError {
         ServiceError::FailedPrecondition {
             reason: "PERIOD_CLOSED",
             message: format!(
-                "{what} effective {day} would change the closed month {month}; closed months \
-                 never change silently: make it effective after the latest closed month, or \
-                 restate the month"
+                "{what} effective {day} would change the closed pay period {month}; closed pay \
+                 periods never change silently: make it effective after the latest closed pay \
+                 period, or restate it"
             ),
             month: month.to_owned(),
         }

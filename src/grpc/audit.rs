@@ -41,6 +41,7 @@ fn kind_to_pb(kind: AuditKind) -> pb::AuditEventKind {
         AuditKind::PeriodClosed => pb::AuditEventKind::PeriodClosed,
         AuditKind::PeriodRestated => pb::AuditEventKind::PeriodRestated,
         AuditKind::ChangeRefused => pb::AuditEventKind::ChangeRefused,
+        AuditKind::AgentGoalCreated => pb::AuditEventKind::AgentGoalCreated,
     }
 }
 
@@ -151,6 +152,19 @@ fn change_to_pb(change: AuditChange) -> pb::audit_event::Change {
             effective_from,
             closed_month,
         }),
+        AuditChange::AgentGoalCreated {
+            agent_goal_id,
+            agent_id,
+            kpi_id,
+            effective_from,
+            overridden,
+        } => Change::AgentGoalCreated(pb::AgentGoalCreated {
+            agent_goal_id,
+            agent_id,
+            kpi_id,
+            effective_from,
+            overridden_fields: overridden,
+        }),
     }
 }
 
@@ -210,6 +224,7 @@ fn parse_filter(request: &pb::ListAuditEventsRequest) -> Result<AuditFilter, Ser
         Ok(pb::AuditEventKind::PeriodClosed) => Some(AuditKind::PeriodClosed),
         Ok(pb::AuditEventKind::PeriodRestated) => Some(AuditKind::PeriodRestated),
         Ok(pb::AuditEventKind::ChangeRefused) => Some(AuditKind::ChangeRefused),
+        Ok(pb::AuditEventKind::AgentGoalCreated) => Some(AuditKind::AgentGoalCreated),
         Err(_) => {
             violations.add("kind", "kind must be an AuditEventKind value");
             None

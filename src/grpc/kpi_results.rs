@@ -4,7 +4,13 @@
 use crate::domain::policy::PolicyVersion;
 use chrono_tz::Tz;
 
-use super::{directory::timestamp, pb, period::period_to_pb};
+use super::{
+    directory::timestamp,
+    graded_plans::{bonus_tiers_to_pb, grade_results, rule_scoring_to_pb, scorecard_grading_to_pb},
+    pace::forecast_to_pb,
+    pb,
+    period::period_to_pb,
+};
 use crate::{
     domain::{
         directory::Agent,
@@ -46,6 +52,7 @@ pub fn rule_to_pb(kpi_id: &str, rule: &KpiRule) -> pb::KpiRule {
         weight: rule.weight,
         gate: rule.gate,
         min_sample_size: rule.min_sample_size as i64,
+        ..rule_scoring_to_pb(&rule.scoring)
     }
 }
 
@@ -84,6 +91,8 @@ pub fn kpi_result(value: &KpiValue, assessment: Option<&Assessment>) -> pb::KpiR
             .map(|rule| rule_to_pb(kpi_id, rule)),
         status: assessment.map_or(pb::KpiStatus::Unspecified, |a| status_to_pb(a.status)) as i32,
         margin: assessment.and_then(|a| a.margin),
+        // Graded plans: set by `scorecard_to_pb` (`grade_results`).
+        ..Default::default()
     }
 }
 
@@ -100,14 +109,20 @@ pub fn policy_ref(policy: &AppliedPolicy) -> pb::PolicyRef {
 
 pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
     let verdict = &scorecard.verdict;
+    let mut kpis: Vec<pb::KpiResult> = scorecard
+        .values
+        .iter()
+        .zip(&verdict.assessments)
+        .enumerate()
+        .map(|(index, (value, assessment))| pb::KpiResult {
+            forecast: scorecard.forecast(index).map(forecast_to_pb),
+            ..kpi_result(value, Some(assessment))
+        })
+        .collect();
+    grade_results(&mut kpis, verdict, &scorecard.goals);
     pb::Scorecard {
         period: Some(period_to_pb(&scorecard.period, zone)),
-        kpis: scorecard
-            .values
-            .iter()
-            .zip(&verdict.assessments)
-            .map(|(value, assessment)| kpi_result(value, Some(assessment)))
-            .collect(),
+        kpis,
         composite_score: verdict.composite,
         bonus_eligible: verdict.bonus_eligible,
         ineligibility_reasons: verdict.ineligibility_reasons.clone(),
@@ -119,6 +134,8 @@ pub fn scorecard_to_pb(scorecard: &Scorecard, zone: Tz) -> pb::Scorecard {
             .map(timestamp),
         compute_time: Some(timestamp(scorecard.computed_at)),
         snapshot: None,
+        as_of_time: scorecard.as_of.map(timestamp),
+        ..scorecard_grading_to_pb(scorecard)
     }
 }
 
@@ -136,6 +153,7 @@ pub fn policy_version_to_pb(version: &PolicyVersion) -> pb::PolicyVersion {
         bonus_threshold: version.rules.bonus_threshold,
         create_time: Some(timestamp(version.created_at)),
         created_by: version.created_by.clone(),
+        bonus_tiers: bonus_tiers_to_pb(&version.rules.bonus_tiers),
     }
 }
 

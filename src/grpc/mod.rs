@@ -4,16 +4,20 @@
 //! mapping is `crate::error`). They never see the database. Generated
 //! protobuf types never leave this module.
 
+mod adjustments;
 pub mod audit;
 pub mod demo_data;
 pub mod directory;
 mod fields;
+mod graded_plans;
 pub mod ingest;
 mod kpi_results;
+mod pace;
 use crate::service::pagination;
 mod period;
 pub mod periods;
 pub mod policy;
+mod record_listing;
 pub mod scorecard;
 pub mod snapshot_encoding;
 

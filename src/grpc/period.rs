@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use super::{directory::timestamp, pb};
 use crate::domain::{
+    pay_period::dates_of_any_id,
     period::{check_date, check_instant, Period, PeriodSpec},
     violations::quoted,
 };
@@ -45,7 +46,7 @@ fn parse_month(field: &str, text: &str) -> Result<NaiveDate, ServiceError> {
     })
 }
 
-fn parse_instant(
+pub(super) fn parse_instant(
     field: &str,
     value: Option<&prost_types::Timestamp>,
 ) -> Result<DateTime<Utc>, ServiceError> {
@@ -79,7 +80,7 @@ pub fn period_spec(
         .ok_or_else(|| {
             ServiceError::invalid_field(
                 field,
-                format!("{field} is required: give day, iso_week, month or custom"),
+                format!("{field} is required: give day, iso_week, month, pay_period or custom"),
             )
         })?;
     Ok(match selected {
@@ -88,6 +89,15 @@ pub fn period_spec(
             PeriodSpec::IsoWeek(parse_date(&format!("{field}.iso_week"), text)?)
         }
         Selected::Month(text) => PeriodSpec::Month(parse_month(&format!("{field}.month"), text)?),
+        Selected::PayPeriod(text) => {
+            let (first, after_last) = dates_of_any_id(text).map_err(|error| {
+                ServiceError::invalid_field(
+                    format!("{field}.pay_period"),
+                    format!("{field}.pay_period: {error}"),
+                )
+            })?;
+            PeriodSpec::PayPeriod { first, after_last }
+        }
         Selected::Custom(range) => PeriodSpec::Custom {
             start: parse_instant(
                 &format!("{field}.custom.start_time"),

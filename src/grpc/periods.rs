@@ -1,23 +1,24 @@
 //! `kpi.v1.PeriodService`: protobuf <-> the period use cases
-//! (`service::periods`): closing months, restating them, and the
+//! (`service::periods`): closing pay periods, restating them, and the
 //! adjustments that late data made since.
 
-use chrono::NaiveDate;
 use chrono_tz::Tz;
 use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{
-    directory::timestamp, fields::idempotency_key, kpi_results::agent_scorecard_to_pb, log_outcome,
-    pb,
+    adjustments::adjustment_to_pb, directory::timestamp, fields::idempotency_key, log_outcome, pb,
 };
 use crate::{
     auth::Caller,
-    domain::closing::{ClosedPeriod, Month, SnapshotMeta},
+    domain::{
+        calendar::LocalDay,
+        closing::{ClosedPeriod, PayPeriod, SnapshotMeta},
+        pay_period::PayCalendar,
+    },
     error::ServiceError,
     service::periods::{
-        AdjustedAgent, AdjustmentsQuery, Answer, CloseOutcome, Periods, ResponseEncoding,
-        RestateOutcome,
+        AdjustmentsQuery, Answer, CloseOutcome, Periods, ResponseEncoding, RestateOutcome,
     },
 };
 
@@ -37,7 +38,7 @@ impl PeriodApi {
 }
 
 /// Parses `YYYY-MM` (field `field`) into a month of the reporting zone.
-pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<Month, ServiceError> {
+pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<PayPeriod, ServiceError> {
     let invalid = || {
         let shown: String = text.chars().take(16).collect();
         ServiceError::invalid_field(
@@ -48,10 +49,65 @@ pub(crate) fn parse_month(field: &str, text: &str, zone: Tz) -> Result<Month, Se
     if text.len() != 7 {
         return Err(invalid());
     }
-    let first =
-        NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| invalid())?;
-    crate::domain::period::check_date(first).map_err(|_| invalid())?;
-    Month::containing(first, zone).map_err(|_| invalid())
+    PayCalendar::Month
+        .resolve(text, zone)
+        .map_err(|_| invalid())
+}
+
+/// The pay period a request names: `pay_period` (an id of the configured
+/// kind), or the older `month` (a calendar month, which is a pay period
+/// only when pay periods are calendar months); both must agree.
+pub(crate) fn requested_pay_period(
+    month: &str,
+    pay_period: &str,
+    calendar: PayCalendar,
+    zone: Tz,
+) -> Result<PayPeriod, ServiceError> {
+    let by_id = match pay_period {
+        "" => None,
+        id => Some(calendar.resolve(id, zone).map_err(|error| {
+            ServiceError::invalid_field("pay_period", format!("pay_period: {error}"))
+        })?),
+    };
+    let by_month = match month {
+        "" => None,
+        month => Some(parse_month("month", month, zone)?),
+    };
+    match (by_id, by_month) {
+        (None, None) => Err(ServiceError::invalid_field(
+            "pay_period",
+            format!("pay_period is required: {}", calendar.expectation()),
+        )),
+        (Some(pay_period), None) => Ok(pay_period),
+        (None, Some(month)) if calendar == PayCalendar::Month => Ok(month),
+        (None, Some(_)) => Err(ServiceError::invalid_field(
+            "month",
+            format!(
+                "month names a calendar month, but {}; give pay_period instead",
+                calendar.expectation()
+            ),
+        )),
+        (Some(pay_period), Some(month)) if pay_period.key == month.key => Ok(pay_period),
+        (Some(_), Some(_)) => Err(ServiceError::invalid_field(
+            "month",
+            "month and pay_period name different periods; give one of them",
+        )),
+    }
+}
+
+fn pay_period_kind_to_pb(recorded: &str) -> pb::PayPeriodKind {
+    match recorded.split_whitespace().next().unwrap_or_default() {
+        "month" => pb::PayPeriodKind::Month,
+        "half_month" => pb::PayPeriodKind::HalfMonth,
+        "iso_week" => pb::PayPeriodKind::IsoWeek,
+        "two_weeks" => pb::PayPeriodKind::TwoWeeks,
+        _ => pb::PayPeriodKind::Unspecified,
+    }
+}
+
+/// The instant local day number `day` starts in `zone`.
+fn day_start(day: i32, zone: Tz) -> Option<prost_types::Timestamp> {
+    LocalDay::from_number(day).start(zone).ok().map(timestamp)
 }
 
 fn snapshot_version_to_pb(meta: &SnapshotMeta) -> pb::SnapshotVersion {
@@ -65,7 +121,7 @@ fn snapshot_version_to_pb(meta: &SnapshotMeta) -> pb::SnapshotVersion {
     }
 }
 
-pub(crate) fn period_to_pb(period: &ClosedPeriod) -> pb::Period {
+pub(crate) fn period_to_pb(period: &ClosedPeriod, zone: Tz) -> pb::Period {
     pb::Period {
         month: period.month.clone(),
         state: pb::PeriodState::Closed as i32,
@@ -73,44 +129,61 @@ pub(crate) fn period_to_pb(period: &ClosedPeriod) -> pb::Period {
         closed_by: period.closed_by.clone(),
         current_version: period.current_version,
         versions: period.versions.iter().map(snapshot_version_to_pb).collect(),
+        pay_period: period.month.clone(),
+        pay_period_kind: pay_period_kind_to_pb(&period.pay_period_kind) as i32,
+        start_time: day_start(period.first_day, zone),
+        end_time: day_start(period.end_day, zone),
     }
 }
 
-fn open_period_to_pb(month: &str) -> pb::Period {
+fn open_period_to_pb(pay_period: &PayPeriod, calendar: PayCalendar) -> pb::Period {
     pb::Period {
-        month: month.to_owned(),
+        month: pay_period.key.clone(),
         state: pb::PeriodState::Open as i32,
+        pay_period: pay_period.key.clone(),
+        pay_period_kind: pay_period_kind_to_pb(&calendar.recorded_name()) as i32,
+        start_time: Some(timestamp(pay_period.period.start)),
+        end_time: Some(timestamp(pay_period.period.end)),
         ..Default::default()
     }
 }
 
-pub(crate) fn close_response(outcome: &CloseOutcome) -> pb::ClosePeriodResponse {
+pub(crate) fn close_response(outcome: &CloseOutcome, zone: Tz) -> pb::ClosePeriodResponse {
     let (period, already_closed) = match outcome {
         CloseOutcome::Closed(period) => (period, false),
         CloseOutcome::AlreadyClosed(period) => (period, true),
     };
     pb::ClosePeriodResponse {
-        period: Some(period_to_pb(period)),
+        period: Some(period_to_pb(period, zone)),
         already_closed,
     }
 }
 
-pub(crate) fn restate_response(outcome: &RestateOutcome) -> pb::RestatePeriodResponse {
+pub(crate) fn restate_response(outcome: &RestateOutcome, zone: Tz) -> pb::RestatePeriodResponse {
     pb::RestatePeriodResponse {
-        period: Some(period_to_pb(&outcome.0)),
+        period: Some(period_to_pb(&outcome.0, zone)),
     }
 }
 
 /// Close and restate responses in protobuf, kept under request ids.
-pub struct ProtobufResponses;
+pub struct ProtobufResponses {
+    zone: Tz,
+}
+
+impl ProtobufResponses {
+    /// Responses whose periods' instants are cut in `zone`.
+    pub fn new(zone: Tz) -> Self {
+        Self { zone }
+    }
+}
 
 impl ResponseEncoding for ProtobufResponses {
     fn close_response(&self, outcome: &CloseOutcome) -> Vec<u8> {
-        close_response(outcome).encode_to_vec()
+        close_response(outcome, self.zone).encode_to_vec()
     }
 
     fn restate_response(&self, outcome: &RestateOutcome) -> Vec<u8> {
-        restate_response(outcome).encode_to_vec()
+        restate_response(outcome, self.zone).encode_to_vec()
     }
 }
 
@@ -128,66 +201,21 @@ fn answered<T, M: Message + Default>(
     }
 }
 
-fn adjustment_to_pb(
-    adjusted: AdjustedAgent,
-    zone: Tz,
-) -> Result<pb::AgentAdjustment, ServiceError> {
-    let live = agent_scorecard_to_pb(&adjusted.agent, &adjusted.live, zone)
-        .scorecard
-        .unwrap_or_default();
-    let snapshot = match &adjusted.snapshot_payload {
-        Some(payload) => pb::AgentScorecard::decode(payload.as_slice())
-            .map_err(|error| {
-                tracing::error!(%error, "a stored snapshot does not decode");
-                ServiceError::Internal
-            })?
-            .scorecard
-            .unwrap_or_default(),
-        None => pb::Scorecard::default(),
-    };
-    let kpis = adjusted
-        .changed_kpis
-        .iter()
-        .map(|kpi_id| {
-            let before = snapshot.kpis.iter().find(|result| &result.kpi_id == kpi_id);
-            let now = live.kpis.iter().find(|result| &result.kpi_id == kpi_id);
-            let difference = match (before.and_then(|s| s.value), now.and_then(|l| l.value)) {
-                (Some(before), Some(now)) => Some(now - before),
-                _ => None,
-            };
-            pb::KpiAdjustment {
-                kpi_id: kpi_id.clone(),
-                snapshot: before.cloned(),
-                live: now.cloned(),
-                difference,
-            }
-        })
-        .collect();
-    Ok(pb::AgentAdjustment {
-        agent_id: adjusted.agent.agent_id,
-        kpis,
-        snapshot_bonus_eligible: adjusted.snapshot_bonus_eligible,
-        live_bonus_eligible: live.bonus_eligible,
-        bonus_eligibility_flips: adjusted.snapshot_bonus_eligible != live.bonus_eligible,
-        snapshot_composite_score: adjusted.snapshot_composite,
-        live_composite_score: live.composite_score,
-    })
-}
-
 impl PeriodApi {
     async fn close_period(
         &self,
         caller: &Caller,
         request: pb::ClosePeriodRequest,
     ) -> Result<pb::ClosePeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let month = self.pay_period(&request.month, &request.pay_period)?;
         let body = pb::ClosePeriodRequest {
             request_id: String::new(),
             ..request.clone()
         };
         let request_key = idempotency_key(&request.request_id, "ClosePeriod", &body)?;
         let answer = self.periods.close(caller, &month, request_key).await?;
-        answered(answer, close_response)
+        let zone = self.periods.zone();
+        answered(answer, |outcome| close_response(outcome, zone))
     }
 
     async fn restate_period(
@@ -195,7 +223,7 @@ impl PeriodApi {
         caller: &Caller,
         request: pb::RestatePeriodRequest,
     ) -> Result<pb::RestatePeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let month = self.pay_period(&request.month, &request.pay_period)?;
         let body = pb::RestatePeriodRequest {
             request_id: String::new(),
             ..request.clone()
@@ -215,17 +243,18 @@ impl PeriodApi {
             .periods
             .restate(caller, &month, reason, request_key)
             .await?;
-        answered(answer, restate_response)
+        let zone = self.periods.zone();
+        answered(answer, |outcome| restate_response(outcome, zone))
     }
 
     async fn get_period(
         &self,
         request: pb::GetPeriodRequest,
     ) -> Result<pb::GetPeriodResponse, ServiceError> {
-        let month = parse_month("month", &request.month, self.periods.zone())?;
+        let month = self.pay_period(&request.month, &request.pay_period)?;
         let period = match self.periods.get_period(&month).await? {
-            Some(period) => period_to_pb(&period),
-            None => open_period_to_pb(&month.key),
+            Some(period) => period_to_pb(&period, self.periods.zone()),
+            None => open_period_to_pb(&month, self.periods.calendar()),
         };
         Ok(pb::GetPeriodResponse {
             period: Some(period),
@@ -241,7 +270,11 @@ impl PeriodApi {
             .list_periods(request.page_size, &request.page_token)
             .await?;
         Ok(pb::ListPeriodsResponse {
-            periods: page.periods.iter().map(period_to_pb).collect(),
+            periods: page
+                .periods
+                .iter()
+                .map(|period| period_to_pb(period, self.periods.zone()))
+                .collect(),
             next_page_token: page.next_page_token,
         })
     }
@@ -251,30 +284,45 @@ impl PeriodApi {
         caller: &Caller,
         request: pb::ListAdjustmentsRequest,
     ) -> Result<pb::ListAdjustmentsResponse, ServiceError> {
-        let zone = self.periods.zone();
+        let team_id = Some(request.team_id.trim().to_owned()).filter(|team| !team.is_empty());
         let page = self
             .periods
             .list_adjustments(
                 caller,
                 AdjustmentsQuery {
-                    month: parse_month("month", &request.month, zone),
+                    month: self.pay_period(&request.month, &request.pay_period),
                     snapshot_version: request.snapshot_version,
+                    compare_to_version: request.compare_to_version,
+                    team_id,
+                    include_records: request.include_records,
                     page_size: request.page_size,
                     page_token: request.page_token,
                 },
             )
             .await?;
         Ok(pb::ListAdjustmentsResponse {
+            pay_period: page.month.clone(),
             month: page.month,
             snapshot_version: page.snapshot_version,
+            compared_to_version: page.compared_to_version,
             records_changed_since_snapshot: page.records_changed_since_snapshot,
             agents: page
                 .agents
                 .into_iter()
-                .map(|adjusted| adjustment_to_pb(adjusted, zone))
+                .map(adjustment_to_pb)
                 .collect::<Result<_, _>>()?,
             next_page_token: page.next_page_token,
         })
+    }
+
+    /// The pay period a request names by `month` or `pay_period`.
+    fn pay_period(&self, month: &str, pay_period: &str) -> Result<PayPeriod, ServiceError> {
+        requested_pay_period(
+            month,
+            pay_period,
+            self.periods.calendar(),
+            self.periods.zone(),
+        )
     }
 }
 

@@ -9,6 +9,7 @@ pub mod consistency;
 pub mod directory;
 pub mod engine;
 mod errors;
+pub mod goals;
 pub mod ingest;
 pub mod pagination;
 mod period_guard;

@@ -53,6 +53,12 @@ pub const POLICY_VERSION: Change = Change {
     described: "a policy version",
 };
 
+/// An agent goal effective from a day.
+pub const AGENT_GOAL: Change = Change {
+    audit_name: "agent_goal",
+    described: "an agent goal",
+};
+
 /// The closed month a change effective on `day` would alter, if any. Call
 /// it on the change's transaction once the numbers lock is held.
 pub async fn closed_month_altered_by(

@@ -76,6 +76,11 @@ impl Policies {
         Self { database }
     }
 
+    /// The agent goals' use cases, on the same database.
+    pub fn goals(&self) -> super::goals::Goals {
+        super::goals::Goals::new(self.database.clone())
+    }
+
     /// Stores a new version, audited in the same transaction. In order:
     /// an unknown team is NOT_FOUND; with a client request id, a retry of
     /// the same request returns the version the first call created (even

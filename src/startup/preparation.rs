@@ -13,7 +13,7 @@ use anyhow::Context;
 use crate::{
     configuration::Settings,
     resilience::readiness::Readiness,
-    storage::{rebuild::RollupStateError, Database, StorageError},
+    storage::{periods::ClosedUnderError, rebuild::RollupStateError, Database, StorageError},
 };
 
 /// First and longest pause between two attempts.
@@ -31,7 +31,8 @@ pub(super) enum Attempt {
     Failed(anyhow::Error),
 }
 
-/// One attempt: migrations, then rollups.
+/// One attempt: migrations, then rollups, then the settings closed pay
+/// periods were closed under.
 pub(super) async fn attempt(database: &Database, settings: &Settings) -> Attempt {
     if settings.database.migrate_on_start {
         if let Err(error) = database.migrate().await {
@@ -52,13 +53,30 @@ pub(super) async fn attempt(database: &Database, settings: &Settings) -> Attempt
         .prepare_rollups(settings.reporting.time_zone())
         .await
     {
-        Ok(()) => Attempt::Prepared,
+        Ok(()) => {}
         Err(RollupStateError::Storage(error)) => {
-            classify(error, "the daily rollups cannot be served")
+            return classify(error, "the daily rollups cannot be served")
         }
         Err(error) => {
-            Attempt::Failed(anyhow::Error::new(error).context("the daily rollups cannot be served"))
+            return Attempt::Failed(
+                anyhow::Error::new(error).context("the daily rollups cannot be served"),
+            )
         }
+    }
+    match database
+        .check_closed_periods(
+            settings.reporting.time_zone(),
+            settings.payroll.pay_calendar(),
+        )
+        .await
+    {
+        Ok(()) => Attempt::Prepared,
+        Err(ClosedUnderError::Storage(error)) => {
+            classify(error, "the closed pay periods cannot be served")
+        }
+        Err(error) => Attempt::Failed(
+            anyhow::Error::new(error).context("the closed pay periods cannot be served"),
+        ),
     }
 }
 

@@ -69,13 +69,16 @@ pub(super) fn add_kpi_services(
         },
     );
     let snapshots: Arc<dyn SnapshotEncoding> = Arc::new(ProtobufSnapshots::new(zone));
-    let scorecards = Scorecards::new(database.clone(), zone, snapshots.clone());
+    let calendar = settings.payroll.pay_calendar();
+    let scorecards =
+        Scorecards::new(database.clone(), zone, snapshots.clone()).with_pay_calendar(calendar);
     let periods = Periods::new(
         database.clone(),
         zone,
         snapshots,
-        Arc::new(ProtobufResponses),
-    );
+        Arc::new(ProtobufResponses::new(zone)),
+    )
+    .with_pay_calendar(calendar);
     let mut routes = routes
         .add_service(with_limits!(
             IngestServiceServer::new(IngestApi::new(ingest, limits)),

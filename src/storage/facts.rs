@@ -30,9 +30,9 @@ use super::{
     StorageError,
 };
 use crate::domain::{
-    attribution::{Attribution, Contribution, InteractionPlace},
+    attribution::{Attribution, Contribution, InteractionPlace, Placed},
     calendar::LocalDay,
-    kpi::{KpiSums, SurveyFacts},
+    kpi::{KpiSums, RecordSources, SurveyFacts},
     records::{RecordKey, SurveyKind, SurveySubject},
 };
 
@@ -43,9 +43,28 @@ pub struct RawFacts {
     pub by_key: BTreeMap<RollupKey, (KpiSums, i64)>,
 }
 
+/// What the raw path hands every record it reads: where the record counts
+/// (`None`: nowhere) with the instant that places it, what it adds, and
+/// when it was last stored. [`RawFacts`] keeps per rollup key; an intraday
+/// read keeps per bucket (`storage::intraday`).
+pub trait FactSink {
+    fn add(&mut self, placed: Option<Placed>, sums: &KpiSums, updated_at_us: i64);
+}
+
+impl FactSink for RawFacts {
+    fn add(&mut self, placed: Option<Placed>, sums: &KpiSums, updated_at_us: i64) {
+        self.add_attributed(placed.map(|placed| placed.attribution), sums, updated_at_us);
+    }
+}
+
 impl RawFacts {
     /// Adds a row's contribution where it counts, if anywhere.
-    fn add(&mut self, attribution: Option<Attribution>, sums: &KpiSums, updated_at_us: i64) {
+    fn add_attributed(
+        &mut self,
+        attribution: Option<Attribution>,
+        sums: &KpiSums,
+        updated_at_us: i64,
+    ) {
         let Some(attribution) = attribution else {
             return;
         };
@@ -125,8 +144,8 @@ macro_rules! add_own_rows {
             .await?;
         for row in rows {
             if let Some(contribution) = row.contribution()? {
-                let attribution = contribution.attribution_by(|_| None, $zone);
-                $facts.add(attribution, &contribution.sums, row.updated_at_us);
+                let placed = contribution.placed_by(|_| None, $zone);
+                $facts.add(placed, &contribution.sums, row.updated_at_us);
             }
         }
     }};
@@ -142,61 +161,97 @@ pub async fn load_raw_facts(
     zone: Tz,
 ) -> Result<RawFacts, StorageError> {
     let mut facts = RawFacts::default();
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        interaction,
-        EndedAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_linked_surveys(connection, &mut facts, scope, start_us, end_us, zone).await?;
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        survey_response,
-        RespondedAtUs,
-        scope,
-        start_us,
-        end_us,
-        survey_response::Column::InteractionSource.is_null()
-    );
-    add_qa_evaluations(connection, &mut facts, scope, start_us, end_us, zone).await?;
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        compliance_check,
-        CheckedAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        violation,
-        OccurredAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(
-        facts,
-        connection,
-        zone,
-        training_assignment,
-        DueAtUs,
-        scope,
-        start_us,
-        end_us
-    );
-    add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+    let sources = RecordSources::ALL;
+    load_raw_into(
+        connection, scope, start_us, end_us, zone, sources, &mut facts,
+    )
+    .await?;
     Ok(facts)
+}
+
+/// Reads every counted record of `scope` placed in `[start_us, end_us)`
+/// from the tables of `sources` and hands each to `facts`: one statement
+/// per record table (two for QA evaluations, whose linked interactions are
+/// looked up; two for survey responses, linked and unlinked), whatever the
+/// range and however the caller groups.
+pub async fn load_raw_into(
+    connection: &impl ConnectionTrait,
+    scope: FactScope<'_>,
+    start_us: i64,
+    end_us: i64,
+    zone: Tz,
+    sources: RecordSources,
+    facts: &mut impl FactSink,
+) -> Result<(), StorageError> {
+    if sources.interactions {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            interaction,
+            EndedAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.surveys {
+        add_linked_surveys(connection, facts, scope, start_us, end_us, zone).await?;
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            survey_response,
+            RespondedAtUs,
+            scope,
+            start_us,
+            end_us,
+            survey_response::Column::InteractionSource.is_null()
+        );
+    }
+    if sources.qa_evaluations {
+        add_qa_evaluations(connection, facts, scope, start_us, end_us, zone).await?;
+    }
+    if sources.compliance_checks {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            compliance_check,
+            CheckedAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.violations {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            violation,
+            OccurredAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.training {
+        add_own_rows!(
+            facts,
+            connection,
+            zone,
+            training_assignment,
+            DueAtUs,
+            scope,
+            start_us,
+            end_us
+        );
+    }
+    if sources.agent_time {
+        add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+    }
+    Ok(())
 }
 
 /// The survey and interaction columns a linked response needs.
@@ -220,7 +275,7 @@ struct LinkedSurveyRow {
 /// arrived is simply not joined.
 async fn add_linked_surveys(
     connection: &impl ConnectionTrait,
-    facts: &mut RawFacts,
+    facts: &mut impl FactSink,
     scope: FactScope<'_>,
     start_us: i64,
     end_us: i64,
@@ -302,8 +357,8 @@ async fn add_linked_surveys(
             ended_at: instant(row.ended_at_us)?,
             voided: row.voided,
         };
-        let attribution = contribution.attribution_by(|_| Some(&place), zone);
-        facts.add(attribution, &contribution.sums, row.updated_at_us);
+        let placed = contribution.placed_by(|_| Some(&place), zone);
+        facts.add(placed, &contribution.sums, row.updated_at_us);
     }
     Ok(())
 }
@@ -313,7 +368,7 @@ async fn add_linked_surveys(
 /// domain decides, from the linked interactions read here).
 async fn add_qa_evaluations(
     connection: &impl ConnectionTrait,
-    facts: &mut RawFacts,
+    facts: &mut impl FactSink,
     scope: FactScope<'_>,
     start_us: i64,
     end_us: i64,
@@ -346,8 +401,8 @@ async fn add_qa_evaluations(
         places.insert(key, interaction_place(&row)?);
     }
     for (contribution, updated_at_us) in &counted {
-        let attribution = contribution.attribution(&places, zone);
-        facts.add(attribution, &contribution.sums, *updated_at_us);
+        let placed = contribution.placed_by(|key| places.get(key), zone);
+        facts.add(placed, &contribution.sums, *updated_at_us);
     }
     Ok(())
 }

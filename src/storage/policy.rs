@@ -7,7 +7,8 @@
 //! `[{"kpi": "csat", "target": {"at_least": 85}, "warning_band": 2,
 //!    "weight": 1, "gate": false, "min_sample_size": 20}, ...]`
 //! with `target` one of `{"at_least": x}`, `{"at_most": x}`,
-//! `{"between": [low, high]}` or `null`.
+//! `{"between": [low, high]}` or `null`, and for graded rules a `scoring`
+//! key (see `storage::graded_json`, which also encodes bonus tiers).
 
 use std::{collections::BTreeMap, str::FromStr};
 
@@ -18,10 +19,17 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-use super::{entities::policy_version, instant, StorageError};
+use super::{
+    entities::policy_version,
+    graded_json::{
+        bonus_tiers_from_json, bonus_tiers_to_json, scoring_from_json, scoring_to_json,
+        target_from_json, target_to_json,
+    },
+    instant, StorageError,
+};
 use crate::domain::{
     kpi::KpiId,
-    policy::{KpiRule, NewPolicyVersion, PolicyRules, PolicyVersion, Target},
+    policy::{KpiRule, NewPolicyVersion, PolicyRules, PolicyVersion},
 };
 
 fn rules_to_json(rules: &PolicyRules) -> String {
@@ -29,61 +37,48 @@ fn rules_to_json(rules: &PolicyRules) -> String {
         .rules
         .iter()
         .map(|(kpi, rule)| {
-            let target = match rule.target {
-                Some(Target::AtLeast(value)) => json!({ "at_least": value }),
-                Some(Target::AtMost(value)) => json!({ "at_most": value }),
-                Some(Target::Between { low, high }) => json!({ "between": [low, high] }),
-                None => Value::Null,
-            };
-            json!({
+            let mut item = json!({
                 "kpi": kpi.as_str(),
-                "target": target,
+                "target": target_to_json(rule.target),
                 "warning_band": rule.warning_band,
                 "weight": rule.weight,
                 "gate": rule.gate,
                 "min_sample_size": rule.min_sample_size,
-            })
+            });
+            if let Some(scoring) = scoring_to_json(&rule.scoring) {
+                item["scoring"] = scoring;
+            }
+            item
         })
         .collect();
     Value::Array(items).to_string()
 }
 
-fn rules_from_json(text: &str, bonus_threshold: f64) -> Result<PolicyRules, StorageError> {
+fn rules_from_json(
+    text: &str,
+    bonus_threshold: f64,
+    bonus_tiers: Option<&str>,
+) -> Result<PolicyRules, StorageError> {
     let corrupt = |what: &str| StorageError::Corrupt(format!("policy rules: {what}"));
     let items: Vec<Value> = serde_json::from_str(text).map_err(|_| corrupt("not a JSON array"))?;
     let mut rules = BTreeMap::new();
     for item in items {
         let kpi_text = item["kpi"].as_str().ok_or_else(|| corrupt("missing kpi"))?;
         let kpi = KpiId::from_str(kpi_text).map_err(|_| corrupt("unknown kpi"))?;
-        let target = if let Some(value) = item["target"]["at_least"].as_f64() {
-            Some(Target::AtLeast(value))
-        } else if let Some(value) = item["target"]["at_most"].as_f64() {
-            Some(Target::AtMost(value))
-        } else if let Some(bounds) = item["target"]["between"].as_array() {
-            let low = bounds
-                .first()
-                .and_then(Value::as_f64)
-                .ok_or_else(|| corrupt("range"))?;
-            let high = bounds
-                .get(1)
-                .and_then(Value::as_f64)
-                .ok_or_else(|| corrupt("range"))?;
-            Some(Target::Between { low, high })
-        } else {
-            None
-        };
         let rule = KpiRule {
-            target,
+            target: target_from_json(&item["target"])?,
             warning_band: item["warning_band"].as_f64(),
             weight: item["weight"].as_f64().ok_or_else(|| corrupt("weight"))?,
             gate: item["gate"].as_bool().unwrap_or(false),
             min_sample_size: item["min_sample_size"].as_u64().unwrap_or(0),
+            scoring: scoring_from_json(&item["scoring"])?,
         };
         rules.insert(kpi, rule);
     }
     Ok(PolicyRules {
         rules,
         bonus_threshold,
+        bonus_tiers: bonus_tiers_from_json(bonus_tiers)?,
     })
 }
 
@@ -91,7 +86,7 @@ pub(super) fn from_row(row: policy_version::Model) -> Result<PolicyVersion, Stor
     Ok(PolicyVersion {
         id: row.id,
         effective_from: row.effective_from,
-        rules: rules_from_json(&row.rules, row.bonus_threshold)?,
+        rules: rules_from_json(&row.rules, row.bonus_threshold, row.bonus_tiers.as_deref())?,
         created_at: instant(row.created_at_us)?,
         team_id: row.team_id,
         created_by: row.created_by,
@@ -120,6 +115,7 @@ pub async fn insert_policy_version(
         rules: Set(rules_to_json(&new.rules)),
         created_at_us: Set(created_at_us),
         created_by: Set(new.created_by.chars().take(256).collect()),
+        bonus_tiers: Set(bonus_tiers_to_json(&new.rules.bonus_tiers)),
     })
     .exec(connection)
     .await?;

@@ -32,6 +32,7 @@ use trust::support as trust_support;
 
 mod audit;
 mod directory;
+mod graded_plans;
 pub(crate) mod ingest;
 mod periods;
 mod policies;

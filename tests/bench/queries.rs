@@ -194,7 +194,7 @@ impl LoadedProbe {
 }
 
 /// The median of `REPETITIONS` runs of `run`, with what the last returned.
-async fn median_of<F, Fut, T>(mut run: F) -> (Duration, T)
+pub async fn median_of<F, Fut, T>(mut run: F) -> (Duration, T)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -276,7 +276,7 @@ pub async fn list_all_breaches(client: &mut ScorecardServiceClient<Channel>) -> 
 /// Waits as long as a shed call's `grpc-retry-pushback-ms` asks (the
 /// service limits concurrent organisation-wide calls; a well-behaved
 /// payroll client retries after the delay).
-async fn wait_pushback(status: &tonic::Status) {
+pub async fn wait_pushback(status: &tonic::Status) {
     let millis = status
         .metadata()
         .get("grpc-retry-pushback-ms")
@@ -296,7 +296,7 @@ fn placeholder(backend: DatabaseBackend, position: usize) -> String {
 /// The rollup GROUP BY the service runs (its own statement builder), for
 /// November: by agent (all agents, or one team's) or by day (a team's
 /// trend).
-fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
+pub fn rollup_sql(backend: DatabaseBackend, team: Option<&str>, by_day: bool) -> Statement {
     let scope = match team {
         Some(team) => FactScope::Team(team),
         None => FactScope::Organisation,
@@ -364,7 +364,7 @@ fn raw_sql(backend: DatabaseBackend) -> Statement {
 }
 
 /// Runs a statement and fetches every row; returns the row count.
-async fn run_sql(service: &Service, statement: Statement) -> usize {
+pub async fn run_sql(service: &Service, statement: Statement) -> usize {
     service
         .database
         .connection()

@@ -6,6 +6,8 @@ use std::time::Duration;
 use crate::{
     baseline::Baseline,
     ingest::{Timed, WriteErrors},
+    intraday::{self, IntradayFigures},
+    pace::{PaceFigures, PACE_CALLS},
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
@@ -31,6 +33,8 @@ pub struct Checkpoint {
     pub memory_concurrent: Memory,
     pub peak_was_reset: bool,
     pub concurrent_elapsed: Duration,
+    /// Intraday trends against their hand-written SQL.
+    pub intraday: IntradayFigures,
 }
 
 /// Everything one backend measured.
@@ -54,6 +58,13 @@ pub struct BackendReport {
     pub checkpoints: Vec<Checkpoint>,
     /// What recomputing each batch's keys would read (last pass).
     pub recompute: RecomputeFigures,
+    /// `KPI_BENCH_MODE=intraday`: only the ingest and the intraday trends
+    /// ran (no baselines, probes, other queries or memory figures).
+    pub intraday_only: bool,
+    /// Reads of a period in progress (after the last pass), when measured.
+    pub pace: Option<PaceFigures>,
+    /// Graded plans vs a binary policy (after the last pass), if measured.
+    pub graded: Option<crate::graded::GradedFigures>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -118,7 +129,26 @@ impl BackendReport {
                 self.surveys_sent
             ));
         }
+        let mismatches: usize = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| checkpoint.intraday.mismatches)
+            .sum();
+        if mismatches > 0 {
+            failures.push(format!(
+                "{backend}: {mismatches} intraday trends differ from the hand-written SQL's buckets"
+            ));
+        }
         failures
+    }
+
+    fn print_intraday(&self) {
+        let rows: Vec<(u64, IntradayFigures)> = self
+            .checkpoints
+            .iter()
+            .map(|checkpoint| (checkpoint.interactions, checkpoint.intraday))
+            .collect();
+        intraday::print_table(&rows);
     }
 
     pub fn print(&self) {
@@ -133,9 +163,59 @@ impl BackendReport {
             self.surveys_sent,
             self.writers
         );
+        if self.intraday_only {
+            self.print_intraday();
+            return;
+        }
         self.print_ingest(backend);
         self.print_queries();
+        self.print_intraday();
+        self.print_pace();
         self.print_memory();
+        if let Some(graded) = &self.graded {
+            crate::graded::print(graded);
+        }
+    }
+
+    fn print_pace(&self) {
+        let Some(pace) = &self.pace else {
+            return;
+        };
+        println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, in turn) | {} | {} | {} | ≤ 2× |",
+            ms(pace.full_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
+            ms(pace.forecast_scorecard.p50),
+            ms(pace.plain_scorecard.p50),
+            ratio(pace.forecast_scorecard.p50, pace.plain_scorecard.p50)
+        );
+        println!(
+            "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
+            ms(pace.full_scorecard.p99),
+            ms(pace.plain_scorecard.p99),
+            ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
+        );
+        println!(
+            "| for comparison: November (whole days, no as_of), one agent's scorecard with peers, p50 | {} | {} | {} | |",
+            ms(pace.november_peers.p50),
+            ms(pace.november_plain.p50),
+            ratio(pace.november_peers.p50, pace.november_plain.p50)
+        );
+        println!(
+            "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
+            ms(pace.forecast_breaches),
+            pace.forecast_breaches_listed,
+            ms(pace.plain_breaches),
+            pace.plain_breaches_listed,
+            ratio(pace.forecast_breaches, pace.plain_breaches)
+        );
+        println!();
     }
 
     fn print_ingest(&self, backend: Backend) {

@@ -53,13 +53,15 @@ pub struct Service {
     url: String,
     port: u16,
     cleanup: Cleanup,
-    /// Settings beyond the defaults (a read replica, the operations listener).
+    /// Settings beyond the defaults (a read replica, the operations
+    /// listener, a mode's own `KPI__...` variables).
     extra_env: Vec<(String, String)>,
     /// The operations listener (`/metrics`, `/replicas`), when started.
     pub operations: Option<String>,
 }
 
-/// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`.
+/// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`,
+/// with `extra_env` on top of the benchmark's settings.
 fn spawn_binary(
     url: &str,
     port: u16,
@@ -80,7 +82,7 @@ fn spawn_binary(
         )
         .env("KPI__REPORTING__TIME_ZONE", "UTC")
         .env("KPI__TELEMETRY__LOG_FILTER", "warn")
-        .envs(extra_env.iter().map(|(key, value)| (key, value)))
+        .envs(extra_env.iter().map(|(name, value)| (name, value)))
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)
@@ -141,10 +143,18 @@ impl Service {
     /// answers. With a standby, the service reads from it
     /// (`database.read_replica_urls`) and serves its operations listener.
     pub async fn start(backend: Backend, standby: Option<&crate::replica::Standby>) -> Service {
+        Self::start_with(backend, standby, Vec::new()).await
+    }
+
+    /// [`Service::start`] with more settings (`KPI__...` variables).
+    pub async fn start_with(
+        backend: Backend,
+        standby: Option<&crate::replica::Standby>,
+        mut extra_env: Vec<(String, String)>,
+    ) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
-        let mut extra_env = Vec::new();
         let mut operations = None;
         if let Some(standby) = standby {
             let address = format!("127.0.0.1:{}", free_port());

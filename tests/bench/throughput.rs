@@ -13,7 +13,14 @@
 //! 4. after each pass (the checkpoint, then the full size) measures the
 //!    November queries against SQL on the rollups and on raw rows, and the
 //!    peak memory of a freshly restarted service under 50 concurrent
-//!    organisation-wide calls.
+//!    organisation-wide calls;
+//! 5. after the last pass, the reads of a period in progress (`pace.rs`):
+//!    a scorecard with forecast and peers against the plain scorecard, and
+//!    the organisation's breaches with forecast misses against the plain
+//!    list, as of the same instant (`KPI_BENCH_PACE=0` skips them).
+//! 6. at the end (`KPI_BENCH_GRADED`, default 1): the November list and
+//!    breaches under a binary organisation policy, then under a graded one
+//!    with bonus tiers and 100 agent goals (`graded.rs`).
 //!
 //! It exits non-zero when data went missing: a batch lost after every
 //! retry, or rollups whose contacts or CSAT responses differ from what was
@@ -25,6 +32,10 @@
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
 //! `KPI_BENCH_STANDBY` (0; 1: PostgreSQL runs with one streaming standby
 //! as the service's read replica, and `replica.rs` measures with it),
+//! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
+//! the intraday trends against their hand-written SQL, see `intraday.rs`;
+//! `pay_periods`: only the pay-period close and adjustment report with
+//! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -34,7 +45,11 @@
 mod autoanalyze;
 mod baseline;
 mod data;
+mod graded;
 mod ingest;
+mod intraday;
+mod pace;
+mod pay_periods;
 mod queries;
 mod recompute;
 mod replica;
@@ -59,6 +74,12 @@ struct Config {
     auto_analyze: bool,
     /// PostgreSQL with one streaming standby as the read replica.
     standby: bool,
+    /// `KPI_BENCH_MODE=intraday`: ingest, then only the intraday trends.
+    intraday_only: bool,
+    /// Measure the reads of a period in progress (`pace.rs`).
+    pace: bool,
+    /// Measure graded plans against a binary policy at the end (`graded.rs`).
+    graded: bool,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -93,6 +114,15 @@ impl Config {
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
             standby: env_number("KPI_BENCH_STANDBY", 0) != 0,
+            intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
+                Err(_) | Ok("full" | "pay_periods") => false,
+                Ok("intraday") => true,
+                Ok(other) => {
+                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday or pay_periods)")
+                }
+            },
+            pace: env_number("KPI_BENCH_PACE", 1) != 0,
+            graded: env_number("KPI_BENCH_GRADED", 1) != 0,
         }
     }
 }
@@ -134,18 +164,21 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         teams: directory.teams,
         writers: config.writers,
         surveys_sent: passes.iter().map(|pass| pass.surveys()).sum(),
+        intraday_only: config.intraday_only,
         ..Default::default()
     };
-    report.interactions_baseline = baseline::measure(
-        &service,
-        &directory,
-        &passes,
-        Kind::Interactions,
-        config.writers,
-    )
-    .await;
-    report.surveys_baseline =
-        baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
+    if !config.intraday_only {
+        report.interactions_baseline = baseline::measure(
+            &service,
+            &directory,
+            &passes,
+            Kind::Interactions,
+            config.writers,
+        )
+        .await;
+        report.surveys_baseline =
+            baseline::measure(&service, &directory, &passes, Kind::Surveys, config.writers).await;
+    }
 
     let auto_analyze = if config.auto_analyze {
         autoanalyze::AutoAnalyze::start_if_needed(&service).await
@@ -154,7 +187,11 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     };
     for pass in &passes {
         progress(backend, started, &format!("ingesting up to {}", pass.end));
-        let probe = queries::LoadedProbe::start(&service, &directory).await;
+        let probe = if config.intraday_only {
+            None
+        } else {
+            Some(queries::LoadedProbe::start(&service, &directory).await)
+        };
         let cpu_before = service.cpu_seconds();
         let mut checkpoint = Checkpoint {
             interactions: pass.end,
@@ -170,9 +207,17 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
             }
         }
         checkpoint.ingest_cpu_seconds = service.cpu_seconds() - cpu_before;
-        checkpoint.loaded = probe.finish().await;
+        if let Some(probe) = probe {
+            checkpoint.loaded = probe.finish().await;
+        }
         if let Some(auto_analyze) = &auto_analyze {
             auto_analyze.settle().await;
+        }
+        progress(backend, started, "intraday trends");
+        checkpoint.intraday = intraday::measure(&service, &directory).await;
+        if config.intraday_only {
+            report.checkpoints.push(checkpoint);
+            continue;
         }
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
@@ -190,8 +235,20 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         checkpoint.memory_concurrent = service.memory();
         report.checkpoints.push(checkpoint);
     }
-    if let Some(last) = passes.last() {
+    if let Some(last) = passes.last().filter(|_| !config.intraday_only) {
         report.recompute = recompute::measure(&service, &directory, last).await;
+    }
+    if config.pace && !config.intraday_only {
+        progress(
+            backend,
+            started,
+            "a period in progress: forecasts and peers",
+        );
+        report.pace = Some(pace::measure(&service, &directory).await);
+    }
+    if config.graded && !config.intraday_only {
+        progress(backend, started, "graded plans vs a binary policy");
+        report.graded = Some(graded::measure(&service, &directory).await);
     }
     if let Some(auto_analyze) = auto_analyze {
         report.stand_in_analyzes = Some(auto_analyze.finish().await);
@@ -212,7 +269,21 @@ async fn main() {
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
     let mut failures = Vec::new();
-    for backend in &config.backends {
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        let late = env_number("KPI_BENCH_LATE_RECORDS", 10_000).max(10);
+        for backend in &config.backends {
+            let report =
+                pay_periods::run(*backend, config.directory, config.interactions, late).await;
+            report.print();
+            failures.extend(report.integrity_failures());
+        }
+    }
+    let backends = if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
+        &[][..]
+    } else {
+        &config.backends[..]
+    };
+    for backend in backends {
         // Printed as soon as a backend is done, so a long run shows progress.
         let report = run(*backend, &config).await;
         report.print();

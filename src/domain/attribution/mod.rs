@@ -42,6 +42,14 @@ pub struct Attribution {
     pub day: LocalDay,
 }
 
+/// Where a record counts, with the instant that places it (its local day
+/// is `attribution.day`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub attribution: Attribution,
+    pub at: DateTime<Utc>,
+}
+
 /// How a record finds its place.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
@@ -105,6 +113,19 @@ impl Contribution {
         place_of: impl Fn(&RecordKey) -> Option<&'a InteractionPlace>,
         zone: Tz,
     ) -> Option<Attribution> {
+        self.placed_by(place_of, zone)
+            .map(|placed| placed.attribution)
+    }
+
+    /// Where the record counts and the instant that places it there (an
+    /// interaction's `ended_at`; a linked response's interaction's; a
+    /// record's own timestamp otherwise), for reads finer than a day
+    /// (intraday buckets). `None` when it counts nowhere.
+    pub fn placed_by<'a>(
+        &self,
+        place_of: impl Fn(&RecordKey) -> Option<&'a InteractionPlace>,
+        zone: Tz,
+    ) -> Option<Placed> {
         let counting = |key: &RecordKey| place_of(key).filter(|place| !place.voided);
         if let Some(required) = &self.requires {
             counting(required)?;
@@ -120,10 +141,13 @@ impl Contribution {
                 (&place.agent_id, &place.team_id, place.ended_at)
             }
         };
-        Some(Attribution {
-            agent_id: agent_id.clone(),
-            team_id: team_id.clone(),
-            day: LocalDay::of_instant(at, zone),
+        Some(Placed {
+            attribution: Attribution {
+                agent_id: agent_id.clone(),
+                team_id: team_id.clone(),
+                day: LocalDay::of_instant(at, zone),
+            },
+            at,
         })
     }
 

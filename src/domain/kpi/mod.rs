@@ -3,10 +3,12 @@
 
 mod catalogue;
 mod formulas;
+mod sources;
 mod sums;
 
 pub use catalogue::{Direction, Indicator, KpiDefinition, KpiGroup, KpiId, KpiUnit, UnknownKpi};
 pub use formulas::{compute, compute_all, KpiValue};
+pub use sources::RecordSources;
 pub use sums::{
     AgentTimeFacts, ComplianceFacts, ComplianceKind, KpiSums, QaFacts, SurveyFacts, SurveyKind,
     TrainingFacts,

@@ -22,5 +22,6 @@ pub fn rule(target: Target) -> KpiRule {
         weight: 1.0,
         gate: false,
         min_sample_size: 1,
+        scoring: Default::default(),
     }
 }

@@ -2,6 +2,7 @@
 //! it, the warning band and the minimum sample (spec: "Scorecard and bonus
 //! semantics").
 
+use super::Scoring;
 use crate::domain::kpi::{KpiId, KpiValue};
 
 /// Tolerance for comparisons at exact boundaries, so floating-point noise
@@ -41,6 +42,8 @@ pub struct KpiRule {
     pub weight: f64,
     pub gate: bool,
     pub min_sample_size: u64,
+    /// How a judged value earns credit in the composite (graded plans).
+    pub scoring: Scoring,
 }
 
 /// A KPI's status in a scorecard.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::KpiRule;
+use super::{BonusTier, KpiRule, Scoring};
 use crate::domain::kpi::KpiId;
 
 /// A policy's content: rules per KPI and the bonus threshold.
@@ -13,6 +13,9 @@ pub struct PolicyRules {
     pub rules: BTreeMap<KpiId, KpiRule>,
     /// Minimum composite score for a bonus, 0-100.
     pub bonus_threshold: f64,
+    /// Bonus tiers in increasing order of their minimum composite; empty
+    /// for a policy that pays by the threshold alone.
+    pub bonus_tiers: Vec<BonusTier>,
 }
 
 /// The bonus threshold when no policy sets one. The spec names none; 80 is
@@ -36,6 +39,7 @@ impl PolicyRules {
                         weight: 1.0,
                         gate: definition.default_gate,
                         min_sample_size: 1,
+                        scoring: Scoring::Binary,
                     },
                 ))
             })
@@ -43,6 +47,7 @@ impl PolicyRules {
         Self {
             rules,
             bonus_threshold: DEFAULT_BONUS_THRESHOLD,
+            bonus_tiers: Vec::new(),
         }
     }
 }

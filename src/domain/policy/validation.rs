@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{judging::TOLERANCE, KpiRule, PolicyRules, Target};
+use super::{judging::TOLERANCE, KpiRule, PolicyRules, Scoring, Target};
 use crate::domain::{
     kpi::KpiId,
     violations::{indexed, nested, quoted, FieldViolation, Violations},
@@ -93,6 +93,7 @@ pub fn validate_policy(
                     weight: input.weight,
                     gate: input.gate,
                     min_sample_size: input.min_sample_size.max(0) as u64,
+                    scoring: Scoring::Binary,
                 },
             );
         }
@@ -106,10 +107,11 @@ pub fn validate_policy(
     violations.into_result(PolicyRules {
         rules,
         bonus_threshold,
+        bonus_tiers: Vec::new(),
     })
 }
 
-fn check_target(violations: &mut Violations, path: &str, kpi: KpiId, target: Target) {
+pub(super) fn check_target(violations: &mut Violations, path: &str, kpi: KpiId, target: Target) {
     let (lowest, highest) = kpi.definition().possible_range;
     let mut check_bound = |field: String, bound: f64| {
         if !bound.is_finite() || bound < lowest || bound > highest {
@@ -139,7 +141,7 @@ fn check_target(violations: &mut Violations, path: &str, kpi: KpiId, target: Tar
 
 /// A warning band must not swallow the target: some reachable value of the
 /// KPI must still be MET (a value exactly `band` from the target is MET).
-fn check_band_leaves_room(
+pub(super) fn check_band_leaves_room(
     violations: &mut Violations,
     path: &str,
     kpi: KpiId,

@@ -1,19 +1,35 @@
-//! The judgement of a whole scorecard: the composite score (met weight
-//! over judged weight) and bonus eligibility (gates and the threshold).
+//! The judgement of a whole scorecard: the composite score (credited
+//! weight over judged weight), each KPI's credit and contribution, bonus
+//! eligibility (gates and the threshold) and the bonus tier reached.
 
-use super::{assess, judging::TOLERANCE, Assessment, PolicyRules};
+use super::{assess, credit, judging::TOLERANCE, tier_reached, Assessment, BonusTier, PolicyRules};
 use crate::domain::kpi::KpiValue;
+
+/// What a judged KPI earned: its credit (0-1) and its contribution to the
+/// composite in points (weight x credit / judged weight x 100).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Grade {
+    pub credit: f64,
+    /// `None` when no weighted KPI was judged (no composite).
+    pub contribution: Option<f64>,
+}
 
 /// The judgement of a whole scorecard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     /// One per value, in the values' order.
     pub assessments: Vec<Assessment>,
+    /// One per value, in the values' order; `None` for a KPI not judged
+    /// (no target, not enough data).
+    pub grades: Vec<Option<Grade>>,
     /// 0-100; `None` when no weighted KPI was judged.
     pub composite: Option<f64>,
     pub bonus_eligible: bool,
     pub ineligibility_reasons: Vec<String>,
+    /// The policy's threshold; with bonus tiers, the lowest tier's minimum.
     pub bonus_threshold: f64,
+    /// The bonus tier reached (policies with tiers only).
+    pub bonus_tier: Option<BonusTier>,
 }
 
 /// Judges every value by `policy`.
@@ -23,17 +39,40 @@ pub fn evaluate(policy: &PolicyRules, values: &[KpiValue]) -> Verdict {
         .map(|value| assess(policy.rules.get(&value.kpi), value))
         .collect();
 
-    let (mut met_weight, mut judged_weight) = (0.0, 0.0);
-    for assessment in &assessments {
+    let credits: Vec<Option<f64>> = values
+        .iter()
+        .zip(&assessments)
+        .map(|(value, assessment)| {
+            let rule = assessment.rule.as_ref()?;
+            let (target, observed) = (rule.target?, value.value?);
+            assessment
+                .status
+                .is_judged()
+                .then(|| credit(&rule.scoring, target, assessment.status, observed))
+        })
+        .collect();
+    // Under BINARY scoring weight x credit is the weight or 0 exactly, so
+    // the composite is bit for bit what it was before graded plans.
+    let (mut credited_weight, mut judged_weight) = (0.0, 0.0);
+    for (assessment, credit) in assessments.iter().zip(&credits) {
         let weight = assessment.rule.map_or(0.0, |rule| rule.weight);
-        if assessment.status.is_judged() {
+        if let Some(credit) = credit {
             judged_weight += weight;
-            if assessment.status.meets_target() {
-                met_weight += weight;
-            }
+            credited_weight += weight * credit;
         }
     }
-    let composite = (judged_weight > 0.0).then(|| met_weight * 100.0 / judged_weight);
+    let composite = (judged_weight > 0.0).then(|| credited_weight * 100.0 / judged_weight);
+    let grades = assessments
+        .iter()
+        .zip(credits)
+        .map(|(assessment, credit)| {
+            let weight = assessment.rule.map_or(0.0, |rule| rule.weight);
+            credit.map(|credit| Grade {
+                credit,
+                contribution: composite.map(|_| weight * credit * 100.0 / judged_weight),
+            })
+        })
+        .collect();
 
     let mut reasons = Vec::new();
     for assessment in &assessments {
@@ -52,21 +91,34 @@ pub fn evaluate(policy: &PolicyRules, values: &[KpiValue]) -> Verdict {
             reasons.push(format!("gate kpi {kpi} has no value"));
         }
     }
-    match composite {
-        None => reasons
+    let lowest_tier = policy.bonus_tiers.first();
+    let bonus_threshold = lowest_tier.map_or(policy.bonus_threshold, |tier| tier.minimum_composite);
+    match (composite, lowest_tier) {
+        (None, _) => reasons
             .push("no weighted kpi could be judged, so there is no composite score".to_owned()),
-        Some(score) if score + TOLERANCE < policy.bonus_threshold => reasons.push(format!(
+        (Some(score), Some(lowest)) if score + TOLERANCE < lowest.minimum_composite => reasons
+            .push(format!(
+                "composite score {score:.2} is below the lowest bonus tier {} ({})",
+                lowest.name, lowest.minimum_composite
+            )),
+        (Some(score), None) if score + TOLERANCE < policy.bonus_threshold => reasons.push(format!(
             "composite score {score:.2} is below the bonus threshold {}",
             policy.bonus_threshold
         )),
-        Some(_) => {}
+        (Some(_), _) => {}
     }
+    let bonus_tier = match composite {
+        Some(score) if reasons.is_empty() => tier_reached(&policy.bonus_tiers, score).cloned(),
+        _ => None,
+    };
     Verdict {
         assessments,
+        grades,
         composite,
         bonus_eligible: reasons.is_empty(),
         ineligibility_reasons: reasons,
-        bonus_threshold: policy.bonus_threshold,
+        bonus_threshold,
+        bonus_tier,
     }
 }
 
@@ -107,6 +159,7 @@ mod tests {
         let policy = PolicyRules {
             rules,
             bonus_threshold: 60.0,
+            bonus_tiers: Vec::new(),
         };
         let values = [
             rate(KpiId::Csat, 9.0, 10.0),

@@ -24,7 +24,10 @@ use super::{
     period::period_spec,
     policy::parse_new_policy_version,
 };
-use crate::domain::period::{buckets, Granularity};
+use crate::domain::{
+    intraday::{self, IntradayStep, MAX_INTRADAY_BUCKETS},
+    period::{buckets, Granularity},
+};
 
 /// Asserts the property on one parse result.
 pub(super) fn rejected_only_by_field_violations<T>(
@@ -144,6 +147,7 @@ fn rule() -> impl Strategy<Value = pb::KpiRule> {
                 weight,
                 gate,
                 min_sample_size,
+                ..Default::default()
             },
         )
 }
@@ -169,6 +173,16 @@ proptest! {
             for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
                 // May refuse (too many buckets), never panic.
                 let _ = buckets(*period, granularity, zone, 367);
+            }
+            for step in [IntradayStep::Hour, IntradayStep::QuarterHour] {
+                // May refuse (too many, or coarser than the period); the
+                // buckets it cuts tile the period.
+                if let Ok(cut) = intraday::cut(*period, step, zone, MAX_INTRADAY_BUCKETS) {
+                    prop_assert_eq!(cut.first().map(|bucket| bucket.start), Some(period.start));
+                    prop_assert_eq!(cut.last().map(|bucket| bucket.end), Some(period.end));
+                    prop_assert!(cut.windows(2).all(|pair| pair[0].end == pair[1].start
+                        && pair[0].start < pair[0].end));
+                }
             }
         }
         rejected_only_by_field_violations(resolved)?;

@@ -1,6 +1,7 @@
 //! `kpi.v1.PolicyService`: insert-only policy versions. Protobuf <-> domain
 //! only; the use cases are `service::policies::Policies`.
 
+mod goals;
 mod parse;
 
 pub(crate) use parse::parse_new_policy_version;
@@ -18,7 +19,10 @@ use crate::{
     auth::Caller,
     domain::{policy::PolicyRules, violations::Violations},
     error::ServiceError,
-    service::policies::{Policies, VersionsPage},
+    service::{
+        goals::Goals,
+        policies::{Policies, VersionsPage},
+    },
 };
 use parse::parse_date;
 
@@ -26,11 +30,15 @@ use parse::parse_date;
 #[derive(Clone)]
 pub struct PolicyApi {
     policies: Policies,
+    goals: Goals,
 }
 
 impl PolicyApi {
     pub fn new(policies: Policies) -> Self {
-        Self { policies }
+        Self {
+            goals: policies.goals(),
+            policies,
+        }
     }
 }
 
@@ -203,6 +211,28 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             "GetEffectivePolicy",
             PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner())
                 .await,
+        )
+        .map(Response::new)
+    }
+
+    async fn create_agent_goal(
+        &self,
+        request: Request<pb::CreateAgentGoalRequest>,
+    ) -> Result<Response<pb::CreateAgentGoalResponse>, Status> {
+        log_outcome(
+            "CreateAgentGoal",
+            PolicyApi::create_agent_goal(self, &Caller::of(&request), request.into_inner()).await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_agent_goals(
+        &self,
+        request: Request<pb::ListAgentGoalsRequest>,
+    ) -> Result<Response<pb::ListAgentGoalsResponse>, Status> {
+        log_outcome(
+            "ListAgentGoals",
+            PolicyApi::list_agent_goals(self, &Caller::of(&request), request.into_inner()).await,
         )
         .map(Response::new)
     }

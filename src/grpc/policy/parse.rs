@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 
 use super::super::{
     fields::{FieldParser, MAX_ID_LEN},
+    graded_plans::{bonus_tier_inputs_from_pb, scoring_input_from_pb},
     kpi_results::rule_input_from_pb,
     pb,
     period::date_in_calendar,
 };
 use crate::{
     domain::{
-        policy::{validate_policy, NewPolicyVersion, RuleInput},
+        policy::{validate_graded_plan, validate_policy, NewPolicyVersion, RuleInput},
         violations::Violations,
     },
     error::ServiceError,
@@ -67,10 +68,22 @@ pub(crate) fn parse_new_policy_version(
             );
         }
     }
-    let rules = match validate_policy("policy", &inputs, policy.bonus_threshold) {
-        Ok(rules) => Some(rules),
-        Err(rule_violations) => {
-            violations.extend(rule_violations);
+    // Graded plans: each rule's scoring and the bonus tiers, checked
+    // beside the rest so that every problem is reported at once.
+    let scorings: Vec<_> = policy.rules.iter().map(scoring_input_from_pb).collect();
+    let tiers = bonus_tier_inputs_from_pb(&policy.bonus_tiers);
+    let graded = validate_graded_plan("policy", &inputs, &scorings, &tiers);
+    let rules = match (
+        validate_policy("policy", &inputs, policy.bonus_threshold),
+        graded,
+    ) {
+        (Ok(mut rules), Ok(graded)) => {
+            graded.apply(&mut rules);
+            Some(rules)
+        }
+        (rules, graded) => {
+            violations.extend(rules.err().unwrap_or_default());
+            violations.extend(graded.err().unwrap_or_default());
             None
         }
     };

@@ -6,19 +6,24 @@ use chrono_tz::Tz;
 use prost::Message;
 
 use crate::{
-    domain::records::{Channel, NewInteraction},
+    domain::{
+        breach::Breach,
+        records::{Channel, NewInteraction},
+    },
     error::ServiceError,
     grpc::{
         directory::timestamp,
         kpi_results::{agent_scorecard_to_pb, kpi_result, policy_ref, scorecard_to_pb},
+        pace::{forecast_to_pb, peers_to_pb},
         pb,
         period::period_to_pb,
+        record_listing::agent_record_to_pb,
     },
     service::{
         engine::TrendBucket,
         scorecards::{
             AgentScorecardAnswer, BreachItem, BreachesPage, InteractionsPage, ListedScorecard,
-            ScorecardsPage, TeamScorecardAnswer,
+            RecordsPage, ScorecardsPage, TeamScorecardAnswer,
         },
         snapshots::FromSnapshot,
     },
@@ -54,8 +59,18 @@ pub(super) fn agent_scorecard(
     zone: Tz,
 ) -> Result<pb::GetAgentScorecardResponse, ServiceError> {
     let answer = match answer {
-        AgentScorecardAnswer::Live { agent, scorecard } => {
-            agent_scorecard_to_pb(&agent, &scorecard, zone)
+        AgentScorecardAnswer::Live {
+            agent,
+            scorecard,
+            peers,
+        } => {
+            let mut answer = agent_scorecard_to_pb(&agent, &scorecard, zone);
+            if let Some(card) = &mut answer.scorecard {
+                for (result, peers) in card.kpis.iter_mut().zip(&peers) {
+                    result.peers = peers_to_pb(peers);
+                }
+            }
+            answer
         }
         AgentScorecardAnswer::Stored(from) => stored_agent(&from)?,
     };
@@ -115,7 +130,11 @@ pub(super) fn breaches(
         breaches.push(match item {
             BreachItem::Live(breach) => pb::ThresholdBreach {
                 shortfall: breach.shortfall(),
-                result: Some(kpi_result(&breach.value, Some(&breach.assessment))),
+                forecast_miss: breach.forecast_miss(),
+                result: Some(pb::KpiResult {
+                    forecast: breach.forecast.as_deref().map(forecast_to_pb),
+                    ..breach_result(&breach)
+                }),
                 policy: Some(policy_ref(&breach.policy)),
                 team_id: breach.agent.team_id.unwrap_or_default(),
                 agent_id: breach.agent.agent_id,
@@ -134,6 +153,7 @@ pub(super) fn breaches(
                     result: card.kpis.into_iter().find(|result| result.kpi_id == kpi_id),
                     policy: card.policy,
                     shortfall,
+                    forecast_miss: false,
                 }
             }
         });
@@ -206,4 +226,23 @@ pub(super) fn interactions(page: InteractionsPage) -> pb::ListAgentInteractionsR
             .collect(),
         next_page_token: page.next_page_token,
     }
+}
+
+pub(super) fn records(page: RecordsPage) -> pb::ListAgentRecordsResponse {
+    pb::ListAgentRecordsResponse {
+        records: page.records.iter().map(agent_record_to_pb).collect(),
+        next_page_token: page.next_page_token,
+    }
+}
+
+/// A live breach's KPI result, graded as in its scorecard (as a stored
+/// breach's result is, being read from the snapshot's scorecard).
+fn breach_result(breach: &Breach) -> pb::KpiResult {
+    let mut result = kpi_result(&breach.value, Some(&*breach.assessment));
+    if let Some(grade) = breach.grade {
+        result.credit = Some(grade.credit);
+        result.contribution = grade.contribution;
+    }
+    result.agent_goal_id = breach.agent_goal_id.unwrap_or_default();
+    result
 }

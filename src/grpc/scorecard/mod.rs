@@ -85,6 +85,16 @@ impl ScorecardApi {
         let page = self.scorecards.agent_interactions(caller, query).await?;
         Ok(answers::interactions(page))
     }
+
+    async fn list_agent_records(
+        &self,
+        caller: &Caller,
+        request: pb::ListAgentRecordsRequest,
+    ) -> Result<pb::ListAgentRecordsResponse, ServiceError> {
+        let query = requests::records(request)?;
+        let page = self.scorecards.agent_records(caller, query).await?;
+        Ok(answers::records(page))
+    }
 }
 
 #[tonic::async_trait]
@@ -175,6 +185,18 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
                 request.into_inner(),
             )
             .await,
+        )
+        .map(Response::new)
+    }
+
+    async fn list_agent_records(
+        &self,
+        request: Request<pb::ListAgentRecordsRequest>,
+    ) -> Result<Response<pb::ListAgentRecordsResponse>, Status> {
+        log_outcome(
+            "ListAgentRecords",
+            ScorecardApi::list_agent_records(self, &Caller::of(&request), request.into_inner())
+                .await,
         )
         .map(Response::new)
     }

@@ -13,12 +13,12 @@ use crate::{
     grpc::{
         fields::{optional_request_id, required_request_id},
         pb,
-        period::period_spec,
+        period::{parse_instant, period_spec},
     },
     service::{
         scorecards::{
-            AgentScorecardQuery, BreachesQuery, InteractionsQuery, ListOrder, ScorecardsQuery,
-            TeamScorecardQuery, TrendQuery, TrendSubject,
+            AgentScorecardQuery, AsOfField, BreachesQuery, InteractionsQuery, ListOrder,
+            RecordsQuery, ScorecardsQuery, TeamScorecardQuery, TrendQuery, TrendSubject,
         },
         snapshots::ClosedReading,
     },
@@ -46,6 +46,18 @@ fn kpi_ids(ids: &[String]) -> Result<Vec<KpiId>, ServiceError> {
         .map_err(ServiceError::invalid_fields)
 }
 
+/// An optional `as_of`, truncated to microseconds (the precision records
+/// are stored in), so that the instant reported is the one applied.
+fn as_of(value: Option<&prost_types::Timestamp>) -> AsOfField {
+    value
+        .map(|timestamp| {
+            let instant = parse_instant("as_of", Some(timestamp))?;
+            let micros = instant.timestamp_micros();
+            Ok(chrono::DateTime::from_timestamp_micros(micros).unwrap_or(instant))
+        })
+        .transpose()
+}
+
 fn reading(live: bool, snapshot_version: i32) -> ClosedReading {
     ClosedReading {
         live,
@@ -60,6 +72,9 @@ pub(super) fn agent_scorecard(
         agent_id: required_request_id("agent_id", &request.agent_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
+        include_peers: request.include_peers,
         consistency_token: request.consistency_token,
     })
 }
@@ -71,6 +86,8 @@ pub(super) fn team_scorecard(
         team_id: required_request_id("team_id", &request.team_id)?,
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
         consistency_token: request.consistency_token,
     })
 }
@@ -93,6 +110,8 @@ pub(super) fn agent_scorecards(
         order,
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast: request.include_forecast,
         consistency_token: request.consistency_token,
     })
 }
@@ -108,6 +127,8 @@ pub(super) fn breaches(
         period: period_spec("period", request.period.as_ref()),
         reading: reading(request.live, request.snapshot_version),
         page_token: request.page_token,
+        as_of: as_of(request.as_of.as_ref()),
+        include_forecast_misses: request.include_forecast_misses,
         consistency_token: request.consistency_token,
     })
 }
@@ -125,10 +146,12 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         Ok(pb::TrendGranularity::Day) => Granularity::Day,
         Ok(pb::TrendGranularity::Week) => Granularity::Week,
         Ok(pb::TrendGranularity::Month) => Granularity::Month,
+        Ok(pb::TrendGranularity::Hour) => Granularity::Hour,
+        Ok(pb::TrendGranularity::QuarterHour) => Granularity::QuarterHour,
         _ => {
             return Err(ServiceError::invalid_field(
                 "granularity",
-                "granularity is required (DAY, WEEK or MONTH)",
+                "granularity is required (DAY, WEEK, MONTH, HOUR or QUARTER_HOUR)",
             ))
         }
     };
@@ -140,10 +163,17 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         Some(Subject::TeamId(team_id)) => {
             TrendSubject::Team(required_request_id("team_id", &team_id)?)
         }
+        Some(Subject::Organisation(true)) => TrendSubject::Organisation,
+        Some(Subject::Organisation(false)) => {
+            return Err(ServiceError::invalid_field(
+                "organisation",
+                "set organisation to true for the whole organisation's trend",
+            ))
+        }
         None => {
             return Err(ServiceError::invalid_field(
                 "agent_id",
-                "give agent_id or team_id",
+                "give agent_id, team_id or organisation",
             ))
         }
     };
@@ -160,6 +190,15 @@ pub(super) fn interactions(
     request: pb::ListAgentInteractionsRequest,
 ) -> Result<InteractionsQuery, ServiceError> {
     Ok(InteractionsQuery {
+        agent_id: required_request_id("agent_id", &request.agent_id)?,
+        period: period_spec("period", request.period.as_ref()),
+        page_size: request.page_size,
+        page_token: request.page_token,
+    })
+}
+
+pub(super) fn records(request: pb::ListAgentRecordsRequest) -> Result<RecordsQuery, ServiceError> {
+    Ok(RecordsQuery {
         agent_id: required_request_id("agent_id", &request.agent_id)?,
         period: period_spec("period", request.period.as_ref()),
         page_size: request.page_size,

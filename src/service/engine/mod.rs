@@ -18,9 +18,12 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
+mod intraday;
+mod peers;
 mod sums;
 mod trend;
 
+pub use peers::PeerValues;
 pub use trend::TrendBucket;
 
 use sums::{read_sums, total};
@@ -30,12 +33,13 @@ use crate::{
         calendar::{DayRange, LocalDay},
         directory::{Agent, MembershipHistory},
         period::{local_date, Period},
-        scorecard::{judge, AppliedPolicy, Scorecard},
+        policy::{goals_in_force, AgentGoal},
+        scorecard::{judge, judge_agent, AppliedPolicy, Scorecard},
     },
     storage::{
         directory,
         facts::FactScope,
-        memberships, policy,
+        goals, memberships, policy,
         rollups::read::{watermark, GroupKey, Grouping},
         Database, StorageError,
     },
@@ -144,6 +148,32 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         Ok(AppliedPolicy::from_version(version))
     }
 
+    /// The goals effective by the first day of `period` of `agents` (all
+    /// when `None`), read on the engine's connection (never cached: a
+    /// close freezes exactly the goals committed before it).
+    async fn goals_for(
+        &self,
+        agents: Option<&[String]>,
+        period: &Period,
+    ) -> Result<HashMap<String, Vec<AgentGoal>>, StorageError> {
+        let first_day = local_date(period.start, self.zone);
+        goals::goals_effective_by(self.connection, agents, first_day).await
+    }
+
+    /// One agent's goals in force on the first day of `period`.
+    fn goals_of<'g>(
+        &self,
+        goals: &'g HashMap<String, Vec<AgentGoal>>,
+        agent_id: &str,
+        period: &Period,
+    ) -> Vec<&'g AgentGoal> {
+        let first_day = local_date(period.start, self.zone);
+        goals
+            .get(agent_id)
+            .map(|goals| goals_in_force(goals, first_day))
+            .unwrap_or_default()
+    }
+
     /// The team whose policy judges an agent's period (catalogue, Team
     /// membership): the team at the period's start, else the first team
     /// joined within it.
@@ -161,31 +191,48 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         agent: &Agent,
         period: &Period,
     ) -> Result<Scorecard, StorageError> {
+        self.agent_scorecard_as_of(agent, period, None).await
+    }
+
+    /// [`Engine::agent_scorecard`] counting only the records placed before
+    /// `as_of` (all when `None`); judged as the whole period is.
+    pub async fn agent_scorecard_as_of(
+        &self,
+        agent: &Agent,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
         let history_of = [agent.agent_id.as_str()];
-        let (sums, histories) = self
+        let (sums, (histories, goals)) = self
             .join(
                 read_sums(
                     self.connection,
                     self.zone,
                     FactScope::Agents(&agents),
-                    period,
+                    &counted(period, as_of),
                     Grouping::Agent,
                 ),
-                memberships::team_histories(self.connection, Some(&history_of)),
+                self.join(
+                    memberships::team_histories(self.connection, Some(&history_of)),
+                    self.goals_for(Some(&agents), period),
+                ),
             )
             .await;
-        let (sums, histories) = (sums?, histories?);
+        let (sums, histories, goals) = (sums?, histories?, goals?);
         let total = total(sums.into_values());
         let team_id = self.judging_team(histories.get(&agent.agent_id), period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
-        Ok(judge(
+        let mut scorecard = judge_agent(
             &total.sums,
             policy,
+            &self.goals_of(&goals, &agent.agent_id, period),
             team_id,
             *period,
             total.updated_at_us,
-        ))
+        );
+        scorecard.as_of = as_of;
+        Ok(scorecard)
     }
 
     /// A team's pooled scorecard and the agents whose records count in it
@@ -195,11 +242,22 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         team_id: &str,
         period: &Period,
     ) -> Result<(Scorecard, Vec<String>), StorageError> {
+        self.team_scorecard_as_of(team_id, period, None).await
+    }
+
+    /// [`Engine::team_scorecard`] counting only the records placed before
+    /// `as_of` (all when `None`).
+    pub async fn team_scorecard_as_of(
+        &self,
+        team_id: &str,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<(Scorecard, Vec<String>), StorageError> {
         let per_agent = read_sums(
             self.connection,
             self.zone,
             FactScope::Team(team_id),
-            period,
+            &counted(period, as_of),
             Grouping::Agent,
         )
         .await?;
@@ -214,13 +272,14 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         }));
         let total = total(per_agent.into_values());
         let policy = self.policy_for(Some(team_id), period).await?;
-        let scorecard = judge(
+        let mut scorecard = judge(
             &total.sums,
             policy,
             Some(team_id.to_owned()),
             *period,
             total.updated_at_us,
         );
+        scorecard.as_of = as_of;
         Ok((scorecard, members.into_iter().collect()))
     }
 
@@ -231,6 +290,18 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         agents: &[Agent],
         set: AgentSet,
         period: &Period,
+    ) -> Result<Vec<(Agent, Scorecard)>, StorageError> {
+        self.agent_scorecards_as_of(agents, set, period, None).await
+    }
+
+    /// [`Engine::agent_scorecards`] counting only the records placed
+    /// before `as_of` (all when `None`).
+    pub async fn agent_scorecards_as_of(
+        &self,
+        agents: &[Agent],
+        set: AgentSet,
+        period: &Period,
+        as_of: Option<DateTime<Utc>>,
     ) -> Result<Vec<(Agent, Scorecard)>, StorageError> {
         let ids: Vec<String> = agents.iter().map(|agent| agent.agent_id.clone()).collect();
         let whole_directory = set == AgentSet::Directory;
@@ -243,13 +314,23 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
         };
         let history_of: Vec<&str> = ids.iter().map(String::as_str).collect();
         let history_of = (!whole_directory).then_some(history_of.as_slice());
-        let (per_agent, histories) = self
+        let goals_of = (!whole_directory).then_some(ids.as_slice());
+        let (per_agent, (histories, goals)) = self
             .join(
-                read_sums(self.connection, self.zone, scope, period, Grouping::Agent),
-                memberships::team_histories(self.connection, history_of),
+                read_sums(
+                    self.connection,
+                    self.zone,
+                    scope,
+                    &counted(period, as_of),
+                    Grouping::Agent,
+                ),
+                self.join(
+                    memberships::team_histories(self.connection, history_of),
+                    self.goals_for(goals_of, period),
+                ),
             )
             .await;
-        let (mut per_agent, histories) = (per_agent?, histories?);
+        let (mut per_agent, histories, goals) = (per_agent?, histories?, goals?);
         let mut policies: HashMap<Option<String>, AppliedPolicy> = HashMap::new();
         let mut scorecards = Vec::with_capacity(agents.len());
         for agent in agents {
@@ -265,10 +346,16 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
             let sums = per_agent
                 .remove(&GroupKey::Agent(agent.agent_id.clone()))
                 .unwrap_or_default();
-            scorecards.push((
-                agent.clone(),
-                judge(&sums.sums, policy, team_id, *period, sums.updated_at_us),
-            ));
+            let mut scorecard = judge_agent(
+                &sums.sums,
+                policy,
+                &self.goals_of(&goals, &agent.agent_id, period),
+                team_id,
+                *period,
+                sums.updated_at_us,
+            );
+            scorecard.as_of = as_of;
+            scorecards.push((agent.clone(), scorecard));
         }
         Ok(scorecards)
     }
@@ -277,6 +364,18 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     pub async fn data_watermark(&self, period: &Period) -> Result<Option<i64>, StorageError> {
         let days = DayRange::of_period(period, self.zone);
         watermark(self.connection, days.first, days.end).await
+    }
+}
+
+/// What a read as of `as_of` counts: the period up to that instant (the
+/// whole period when `None` or later than its end).
+fn counted(period: &Period, as_of: Option<DateTime<Utc>>) -> Period {
+    match as_of {
+        Some(as_of) if as_of < period.end => Period {
+            start: period.start,
+            end: as_of.max(period.start),
+        },
+        _ => *period,
     }
 }
 

@@ -24,6 +24,10 @@ pub(super) async fn read_sums(
     period: &Period,
     grouping: Grouping,
 ) -> Result<BTreeMap<GroupKey, GroupSums>, StorageError> {
+    if period.end <= period.start {
+        // Read as of the period's first instant: nothing is placed before it.
+        return Ok(BTreeMap::new());
+    }
     let split =
         DaySplit::of(period, zone).map_err(|error| StorageError::Corrupt(error.to_string()))?;
     let mut groups = match split.whole_days {

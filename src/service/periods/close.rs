@@ -15,7 +15,7 @@ use crate::{
     auth::Caller,
     domain::{
         audit::{AuditActor, AuditChange},
-        closing::{ClosedPeriod, Month, SnapshotEntry, SubjectKind},
+        closing::{ClosedPeriod, PayPeriod, SnapshotEntry, SubjectKind},
         idempotency::IdempotencyKey,
     },
     error::ServiceError,
@@ -26,7 +26,9 @@ use crate::{
     storage::{
         audit, directory,
         idempotency::{remember, replay, Replay},
-        lock_numbers, periods, NumbersLock, StorageError, WriteTransaction,
+        lock_numbers,
+        periods::{self, NewClosedPeriod},
+        NumbersLock, StorageError, WriteTransaction,
     },
 };
 
@@ -60,14 +62,15 @@ impl Periods {
     pub async fn close(
         &self,
         caller: &Caller,
-        month: &Month,
+        month: &PayPeriod,
         key: Option<IdempotencyKey>,
     ) -> Result<Answer<CloseOutcome>, ServiceError> {
         if month.period.end > Utc::now() {
             return Err(ServiceError::FailedPrecondition {
                 reason: "PERIOD_NOT_ENDED",
                 message: format!(
-                    "month {} has not ended yet in the reporting time zone; close it once it is over",
+                    "pay period {} has not ended yet in the reporting time zone; close it once it \
+                     is over",
                     month.key
                 ),
                 month: month.key.clone(),
@@ -96,10 +99,14 @@ impl Periods {
                         let snapshot = self.snapshot(&transaction, month).await?;
                         periods::insert_closed_period(
                             &transaction,
-                            &month.key,
-                            month.days,
-                            taken_at_us,
-                            &actor.principal,
+                            NewClosedPeriod {
+                                key: &month.key,
+                                days: month.days,
+                                closed_at_us: taken_at_us,
+                                closed_by: &actor.principal,
+                                pay_period_kind: &self.calendar.recorded_name(),
+                                time_zone: self.zone.name(),
+                            },
                         )
                         .await?;
                         store(&transaction, month, 1, taken_at_us, actor, "", &snapshot).await?;
@@ -131,7 +138,7 @@ impl Periods {
     pub async fn restate(
         &self,
         caller: &Caller,
-        month: &Month,
+        month: &PayPeriod,
         reason: &str,
         key: Option<IdempotencyKey>,
     ) -> Result<Answer<RestateOutcome>, ServiceError> {
@@ -191,7 +198,7 @@ impl Periods {
     async fn snapshot(
         &self,
         transaction: &WriteTransaction,
-        month: &Month,
+        month: &PayPeriod,
     ) -> Result<Snapshot, StorageError> {
         let engine = Engine::on(transaction, self.zone);
         let encoding: &dyn SnapshotEncoding = self.encoding.as_ref();
@@ -238,7 +245,7 @@ async fn replayed<T>(
 /// Stores snapshot version `version` of `month`.
 async fn store(
     transaction: &WriteTransaction,
-    month: &Month,
+    month: &PayPeriod,
     version: i32,
     taken_at_us: i64,
     actor: &AuditActor,

@@ -1,4 +1,5 @@
-//! The use cases behind `PeriodService`: closing a month, restating it,
+//! The use cases behind `PeriodService`: closing a pay period (a month
+//! unless configured otherwise), restating it,
 //! reading its state, and the adjustments that late data made since; and
 //! the reads of a closed month that scorecard reads answer from.
 //!
@@ -8,10 +9,12 @@
 //!
 //! How snapshots are stored and read back is `service::snapshots`.
 
+mod adjustment_sides;
 mod adjustments;
 mod close;
 
-pub use adjustments::{AdjustedAgent, AdjustmentsPage, AdjustmentsQuery};
+pub use adjustment_sides::{AdjustedAgent, MAX_RECORDS_PER_AGENT};
+pub use adjustments::{AdjustmentsPage, AdjustmentsQuery};
 pub use close::{CloseOutcome, RestateOutcome};
 
 use std::sync::Arc;
@@ -19,7 +22,10 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use crate::{
-    domain::closing::{ClosedPeriod, Month},
+    domain::{
+        closing::{ClosedPeriod, PayPeriod},
+        pay_period::PayCalendar,
+    },
     error::ServiceError,
     service::{
         pagination::{decode_token, page_size_within, request_fingerprint, trim_page},
@@ -59,6 +65,7 @@ pub trait ResponseEncoding: Send + Sync {
 pub struct Periods {
     database: Database,
     zone: Tz,
+    calendar: PayCalendar,
     encoding: Arc<dyn SnapshotEncoding>,
     responses: Arc<dyn ResponseEncoding>,
 }
@@ -73,19 +80,34 @@ impl Periods {
         Self {
             database,
             zone,
+            calendar: PayCalendar::Month,
             encoding,
             responses,
         }
     }
 
-    /// The reporting time zone months are cut in.
+    /// The same use cases, closing pay periods of `calendar` (calendar
+    /// months unless set).
+    pub fn with_pay_calendar(self, calendar: PayCalendar) -> Self {
+        Self { calendar, ..self }
+    }
+
+    /// The reporting time zone pay periods are cut in.
     pub fn zone(&self) -> Tz {
         self.zone
     }
 
-    /// The month's closing, if it is closed.
-    pub async fn get_period(&self, month: &Month) -> Result<Option<ClosedPeriod>, ServiceError> {
-        Ok(periods::closed_period(self.database.connection(), &month.key).await?)
+    /// Which periods payroll closes.
+    pub fn calendar(&self) -> PayCalendar {
+        self.calendar
+    }
+
+    /// The pay period's closing, if it is closed.
+    pub async fn get_period(
+        &self,
+        pay_period: &PayPeriod,
+    ) -> Result<Option<ClosedPeriod>, ServiceError> {
+        Ok(periods::closed_period(self.database.connection(), &pay_period.key).await?)
     }
 
     /// Closed months, newest first, in pages.
@@ -110,12 +132,12 @@ impl Periods {
     }
 }
 
-/// FAILED_PRECONDITION: `month` is not closed.
-fn not_closed(month: &str) -> ServiceError {
+/// FAILED_PRECONDITION: the pay period `key` is not closed.
+fn not_closed(key: &str) -> ServiceError {
     ServiceError::FailedPrecondition {
         reason: "PERIOD_NOT_CLOSED",
-        message: format!("month {month} is not closed; close it with PeriodService.ClosePeriod"),
-        month: month.to_owned(),
+        message: format!("pay period {key} is not closed; close it with PeriodService.ClosePeriod"),
+        month: key.to_owned(),
     }
 }
 

@@ -3,9 +3,12 @@
 //! snapshot; as on a live read, the team filter selects the team's current
 //! members and each breach names the agent's current team.
 
+use chrono::{DateTime, Utc};
+
 use super::{
+    as_of::{as_of_key, read_as_of, AsOfField},
     cursor::LiveCursor,
-    lists::{period_key, run_or_listed},
+    lists::{listing_as_of, period_key, run_or_listed},
     resolve_period, Scorecards,
 };
 use crate::{
@@ -40,6 +43,9 @@ pub struct BreachesQuery {
     pub include_at_risk: bool,
     pub period: Result<PeriodSpec, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    /// Also (agent, KPI) pairs forecast to miss (WILL_MISS, UNREACHABLE).
+    pub include_forecast_misses: bool,
     /// A write's consistency token (empty: none); see `service::consistency`.
     pub consistency_token: String,
 }
@@ -89,10 +95,11 @@ impl Scorecards {
         let kpis = query.kpis?;
         let spec = query.period.as_ref().ok().copied();
         let period = resolve_period(query.period, self.zone)?;
+        let requested_as_of = read_as_of(&period, query.as_of, false, Utc::now())?;
         let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
         preference?;
         let snapshot = match &spec {
-            Some(spec) => snapshot_for(connection, self.zone, spec, query.reading).await?,
+            Some(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await?,
             None => None,
         };
         let mut fingerprint_parts = vec![
@@ -101,6 +108,7 @@ impl Scorecards {
             period_key(&period),
             query.include_at_risk.to_string(),
             snapshot.as_ref().map(SnapshotRead::key).unwrap_or_default(),
+            as_of_key(requested_as_of, query.include_forecast_misses),
         ];
         fingerprint_parts.extend(kpis.iter().map(|kpi| kpi.as_str().to_owned()));
         let parts: Vec<&str> = fingerprint_parts.iter().map(String::as_str).collect();
@@ -108,6 +116,7 @@ impl Scorecards {
         let filter = BreachFilter {
             kpis,
             include_at_risk: query.include_at_risk,
+            forecast_misses: query.include_forecast_misses,
         };
         if let Some(snapshot) = &snapshot {
             let offset = decode_offset(&query.page_token, &fingerprint)?;
@@ -133,7 +142,7 @@ impl Scorecards {
             size,
             &fingerprint,
             &filter,
-            &period,
+            (&period, requested_as_of),
         )
         .await
     }
@@ -152,10 +161,11 @@ impl Scorecards {
         size: u64,
         fingerprint: &str,
         filter: &BreachFilter,
-        period: &Period,
+        (period, requested_as_of): (&Period, Option<DateTime<Utc>>),
     ) -> Result<BreachesPage, ServiceError> {
         let cursor = LiveCursor::decode(&page_token, fingerprint)?;
         let started = cursor.clone().unwrap_or_else(|| LiveCursor::start(None));
+        let as_of = listing_as_of(period, requested_as_of, filter.forecast_misses, &started)?;
         // The previous page's last breach: (agent, KPI).
         let after: Option<(String, usize)> = cursor.and_then(|cursor| {
             let (agent_id, kpi_id) = cursor.position.split_once('\t')?;
@@ -182,9 +192,14 @@ impl Scorecards {
             let (chunk, rest) = remaining.split_at(chunk_size.min(remaining.len()));
             remaining = rest;
             chunk_size = chunk_size.saturating_mul(2);
-            let scorecards = engine
-                .agent_scorecards(chunk, run_or_listed(whole_directory), period)
+            let mut scorecards = engine
+                .agent_scorecards_as_of(chunk, run_or_listed(whole_directory), period, as_of)
                 .await?;
+            if filter.forecast_misses {
+                for (_, scorecard) in &mut scorecards {
+                    scorecard.add_forecasts();
+                }
+            }
             for breach in collect_breaches(&scorecards, filter) {
                 let already_served = after.as_ref().is_some_and(|(last_agent, last_kpi)| {
                     breach.agent.agent_id == *last_agent

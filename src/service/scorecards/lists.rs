@@ -5,9 +5,11 @@
 
 use std::{cmp::Ordering, collections::HashMap};
 
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::{
+    as_of::{as_of_key, read_as_of, AsOfField},
     cursor::{offset_page, LiveCursor},
     resolve_period, Scorecards,
 };
@@ -60,6 +62,8 @@ pub struct ScorecardsQuery {
     pub period: Result<PeriodSpec, ServiceError>,
     pub order: Result<ListOrder, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    pub include_forecast: bool,
     /// A write's consistency token (empty: none); see `service::consistency`.
     pub consistency_token: String,
 }
@@ -95,6 +99,22 @@ pub(super) fn period_key(period: &Period) -> String {
         period.start.timestamp_micros(),
         period.end.timestamp_micros()
     )
+}
+
+/// The instant a live listing reads as of: the caller's, else (for a
+/// forecast of a period in progress) the first page's time, so that every
+/// page of a listing counts the same records.
+pub(super) fn listing_as_of(
+    period: &Period,
+    requested: Option<DateTime<Utc>>,
+    forecast: bool,
+    started: &LiveCursor,
+) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    if requested.is_some() {
+        return Ok(requested);
+    }
+    let first_page = DateTime::from_timestamp_micros(started.as_of_us).unwrap_or_else(Utc::now);
+    read_as_of(period, Ok(None), forecast, first_page)
 }
 
 /// A page of the whole directory, or just the agents listed (a team's).
@@ -158,11 +178,12 @@ impl Scorecards {
         authorize_list(caller, LIST_AGENT_SCORECARDS, team_id)?;
         let spec = query.period.as_ref().ok().copied();
         let period = resolve_period(query.period, self.zone)?;
+        let requested_as_of = read_as_of(&period, query.as_of, false, Utc::now())?;
         let order = query.order?;
         let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
         preference?;
         let snapshot = match &spec {
-            Some(spec) => snapshot_for(connection, self.zone, spec, query.reading).await?,
+            Some(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await?,
             None => None,
         };
         let fingerprint = request_fingerprint(&[
@@ -171,6 +192,7 @@ impl Scorecards {
             &period_key(&period),
             order.key(),
             &snapshot.as_ref().map(SnapshotRead::key).unwrap_or_default(),
+            &as_of_key(requested_as_of, query.include_forecast),
         ]);
         let (agents, whole_directory) = self.agents_in_scope(connection, team_id).await?;
         if let Some(snapshot) = &snapshot {
@@ -205,6 +227,7 @@ impl Scorecards {
         let started = cursor
             .clone()
             .unwrap_or_else(|| LiveCursor::start(watermark));
+        let as_of = listing_as_of(&period, requested_as_of, query.include_forecast, &started)?;
         // The listing's agents are those of its first page's time.
         let agents: Vec<Agent> = agents
             .into_iter()
@@ -222,7 +245,9 @@ impl Scorecards {
             } else {
                 AgentSet::Listed
             };
-            let mut scorecards = engine.agent_scorecards(&agents, set, &period).await?;
+            let mut scorecards = engine
+                .agent_scorecards_as_of(&agents, set, &period, as_of)
+                .await?;
             scorecards.sort_by(|left, right| {
                 by_composite(
                     (left.1.verdict.composite, &left.0.agent_id),
@@ -252,14 +277,24 @@ impl Scorecards {
                 String::new()
             };
             let scorecards = engine
-                .agent_scorecards(&page_agents, run_or_listed(whole_directory), &period)
+                .agent_scorecards_as_of(
+                    &page_agents,
+                    run_or_listed(whole_directory),
+                    &period,
+                    as_of,
+                )
                 .await?;
             (scorecards, next)
         };
         Ok(ScorecardsPage {
             scorecards: page
                 .into_iter()
-                .map(|(agent, scorecard)| ListedScorecard::Live(agent, Box::new(scorecard)))
+                .map(|(agent, mut scorecard)| {
+                    if query.include_forecast {
+                        scorecard.add_forecasts();
+                    }
+                    ListedScorecard::Live(agent, Box::new(scorecard))
+                })
                 .collect(),
             next_page_token,
         })

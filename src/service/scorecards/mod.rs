@@ -5,19 +5,26 @@
 //! unless the caller asks for live numbers; anything else is computed by
 //! the scorecard engine (`service::engine`) on the pool.
 
+mod as_of;
 mod breaches;
 mod cursor;
 mod drill_down;
 mod lists;
+mod peers;
+mod records;
 mod trend;
+
+pub use as_of::AsOfField;
 
 pub use breaches::{BreachItem, BreachesPage, BreachesQuery};
 pub use drill_down::{InteractionsPage, InteractionsQuery};
 pub use lists::{ListOrder, ListedScorecard, ScorecardsPage, ScorecardsQuery};
+pub use records::{RecordsPage, RecordsQuery};
 pub use trend::{TrendQuery, TrendSubject};
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use chrono_tz::Tz;
 
 use crate::{
@@ -25,6 +32,8 @@ use crate::{
     domain::{
         closing::SubjectKind,
         directory::Agent,
+        pay_period::PayCalendar,
+        peers::KpiPeers,
         period::{resolve, Period, PeriodSpec},
         scorecard::Scorecard,
     },
@@ -33,7 +42,7 @@ use crate::{
         access::{authorize_read, authorize_read_of_agent},
         consistency::{read_preference, ReadNeed},
         engine::Engine,
-        snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
+        snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
     storage::{directory, Database, ReadPreference},
 };
@@ -49,23 +58,33 @@ pub const MAX_PERIOD_DAYS: u32 = 366;
 pub struct Scorecards {
     database: Database,
     zone: Tz,
+    /// Which periods payroll closes: a read of exactly a closed one
+    /// answers from its snapshot.
+    calendar: PayCalendar,
     encoding: Arc<dyn SnapshotEncoding>,
 }
 
-/// A request for one agent's scorecard. The period is checked after access.
+/// A request for one agent's scorecard. The period and `as_of` are checked
+/// after access.
 pub struct AgentScorecardQuery {
     pub agent_id: String,
     pub period: Result<PeriodSpec, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    pub include_forecast: bool,
+    pub include_peers: bool,
     /// A write's consistency token (empty: none); see `service::consistency`.
     pub consistency_token: String,
 }
 
-/// A request for one team's scorecard. The period is checked after access.
+/// A request for one team's scorecard. The period and `as_of` are checked
+/// after access.
 pub struct TeamScorecardQuery {
     pub team_id: String,
     pub period: Result<PeriodSpec, ServiceError>,
     pub reading: ClosedReading,
+    pub as_of: AsOfField,
+    pub include_forecast: bool,
     /// A write's consistency token (empty: none).
     pub consistency_token: String,
 }
@@ -76,6 +95,9 @@ pub enum AgentScorecardAnswer {
     Live {
         agent: Agent,
         scorecard: Box<Scorecard>,
+        /// One per KPI (catalogue order) when peers were asked for; empty
+        /// otherwise.
+        peers: Vec<KpiPeers>,
     },
     Stored(FromSnapshot),
 }
@@ -86,7 +108,8 @@ pub enum AgentScorecardAnswer {
 pub enum TeamScorecardAnswer {
     Live {
         team_id: String,
-        scorecard: Scorecard,
+        /// Boxed: far larger than a stored answer.
+        scorecard: Box<Scorecard>,
         members: Vec<String>,
     },
     Stored(FromSnapshot),
@@ -107,13 +130,32 @@ impl Scorecards {
         Self {
             database,
             zone,
+            calendar: PayCalendar::Month,
             encoding,
         }
+    }
+
+    /// The same reads, with pay periods of `calendar` (calendar months
+    /// unless set).
+    pub fn with_pay_calendar(self, calendar: PayCalendar) -> Self {
+        Self { calendar, ..self }
     }
 
     /// The reporting time zone.
     pub fn zone(&self) -> Tz {
         self.zone
+    }
+
+    /// A `pay_period` selector must name a pay period of the configured
+    /// kind (INVALID_ARGUMENT, before existence is checked).
+    pub(super) fn check_pay_period(
+        &self,
+        spec: &Result<PeriodSpec, ServiceError>,
+    ) -> Result<(), ServiceError> {
+        if let Ok(spec) = spec {
+            pay_period_of(self.calendar, spec)?;
+        }
+        Ok(())
     }
 
     /// The engine on the pool a read of `preference` runs on.
@@ -177,7 +219,7 @@ impl Scorecards {
         // judged in the usual order.
         let snapshot = async {
             match &query.period {
-                Ok(spec) => snapshot_for(connection, self.zone, spec, query.reading).await,
+                Ok(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await,
                 Err(_) => Ok(None),
             }
         };
@@ -187,8 +229,10 @@ impl Scorecards {
             .await;
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         preference?;
+        let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&query.agent_id))?;
         if let Some(snapshot) = snapshot? {
             if let Some(stored) = snapshot
@@ -198,10 +242,21 @@ impl Scorecards {
                 return Ok(AgentScorecardAnswer::Stored(stored));
             }
         }
-        let scorecard = engine.agent_scorecard(&agent, &period).await?;
+        let mut scorecard = engine.agent_scorecard_as_of(&agent, &period, as_of).await?;
+        if query.include_forecast {
+            scorecard.add_forecasts();
+        }
+        // The peers from the same pool as the agent's own numbers.
+        let peers = if query.include_peers {
+            self.peers_of(connection, caller, &agent.agent_id, &scorecard)
+                .await?
+        } else {
+            Vec::new()
+        };
         Ok(AgentScorecardAnswer::Live {
             agent,
             scorecard: Box::new(scorecard),
+            peers,
         })
     }
 
@@ -216,13 +271,15 @@ impl Scorecards {
         let team_id = query.team_id;
         authorize_read(caller, GET_TEAM_SCORECARD, ReadSubject::Team(&team_id))?;
         let spec = query.period.as_ref().ok().copied();
+        self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
         let (connection, preference) = self.reader(ReadNeed::Primary, &query.consistency_token);
         preference?;
+        let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         self.ensure_team(connection, &team_id).await?;
         if let Some(spec) = spec {
             if let Some(snapshot) =
-                snapshot_for(connection, self.zone, &spec, query.reading).await?
+                snapshot_for(connection, self.calendar, &spec, query.reading).await?
             {
                 if let Some(stored) = snapshot
                     .subject(connection, SubjectKind::Team, &team_id)
@@ -232,13 +289,16 @@ impl Scorecards {
                 }
             }
         }
-        let (scorecard, members) = self
+        let (mut scorecard, members) = self
             .engine(connection)
-            .team_scorecard(&team_id, &period)
+            .team_scorecard_as_of(&team_id, &period, as_of)
             .await?;
+        if query.include_forecast {
+            scorecard.add_forecasts();
+        }
         Ok(TeamScorecardAnswer::Live {
             team_id,
-            scorecard,
+            scorecard: Box::new(scorecard),
             members,
         })
     }

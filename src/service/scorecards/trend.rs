@@ -1,12 +1,14 @@
-//! `GetKpiTrend`: chosen KPIs of an agent or team bucketed by day, week or
-//! month.
+//! `GetKpiTrend`: chosen KPIs of an agent, a team or the organisation,
+//! bucketed by day, week or month (summed from the daily rollups) or by
+//! hour or quarter-hour of the reporting zone's clock (from raw rows).
 
 use super::{resolve_period, Scorecards, MAX_PERIOD_DAYS};
 use crate::{
     auth::{Caller, ReadSubject},
     domain::{
+        intraday::{cut, IntradayError, IntradayStep, MAX_INTRADAY_BUCKETS},
         kpi::KpiId,
-        period::{buckets, Granularity, PeriodSpec},
+        period::{buckets, Granularity, Period, PeriodSpec},
     },
     error::ServiceError,
     service::{
@@ -22,10 +24,12 @@ use crate::{
 pub enum TrendSubject {
     Agent(String),
     Team(String),
+    /// Every record of the organisation, pooled.
+    Organisation,
 }
 
-/// A request for a trend. The period is checked first, then access, then
-/// the subject's existence.
+/// A request for a trend. The period and its buckets are checked first,
+/// then access, then the subject's existence.
 pub struct TrendQuery {
     pub subject: TrendSubject,
     pub kpis: Vec<KpiId>,
@@ -38,42 +42,66 @@ pub struct TrendQuery {
 const GET_KPI_TREND: &str = "/kpi.v1.ScorecardService/GetKpiTrend";
 
 impl Scorecards {
-    /// Chosen KPIs of an agent or team, bucketed by day, week or month. On
-    /// a standby within the lag bound, or where the client's token allows.
+    /// Chosen KPIs of an agent, team or the organisation, bucketed by day,
+    /// week, month, hour or quarter-hour. Whatever the subject, on a standby
+    /// within the lag bound, or where the client's token allows.
     pub async fn kpi_trend(
         &self,
         caller: &Caller,
         query: TrendQuery,
     ) -> Result<Vec<TrendBucket>, ServiceError> {
         let period = resolve_period(query.period, self.zone)?;
-        let buckets = buckets(
-            period,
-            query.granularity,
-            self.zone,
-            MAX_PERIOD_DAYS as usize + 1,
-        )
-        .map_err(|error| ServiceError::invalid_field("period", error.to_string()))?;
+        let buckets = self.trend_buckets(period, query.granularity)?;
+        let intraday = IntradayStep::of(query.granularity).is_some();
         let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
         let engine = self.engine(connection);
-        let trend = match &query.subject {
+        let agents: [String; 1];
+        let scope = match &query.subject {
             TrendSubject::Agent(agent_id) => {
                 authorize_agent_read(&self.database, caller, GET_KPI_TREND, agent_id).await?;
                 preference?;
-                let agent = self.agent(connection, agent_id).await?;
-                let agents = [agent.agent_id];
-                engine
-                    .trend(FactScope::Agents(&agents), &buckets, &query.kpis)
-                    .await?
+                agents = [self.agent(connection, agent_id).await?.agent_id];
+                FactScope::Agents(&agents)
             }
             TrendSubject::Team(team_id) => {
                 authorize_read(caller, GET_KPI_TREND, ReadSubject::Team(team_id))?;
                 preference?;
                 self.ensure_team(connection, team_id).await?;
-                engine
-                    .trend(FactScope::Team(team_id), &buckets, &query.kpis)
-                    .await?
+                FactScope::Team(team_id)
+            }
+            TrendSubject::Organisation => {
+                authorize_read(caller, GET_KPI_TREND, ReadSubject::Organisation)?;
+                preference?;
+                FactScope::Organisation
             }
         };
+        let trend = if intraday {
+            engine.intraday_trend(scope, buckets, &query.kpis).await?
+        } else {
+            engine.trend(scope, &buckets, &query.kpis).await?
+        };
         Ok(trend)
+    }
+
+    /// The buckets of `period`: calendar ones (at most one per day of the
+    /// longest period, plus a partial one), or intraday ones (at most
+    /// [`MAX_INTRADAY_BUCKETS`], never coarser than the period). Every
+    /// refusal names the field `granularity` or `period`.
+    fn trend_buckets(
+        &self,
+        period: Period,
+        granularity: Granularity,
+    ) -> Result<Vec<Period>, ServiceError> {
+        match IntradayStep::of(granularity) {
+            Some(step) => cut(period, step, self.zone, MAX_INTRADAY_BUCKETS).map_err(|error| {
+                let field = match error {
+                    IntradayError::CoarserThanPeriod { .. } => "granularity",
+                    _ => "period",
+                };
+                ServiceError::invalid_field(field, error.to_string())
+            }),
+            None => buckets(period, granularity, self.zone, MAX_PERIOD_DAYS as usize + 1)
+                .map_err(|error| ServiceError::invalid_field("period", error.to_string())),
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 mod reads;
 
-pub use reads::{snapshot_for, ClosedReading};
+pub use reads::{pay_period_of, snapshot_for, ClosedReading};
 
 use crate::{
     domain::{

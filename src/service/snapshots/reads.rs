@@ -1,15 +1,15 @@
-//! Reads of a closed month answer from its snapshot, unless the caller
+//! Reads of a closed pay period answer from its snapshot, unless the caller
 //! asks for live numbers: this decides which snapshot version, and reads
 //! its stored scorecards.
 
-use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 
 use super::{resolve_version, FromSnapshot, SnapshotRead};
 use crate::{
     domain::{
-        closing::{Month, SnapshotEntry, SubjectKind},
-        period::PeriodSpec,
+        closing::{SnapshotEntry, SubjectKind},
+        pay_period::PayCalendar,
+        period::{calendar_dates, PeriodSpec},
     },
     error::ServiceError,
     storage::{periods, StorageError},
@@ -24,12 +24,14 @@ pub struct ClosedReading {
     pub snapshot_version: i32,
 }
 
-/// The snapshot a read of `spec` answers from: when `spec` is a calendar
-/// month that is closed and the caller did not ask for live numbers. A
-/// version asked for must exist (NOT_FOUND otherwise), also when `live`.
+/// The snapshot a read of `spec` answers from: when `spec` covers exactly
+/// a pay period of `calendar` (a `pay_period`, or a calendar month or ISO
+/// week that is one) that is closed, and the caller did not ask for live
+/// numbers. A `pay_period` of another kind is INVALID_ARGUMENT; a version
+/// asked for must exist (NOT_FOUND otherwise), also when `live`.
 pub async fn snapshot_for(
     connection: &impl ConnectionTrait,
-    zone: Tz,
+    calendar: PayCalendar,
     spec: &PeriodSpec,
     reading: ClosedReading,
 ) -> Result<Option<SnapshotRead>, ServiceError> {
@@ -40,18 +42,15 @@ pub async fn snapshot_for(
             "snapshot_version must be >= 0 (0 = the current version)",
         ));
     }
-    let PeriodSpec::Month(date) = spec else {
+    let Some(key) = pay_period_of(calendar, spec)? else {
         return Ok(None);
     };
-    let Ok(month) = Month::containing(*date, zone) else {
-        return Ok(None);
-    };
-    let Some(period) = periods::closed_period(connection, &month.key).await? else {
+    let Some(period) = periods::closed_period(connection, &key).await? else {
         if version != 0 {
             return Err(ServiceError::NotFound {
                 reason: "SNAPSHOT_VERSION_NOT_FOUND",
                 resource_type: "snapshot version",
-                name: format!("{} v{version}", month.key),
+                name: format!("{key} v{version}"),
             });
         }
         return Ok(None);
@@ -61,6 +60,28 @@ pub async fn snapshot_for(
     }
     let version = resolve_version(&period, version)?;
     Ok(Some(SnapshotRead { period, version }))
+}
+
+/// The id of the pay period `spec` covers exactly, if any; a `pay_period`
+/// selector that is not one of `calendar`'s is INVALID_ARGUMENT.
+pub fn pay_period_of(
+    calendar: PayCalendar,
+    spec: &PeriodSpec,
+) -> Result<Option<String>, ServiceError> {
+    let Ok(Some((first, after_last))) = calendar_dates(*spec) else {
+        return Ok(None);
+    };
+    let key = calendar.id_of_exact_dates(first, after_last);
+    match (spec, key) {
+        (PeriodSpec::PayPeriod { .. }, None) => Err(ServiceError::invalid_field(
+            "period.pay_period",
+            format!(
+                "period.pay_period does not name a pay period: {}",
+                calendar.expectation()
+            ),
+        )),
+        (_, key) => Ok(key),
+    }
 }
 
 impl SnapshotRead {

@@ -2,6 +2,7 @@
 //! Instants are microseconds since the Unix epoch, in `*_at_us` columns.
 
 pub mod agent;
+pub mod agent_goal;
 pub mod agent_time;
 pub mod audit_event;
 pub mod compliance_check;

@@ -16,6 +16,10 @@ pub struct Model {
     pub created_at_us: i64,
     /// The principal that stored the version ("" before authentication).
     pub created_by: String,
+    /// JSON array of bonus tiers, see `storage::graded_json`; `None` for a
+    /// version without tiers.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub bonus_tiers: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -86,13 +86,22 @@ pub async fn list_closed_periods(
     Ok(periods)
 }
 
-/// Records a month as closed, at version 1.
+/// How a pay period was closed: its days, when, by whom, and under which
+/// settings (the pay-period kind as `PayCalendar::recorded_name`, the
+/// reporting zone's IANA name).
+pub struct NewClosedPeriod<'a> {
+    pub key: &'a str,
+    pub days: DayRange,
+    pub closed_at_us: i64,
+    pub closed_by: &'a str,
+    pub pay_period_kind: &'a str,
+    pub time_zone: &'a str,
+}
+
+/// Records a pay period as closed, at version 1.
 pub async fn insert_closed_period(
     connection: &impl ConnectionTrait,
-    month: &str,
-    days: DayRange,
-    closed_at_us: i64,
-    closed_by: &str,
+    closed: NewClosedPeriod<'_>,
 ) -> Result<(), StorageError> {
     let backend = connection.get_database_backend();
     let p = |index| placeholder(backend, index);
@@ -101,19 +110,24 @@ pub async fn insert_closed_period(
             backend,
             format!(
                 "INSERT INTO closed_periods (month, first_day, end_day, closed_at_us, \
-                 closed_by, current_version) VALUES ({}, {}, {}, {}, {}, 1)",
+                 closed_by, current_version, pay_period_kind, time_zone) \
+                 VALUES ({}, {}, {}, {}, {}, 1, {}, {})",
                 p(1),
                 p(2),
                 p(3),
                 p(4),
-                p(5)
+                p(5),
+                p(6),
+                p(7)
             ),
             [
-                Value::from(month),
-                days.first.number().into(),
-                days.end.number().into(),
-                closed_at_us.into(),
-                Value::from(closed_by),
+                Value::from(closed.key),
+                closed.days.first.number().into(),
+                closed.days.end.number().into(),
+                closed.closed_at_us.into(),
+                Value::from(closed.closed_by),
+                Value::from(closed.pay_period_kind),
+                Value::from(closed.time_zone),
             ],
         ))
         .await?;
@@ -150,8 +164,8 @@ async fn load_period(
         .query_one(Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT month, first_day, end_day, closed_at_us, closed_by, current_version \
-                 FROM closed_periods WHERE month = {}",
+                "SELECT month, first_day, end_day, closed_at_us, closed_by, current_version, \
+                 pay_period_kind FROM closed_periods WHERE month = {}",
                 placeholder(backend, 1)
             ),
             [Value::from(month)],
@@ -195,5 +209,6 @@ async fn load_period(
         closed_by: row.try_get("", "closed_by")?,
         current_version: row.try_get("", "current_version")?,
         versions,
+        pay_period_kind: row.try_get("", "pay_period_kind")?,
     }))
 }

@@ -11,6 +11,7 @@ use prost::Message;
 /// generic retry policy cannot know was set.
 const NOT_IDEMPOTENT: &[&str] = &[
     "kpi.v1.PolicyService/CreatePolicyVersion",
+    "kpi.v1.PolicyService/CreateAgentGoal",
     "kpi.v1.PeriodService/RestatePeriod",
 ];
 

@@ -67,6 +67,7 @@ async fn closing_a_month_that_has_not_ended_is_refused(backend: Backend) {
         .close_period(pb::ClosePeriodRequest {
             month: "2099-01".into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -82,6 +83,7 @@ async fn a_malformed_month_is_invalid(backend: Backend) {
         .close_period(pb::ClosePeriodRequest {
             month: "2026-9".into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -95,6 +97,7 @@ async fn a_month_never_closed_is_open(backend: Backend) {
     let open = periods(&app)
         .get_period(pb::GetPeriodRequest {
             month: "2026-10".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -39,6 +39,7 @@ async fn october_closed_then_mo_moved(backend: Backend) -> TestApp {
         .close_period(pb::ClosePeriodRequest {
             month: "2026-10".into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .expect("closing October failed");

@@ -19,6 +19,7 @@ mod close;
 mod closed_month_policies;
 mod closed_month_teams;
 mod closed_reads;
+mod pay_periods;
 mod policy_refusals;
 mod restate;
 
@@ -121,6 +122,7 @@ pub async fn octobers_scorecard(
             period: Some(month("2026-10")),
             live,
             snapshot_version,
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetAgentScorecard({agent_id}) failed: {status:?}"))

@@ -24,6 +24,7 @@ async fn close(app: &TestApp, month: &str) {
         .close_period(pb::ClosePeriodRequest {
             month: month.into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("ClosePeriod({month}) failed: {status:?}"));

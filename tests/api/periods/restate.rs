@@ -35,6 +35,7 @@ fn restate_with_id(request_id: &str, reason: &str) -> pb::RestatePeriodRequest {
         month: "2026-10".into(),
         reason: reason.into(),
         request_id: request_id.into(),
+        ..Default::default()
     }
 }
 
@@ -115,6 +116,7 @@ async fn restating_a_month_that_is_not_closed_is_refused(backend: Backend) {
             month: "2026-09".into(),
             reason: "why not".into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();

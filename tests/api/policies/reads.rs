@@ -37,6 +37,7 @@ fn at_least(kpi_id: &str, bound: f64, weight: f64) -> pb::KpiRule {
         weight,
         gate: false,
         min_sample_size: 1,
+        ..Default::default()
     }
 }
 
@@ -92,6 +93,7 @@ fn occupancy_range() -> pb::KpiRule {
         weight: 0.5,
         gate: true,
         min_sample_size: 3600,
+        ..Default::default()
     }
 }
 

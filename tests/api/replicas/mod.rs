@@ -71,6 +71,7 @@ impl Replica {
             .close_period(pb::ClosePeriodRequest {
                 month: month_key.into(),
                 request_id: String::new(),
+                ..Default::default()
             })
             .await
             .expect("closing the month failed")

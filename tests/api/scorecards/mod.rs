@@ -1,13 +1,14 @@
 //! ScorecardService: the catalogue; agent scorecards computed by hand;
 //! which records count where (time zones, late surveys, corrections,
 //! samples); team scorecards; targets, bands and breaches; payroll
-//! listings; trends; the drill-down; the daily rollups against raw rows;
-//! bad, random and hostile queries.
+//! listings; trends, intraday ones too; the drill-down; the daily rollups
+//! against raw rows; bad, random and hostile queries.
 
 use kpi_service::grpc::pb;
 
 use crate::support::{app::TestApp, periods::month};
 
+mod agent_records;
 mod agent_scorecard;
 mod anas_november;
 mod attribution;
@@ -17,7 +18,10 @@ mod catalogue;
 mod drill_down;
 mod history;
 mod hostile_input;
+mod intraday;
+mod intraday_subjects;
 mod listings;
+mod pace;
 mod random_histories;
 mod request_properties;
 mod targets;

@@ -242,11 +242,12 @@ fn read() -> impl Strategy<Value = Read> {
         (
             option::of(prop_oneof![
                 agent_id().prop_map(Subject::AgentId),
-                team_id().prop_map(Subject::TeamId)
+                team_id().prop_map(Subject::TeamId),
+                any::<bool>().prop_map(Subject::Organisation)
             ]),
             kpi_ids(),
             period(),
-            enum_value(1..=3),
+            enum_value(1..=5),
         )
             .prop_map(|(subject, kpi_ids, period, granularity)| Read::Trend(
                 pb::GetKpiTrendRequest {

@@ -103,6 +103,11 @@ impl TestApp {
             .expect("cannot reopen the test database");
     }
 
+    /// The settings the app was started with (its database URL among them).
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The name of the PostgreSQL test database, if the app runs on one.
     pub fn postgres_database_name(&self) -> Option<String> {
         match &self.cleanup {

@@ -26,6 +26,13 @@ pub fn iso_week(date: &str) -> pb::PeriodSelector {
     }
 }
 
+/// A pay period by its id ("2026-W41+2", "2026-10-H1", ...).
+pub fn pay_period(id: &str) -> pb::PeriodSelector {
+    pb::PeriodSelector {
+        period: Some(pb::period_selector::Period::PayPeriod(id.into())),
+    }
+}
+
 /// The instants `[start, end)`, RFC 3339.
 pub fn custom(start: &str, end: &str) -> pb::PeriodSelector {
     pb::PeriodSelector {
@@ -47,6 +54,7 @@ pub async fn close_month(app: &TestApp, month: &str) -> pb::ClosePeriodResponse 
         .close_period(pb::ClosePeriodRequest {
             month: month.into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("ClosePeriod({month}) failed: {status:?}"))
@@ -60,9 +68,39 @@ pub async fn restate_month(app: &TestApp, month: &str, reason: &str) -> pb::Peri
             month: month.into(),
             reason: reason.into(),
             request_id: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("RestatePeriod({month}) failed: {status:?}"))
+        .into_inner()
+        .period
+        .expect("no period in the response")
+}
+
+/// ClosePeriod of the pay period `id`, which must succeed.
+pub async fn close_pay_period(app: &TestApp, id: &str) -> pb::Period {
+    periods(app)
+        .close_period(pb::ClosePeriodRequest {
+            pay_period: id.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|status| panic!("ClosePeriod({id}) failed: {status:?}"))
+        .into_inner()
+        .period
+        .expect("no period in the response")
+}
+
+/// RestatePeriod of the pay period `id` with `reason`, which must succeed.
+pub async fn restate_pay_period(app: &TestApp, id: &str, reason: &str) -> pb::Period {
+    periods(app)
+        .restate_period(pb::RestatePeriodRequest {
+            pay_period: id.into(),
+            reason: reason.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|status| panic!("RestatePeriod({id}) failed: {status:?}"))
         .into_inner()
         .period
         .expect("no period in the response")

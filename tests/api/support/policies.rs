@@ -12,6 +12,7 @@ fn rule(kpi_id: &str, bound: pb::target::Bound) -> pb::KpiRule {
         weight: 1.0,
         gate: false,
         min_sample_size: 1,
+        ..Default::default()
     }
 }
 

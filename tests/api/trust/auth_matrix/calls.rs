@@ -73,6 +73,7 @@ pub(super) const RPCS: &[(&str, Needs)] = &[
         "/kpi.v1.ScorecardService/ListAgentInteractions",
         Needs::Read,
     ),
+    ("/kpi.v1.ScorecardService/ListAgentRecords", Needs::Read),
     (
         "/kpi.v1.PolicyService/CreatePolicyVersion",
         Needs::Scope("kpi.policy.write"),
@@ -80,6 +81,11 @@ pub(super) const RPCS: &[(&str, Needs)] = &[
     ("/kpi.v1.PolicyService/GetPolicyVersion", Needs::Read),
     ("/kpi.v1.PolicyService/ListPolicyVersions", Needs::Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Needs::Read),
+    (
+        "/kpi.v1.PolicyService/CreateAgentGoal",
+        Needs::Scope("kpi.policy.write"),
+    ),
+    ("/kpi.v1.PolicyService/ListAgentGoals", Needs::Read),
     (
         "/kpi.v1.AuditService/ListAuditEvents",
         Needs::Scope("kpi.audit.read"),
@@ -379,6 +385,19 @@ pub(super) async fn invoke(
             )
             .await
         }
+        "ListAgentRecords" => {
+            unary::<_, pb::ListAgentRecordsResponse>(
+                channel,
+                path,
+                pb::ListAgentRecordsRequest {
+                    agent_id: agent.into(),
+                    period: Some(month("2026-11")),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
         "CreatePolicyVersion" => {
             unary::<_, pb::CreatePolicyVersionResponse>(
                 channel,
@@ -432,6 +451,36 @@ pub(super) async fn invoke(
             )
             .await
         }
+        "CreateAgentGoal" => {
+            unary::<_, pb::CreateAgentGoalResponse>(
+                channel,
+                path,
+                pb::CreateAgentGoalRequest {
+                    request_id: String::new(),
+                    goal: Some(pb::AgentGoal {
+                        agent_id: agent.into(),
+                        kpi_id: "csat".into(),
+                        effective_from: "2026-11-01".into(),
+                        target: at_least("csat", 75.0).target,
+                        ..Default::default()
+                    }),
+                },
+                token,
+            )
+            .await
+        }
+        "ListAgentGoals" => {
+            unary::<_, pb::ListAgentGoalsResponse>(
+                channel,
+                path,
+                pb::ListAgentGoalsRequest {
+                    agent_id: agent.into(),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
         "ListAuditEvents" => {
             unary::<_, pb::ListAuditEventsResponse>(
                 channel,
@@ -451,6 +500,7 @@ pub(super) async fn invoke(
                 pb::ClosePeriodRequest {
                     month: "2026-10".into(),
                     request_id: String::new(),
+                    ..Default::default()
                 },
                 token,
             )
@@ -464,6 +514,7 @@ pub(super) async fn invoke(
                     month: "2026-10".into(),
                     reason: "matrix".into(),
                     request_id: String::new(),
+                    ..Default::default()
                 },
                 token,
             )
@@ -475,6 +526,7 @@ pub(super) async fn invoke(
                 path,
                 pb::GetPeriodRequest {
                     month: "2026-10".into(),
+                    ..Default::default()
                 },
                 token,
             )

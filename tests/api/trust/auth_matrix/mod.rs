@@ -235,11 +235,11 @@ async fn every_rpc_answers_each_credential_with_its_documented_code(backend: Bac
         cells += 1;
     }
 
-    // 30 RPCs x 7 (no credentials, expired, wrong issuer, wrong audience,
+    // 33 RPCs x 7 (no credentials, expired, wrong issuer, wrong audience,
     // bad signature, missing scope, right scope) + 7 other-source cells +
-    // 14 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
+    // 16 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
     // + 2 health cells.
-    assert_eq!(cells, 30 * 7 + 7 + 14 * 2 + 2);
+    assert_eq!(cells, 33 * 7 + 7 + 16 * 2 + 2);
 }
 
 async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) {
@@ -262,6 +262,24 @@ async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) 
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(error_info(&status).1["scope"], "kpi.read");
+    // Nor the organisation's trend.
+    let trend = app
+        .scorecards()
+        .get_kpi_trend(request(
+            pb::GetKpiTrendRequest {
+                subject: Some(pb::get_kpi_trend_request::Subject::Organisation(true)),
+                kpi_ids: vec!["aht".into()],
+                period: Some(month("2026-11")),
+                granularity: pb::TrendGranularity::Hour as i32,
+                ..Default::default()
+            },
+            Some(&token),
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(trend.code(), Code::PermissionDenied);
+    assert_eq!(error_info(&trend).1["scope"], "kpi.read");
     // Its own team's list is fine, and holds only its team.
     let page = app
         .scorecards()
