@@ -23,6 +23,17 @@ pub struct DatabaseSettings {
     /// Stop at start-up (exit 1) when the database cannot be reached or
     /// migrated. Off: start NOT_SERVING and keep trying in the background.
     pub fail_fast_at_start: bool,
+    /// PostgreSQL streaming standbys of `url` (`postgres://...`), for reads
+    /// that need not see the caller's own latest writes (organisation
+    /// lists, breaches, trends, audit listings). In the environment: a
+    /// comma-separated list. Empty: every read on `url`.
+    #[serde(default)]
+    pub read_replica_urls: Vec<String>,
+    /// How far behind the primary a standby may be and still serve reads,
+    /// in milliseconds: a standby is used only while it is known to hold
+    /// everything the primary had committed this long ago; otherwise reads
+    /// fall back to the primary.
+    pub max_replica_lag_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -37,6 +48,28 @@ impl DatabaseSettings {
             return Err(SettingsError::invalid(
                 "database.max_connections",
                 "must be >= 1 and >= database.min_connections",
+            ));
+        }
+        if !self.read_replica_urls.is_empty() && !self.url.starts_with("postgres") {
+            return Err(SettingsError::invalid(
+                "database.read_replica_urls",
+                "read replicas are PostgreSQL standbys: database.url must be a postgres:// URL",
+            ));
+        }
+        if self
+            .read_replica_urls
+            .iter()
+            .any(|url| !url.starts_with("postgres"))
+        {
+            return Err(SettingsError::invalid(
+                "database.read_replica_urls",
+                "each replica is a postgres:// URL",
+            ));
+        }
+        if self.max_replica_lag_ms == 0 {
+            return Err(SettingsError::invalid(
+                "database.max_replica_lag_ms",
+                "must be >= 1",
             ));
         }
         Ok(())

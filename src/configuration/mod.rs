@@ -74,6 +74,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("database.migrate_on_start", "true"),
     ("database.health_check_interval_seconds", "5"),
     ("database.fail_fast_at_start", "false"),
+    ("database.max_replica_lag_ms", "2000"),
     ("ingest.max_batch_size", "1000"),
     ("ingest.max_new_agents_per_batch", "100"),
     ("ingest.future_tolerance_seconds", "300"),
@@ -117,6 +118,7 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
+                .with_list_parse_key("database.read_replica_urls")
                 .source(environment),
         );
         let settings: Settings = builder

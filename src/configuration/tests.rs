@@ -166,3 +166,45 @@ fn the_otlp_endpoint_is_an_http_address_or_empty() {
     let error = settings.validate().unwrap_err().to_string();
     assert!(error.contains("telemetry.otlp_endpoint"), "{error}");
 }
+
+#[test]
+fn read_replicas_are_a_comma_separated_list_of_postgres_standbys() {
+    let environment = config::Map::from([
+        (
+            "KPI__DATABASE__URL".to_owned(),
+            "postgres://postgres@primary:5432/kpi".to_owned(),
+        ),
+        (
+            "KPI__DATABASE__READ_REPLICA_URLS".to_owned(),
+            "postgres://postgres@standby-a:5432/kpi,postgres://postgres@standby-b:5432/kpi"
+                .to_owned(),
+        ),
+        (
+            "KPI__DATABASE__MAX_REPLICA_LAG_MS".to_owned(),
+            "500".to_owned(),
+        ),
+    ]);
+    let settings = Settings::load_with_environment(None, Some(environment)).unwrap();
+    assert_eq!(
+        settings.database.read_replica_urls,
+        [
+            "postgres://postgres@standby-a:5432/kpi",
+            "postgres://postgres@standby-b:5432/kpi"
+        ]
+    );
+    assert_eq!(settings.database.max_replica_lag_ms, 500);
+
+    let mut settings = Settings::defaults().unwrap();
+    assert!(settings.database.read_replica_urls.is_empty());
+    settings.database.read_replica_urls = vec!["postgres://postgres@standby:5432/kpi".into()];
+    let error = settings.validate().unwrap_err().to_string();
+    assert!(
+        error.contains("database.read_replica_urls"),
+        "replicas of SQLite: {error}"
+    );
+    settings.database.url = "postgres://postgres@primary:5432/kpi".into();
+    assert!(settings.validate().is_ok());
+    settings.database.max_replica_lag_ms = 0;
+    let error = settings.validate().unwrap_err().to_string();
+    assert!(error.contains("database.max_replica_lag_ms"), "{error}");
+}

@@ -265,7 +265,10 @@ impl AuditApi {
                 )
             })?),
         };
-        let mut events = self.trail.list_events(&filter, size + 1).await?;
+        let mut events = self
+            .trail
+            .list_events(&filter, size + 1, &request.consistency_token)
+            .await?;
         let next_page_token = trim_page(&mut events, size, &fingerprint, |event| {
             event.id.to_string()
         });

@@ -9,9 +9,12 @@
 //!   Health and reflection pass through untouched.
 //! - [`health`]: the database health check behind `grpc.health.v1`, and
 //!   Watch streams that end when draining starts.
+//! - [`replica_health`]: the standbys' lag watcher and each standby's
+//!   health (`replica:<host:port/database>`).
 //! - [`readiness`]: whether the database has been prepared for serving yet
 //!   (the service may start before it).
 
 pub mod guard;
 pub mod health;
 pub mod readiness;
+pub mod replica_health;

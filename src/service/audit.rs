@@ -5,6 +5,7 @@
 use crate::{
     domain::audit::{AuditEvent, AuditFilter},
     error::ServiceError,
+    service::consistency::{read_preference, ReadNeed},
     storage::{audit, Database},
 };
 
@@ -24,13 +25,17 @@ impl AuditTrail {
     }
 
     /// Up to `limit` events matching `filter`, newest first. Who may call
-    /// it is settled by the scope table alone (`kpi.audit.read`).
+    /// it is settled by the scope table alone (`kpi.audit.read`). On a
+    /// standby within the lag bound, or where the client's consistency
+    /// token allows (see `service::consistency`).
     pub async fn list_events(
         &self,
         filter: &AuditFilter,
         limit: u64,
+        consistency_token: &str,
     ) -> Result<Vec<AuditEvent>, ServiceError> {
         let limit = limit.min(MAX_EVENTS);
-        Ok(audit::list(self.database.connection(), filter, limit).await?)
+        let preference = read_preference(ReadNeed::ReplicaOk, consistency_token)?;
+        Ok(audit::list(self.database.reader(preference), filter, limit).await?)
     }
 }

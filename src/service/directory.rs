@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 
 use super::{
     access::{authorize_agent_read, authorize_list, authorize_read},
+    consistency::token_after_write,
     period_guard::{self, closed_month_altered_by, ClosedMonth, TEAM_MOVE},
 };
 use crate::{
@@ -48,6 +49,9 @@ pub struct PageRequest {
 pub struct Upserted<T> {
     pub stored: T,
     pub created: bool,
+    /// What a later read passes to see this change wherever it runs (see
+    /// `service::consistency`); empty on SQLite.
+    pub consistency_token: String,
 }
 
 /// Why an agent upsert stopped before its commit (its transaction rolled
@@ -101,10 +105,14 @@ impl Directory {
                 Ok::<_, StorageError>(Upserted {
                     stored,
                     created: previous.is_none(),
+                    consistency_token: String::new(),
                 })
             })
             .await?;
-        Ok(upserted)
+        Ok(Upserted {
+            consistency_token: token_after_write(&self.database).await,
+            ..upserted
+        })
     }
 
     /// One team.
@@ -149,7 +157,10 @@ impl Directory {
             .with_retries(|| self.try_upsert_agent(&upsert, &actor, today))
             .await?;
         match outcome {
-            Ok(upserted) => Ok(upserted),
+            Ok(upserted) => Ok(Upserted {
+                consistency_token: token_after_write(&self.database).await,
+                ..upserted
+            }),
             Err(AgentRefusal::UnknownTeam(team_id)) => Err(ServiceError::invalid_field(
                 "agent.team_id",
                 format!("team {team_id:?} is not in the directory; create it first"),
@@ -210,6 +221,7 @@ impl Directory {
         Ok(Ok(Upserted {
             stored,
             created: previous.is_none(),
+            consistency_token: String::new(),
         }))
     }
 

@@ -15,6 +15,7 @@ use crate::{
     resilience::{
         health::{set_health, watch_database_health, DrainingHealth},
         readiness::Readiness,
+        replica_health::watch_replica_health,
     },
     storage::{probe_timeout, Database},
 };
@@ -25,6 +26,8 @@ pub(super) struct Draining {
     started: watch::Receiver<bool>,
     start: watch::Sender<bool>,
     health_checks: JoinHandle<()>,
+    /// The standbys' lag watcher and health (idle without standbys).
+    replica_checks: JoinHandle<()>,
 }
 
 impl Draining {
@@ -46,11 +49,23 @@ impl Draining {
             readiness.clone(),
             started.clone(),
         ));
+        let replica_health =
+            watch_replica_health(database.clone(), reporter.clone(), probe_timeout(settings));
+        let mut application_alive = started.clone();
+        let replica_checks = tokio::spawn(async move {
+            // Until the application that owns the draining flag is gone;
+            // draining itself does not stop it (calls in flight still read).
+            tokio::select! {
+                () = replica_health => {}
+                () = async { while application_alive.changed().await.is_ok() {} } => {}
+            }
+        });
         Self {
             reporter,
             started,
             start,
             health_checks,
+            replica_checks,
         }
     }
 
@@ -116,6 +131,7 @@ impl Draining {
             }
         };
         self.health_checks.abort();
+        self.replica_checks.abort();
         outcome
     }
 }

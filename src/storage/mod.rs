@@ -23,12 +23,14 @@ mod pool;
 pub mod rebuild;
 pub mod record_listing;
 pub mod records;
+pub mod replicas;
 pub mod rollups;
 pub mod team_moves;
 mod transaction;
 
 pub(crate) use locks::records_key_lock;
 pub use locks::{lock_numbers, lock_record_keys, NumbersLock};
+pub use replicas::{ConsistencyToken, InvalidToken, ReadPreference, ReplicaReport, ReplicaSet};
 pub use transaction::{MaybeConflict, WriteTransaction};
 
 use std::{
@@ -128,6 +130,8 @@ pub struct Database {
     health: Arc<HealthState>,
     /// Policy versions read by scorecards (see `policy_cache`).
     policy_cache: Arc<policy_cache::PolicyCache>,
+    /// Streaming standbys for reads that allow them (see `replicas`).
+    replicas: Arc<ReplicaSet>,
 }
 
 /// What the health check knows about the database.
@@ -176,11 +180,42 @@ impl Database {
                 probe_requested: Notify::new(),
             }),
             policy_cache: Arc::default(),
+            replicas: Arc::new(ReplicaSet::open(settings)?),
         })
     }
 
+    /// The primary's pool: every write, and every read that must see them.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
+    }
+
+    /// The pool a read of `preference` runs on: a standby that may serve
+    /// it (see `replicas`), else the primary. The use case decides the
+    /// preference; this only knows which standbys are fresh enough.
+    pub fn reader(&self, preference: ReadPreference) -> &DatabaseConnection {
+        self.replicas.pick(preference).unwrap_or(&self.connection)
+    }
+
+    /// The standbys, their lag and where reads went (health, metrics).
+    pub fn replicas(&self) -> &ReplicaSet {
+        &self.replicas
+    }
+
+    /// Watches the standbys' lag until the returned future is dropped
+    /// (forever pending when there are none).
+    pub async fn watch_replicas(&self, timeout: Duration) {
+        self.replicas.watch(&self.connection, timeout).await;
+    }
+
+    /// A token for the writes this process has committed so far: a read
+    /// carrying it sees them, on a standby that has replayed past it or on
+    /// the primary. `None` on SQLite (one database, nothing to wait for).
+    pub async fn consistency_token(&self) -> Result<Option<ConsistencyToken>, StorageError> {
+        if self.backend() != DatabaseBackend::Postgres {
+            return Ok(None);
+        }
+        let position = replicas::primary_position(&self.connection).await?;
+        Ok(position.map(ConsistencyToken::at))
     }
 
     pub fn backend(&self) -> DatabaseBackend {
@@ -259,6 +294,7 @@ impl Database {
     pub async fn close(&self) {
         // The policy cache's listener holds a connection of its own.
         self.policy_cache.stop();
+        self.replicas.close().await;
         for pool in [&self.connection, &self.probe] {
             if let Err(error) = pool.close_by_ref().await {
                 tracing::warn!(%error, "closing database connections failed");

@@ -94,6 +94,28 @@ pub(super) async fn open(
     Ok((main, probe))
 }
 
+/// A lazy pool on a PostgreSQL standby (`database.read_replica_urls`):
+/// the main pool's size, timeouts and session, opened on first use, so
+/// that a standby that is down at start-up keeps nobody from starting.
+pub(super) fn open_replica(
+    url: &str,
+    settings: &DatabaseSettings,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.max_connections)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_seconds))
+        .connect_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+        .sqlx_logging(false)
+        .test_before_acquire(false);
+    let pool = options
+        .sqlx_pool_options::<sqlx::Postgres>()
+        .before_acquire(test_if_idle)
+        .connect_lazy_with(postgres_options(url)?);
+    Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+}
+
 /// The session every PostgreSQL connection of the service opens.
 ///
 /// Rollup reads filter on lists of up to 1,000 agents. A generic plan

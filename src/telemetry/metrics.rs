@@ -18,6 +18,9 @@
 //! | `kpi_db_pool_connections` | gauge | `state` (`in_use`, `idle`) |
 //! | `kpi_db_pool_max_connections` | gauge | |
 //! | `kpi_health_serving` | gauge (1 serving, 0 not) | |
+//! | `kpi_db_replica_lag_seconds` | gauge (absent until first known) | `replica` |
+//! | `kpi_db_replica_serving` | gauge (1 reads go to it, 0 not) | `replica` |
+//! | `kpi_db_reads_total` | counter | `database` (`primary` or a replica), `preference` (`primary`, `replica_ok`, `after_token`) |
 //! | `kpi_non_grpc_requests_total` | counter | `status` (the HTTP status answered) |
 //! | `kpi_build_info` | gauge (always 1) | `version` |
 //!
@@ -29,6 +32,8 @@ use std::{sync::Arc, time::Duration};
 
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusRecorder};
+
+use crate::storage::{replicas::PREFERENCES, ReplicaReport};
 
 use super::{
     codes::CANONICAL_NAMES,
@@ -44,6 +49,9 @@ const BATCH_SIZE: &str = "kpi_ingest_batch_size";
 const POOL_CONNECTIONS: &str = "kpi_db_pool_connections";
 const POOL_MAX: &str = "kpi_db_pool_max_connections";
 const HEALTH: &str = "kpi_health_serving";
+const REPLICA_LAG: &str = "kpi_db_replica_lag_seconds";
+const REPLICA_SERVING: &str = "kpi_db_replica_serving";
+const READS: &str = "kpi_db_reads_total";
 const NON_GRPC: &str = "kpi_non_grpc_requests_total";
 const BUILD_INFO: &str = "kpi_build_info";
 
@@ -159,6 +167,32 @@ impl Metrics {
         });
     }
 
+    /// The standbys and where reads went, as sampled at scrape time. A
+    /// `replica_ok` or `after_token` read on the primary is a fallback.
+    pub fn database_reads(&self, replicas: &[ReplicaReport], primary_reads: [u64; 3]) {
+        self.with(|| {
+            for (preference, count) in PREFERENCES.iter().zip(primary_reads) {
+                counter!(READS, "database" => "primary", "preference" => *preference)
+                    .absolute(count);
+            }
+            for replica in replicas {
+                let name = replica.name.clone();
+                if let Some(lag) = replica.lag {
+                    gauge!(REPLICA_LAG, "replica" => name.clone()).set(lag.as_secs_f64());
+                }
+                gauge!(REPLICA_SERVING, "replica" => name.clone()).set(if replica.serving {
+                    1.0
+                } else {
+                    0.0
+                });
+                for (preference, count) in PREFERENCES[1..].iter().zip(replica.reads) {
+                    counter!(READS, "database" => name.clone(), "preference" => *preference)
+                        .absolute(count);
+                }
+            }
+        });
+    }
+
     /// The overall health status as sampled at scrape time.
     pub fn health(&self, serving: bool) {
         self.with(|| gauge!(HEALTH).set(if serving { 1.0 } else { 0.0 }));
@@ -218,6 +252,19 @@ fn describe_everything() {
     describe_gauge!(
         HEALTH,
         "1 when grpc.health.v1 reports SERVING for the whole server, else 0"
+    );
+    describe_gauge!(
+        REPLICA_LAG,
+        metrics::Unit::Seconds,
+        "how far behind the primary a read replica is known to be"
+    );
+    describe_gauge!(
+        REPLICA_SERVING,
+        "1 while reads go to the replica (reachable, within database.max_replica_lag_ms)"
+    );
+    describe_counter!(
+        READS,
+        "reads by the database that served them and the preference the use case gave"
     );
     describe_counter!(
         NON_GRPC,
@@ -285,6 +332,32 @@ mod tests {
                 .contains("grpc_method=\"GetAgent\",grpc_code=\"NOT_FOUND\"} 1"),
             "a second registry must not see the first one's calls"
         );
+    }
+
+    #[test]
+    fn replicas_show_their_lag_and_where_reads_went() {
+        let metrics = Metrics::new(&methods()).unwrap();
+        let replica = ReplicaReport {
+            name: "standby-a:5432/kpi".into(),
+            reachable: true,
+            lag: Some(Duration::from_millis(250)),
+            serving: true,
+            replay_lsn: 42,
+            reads: [7, 2],
+        };
+        metrics.database_reads(&[replica], [5, 1, 3]);
+        let text = metrics.render();
+        for line in [
+            "kpi_db_replica_lag_seconds{replica=\"standby-a:5432/kpi\"} 0.25",
+            "kpi_db_replica_serving{replica=\"standby-a:5432/kpi\"} 1",
+            "kpi_db_reads_total{database=\"standby-a:5432/kpi\",preference=\"replica_ok\"} 7",
+            "kpi_db_reads_total{database=\"standby-a:5432/kpi\",preference=\"after_token\"} 2",
+            "kpi_db_reads_total{database=\"primary\",preference=\"primary\"} 5",
+            "kpi_db_reads_total{database=\"primary\",preference=\"replica_ok\"} 1",
+            "kpi_db_reads_total{database=\"primary\",preference=\"after_token\"} 3",
+        ] {
+            assert!(text.contains(line), "{line} missing from {text}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   health) and the `process_*` metrics are sampled when scraped;
 //! - `GET /healthz`: 200 while the process answers (liveness: a database
 //!   outage must not restart the service);
+//! - `GET /replicas`: each read replica's state, one line each;
 //! - `GET /readyz`: 200 while `grpc.health.v1` reports SERVING (the database
 //!   prepared and reachable, not draining), else 503 saying why
 //!   (readiness).
@@ -71,6 +72,7 @@ pub fn serve(listener: TcpListener, observed: Observed) -> JoinHandle<()> {
         .route("/metrics", get(scrape))
         .route("/healthz", get(alive))
         .route("/readyz", get(ready))
+        .route("/replicas", get(replicas))
         .with_state(state);
     tokio::spawn(async move {
         let upkeep = tokio::spawn(async move {
@@ -89,6 +91,10 @@ pub fn serve(listener: TcpListener, observed: Observed) -> JoinHandle<()> {
 
 async fn scrape(State(state): State<ScrapeState>) -> impl IntoResponse {
     sample_database_pool(&state.metrics, &state.database);
+    let replicas = state.database.replicas();
+    state
+        .metrics
+        .database_reads(&replicas.reports(), replicas.primary_reads());
     state.metrics.health(serving(&state).await);
     let mut text = state.metrics.render();
     text.push_str(&process::render());
@@ -104,6 +110,34 @@ async fn serving(state: &ScrapeState) -> bool {
         }))
         .await
         .is_ok_and(|reply| reply.into_inner().status == ServingStatus::Serving as i32)
+}
+
+/// One line per read replica: its name, whether reads go to it, whether
+/// it answers, its lag and replay position. Always 200: a lagging replica
+/// sends reads to the primary, it does not make the service unready.
+async fn replicas(State(state): State<ScrapeState>) -> impl IntoResponse {
+    let reports = state.database.replicas().reports();
+    if reports.is_empty() {
+        return "no read replicas configured\n".to_owned();
+    }
+    let mut text = String::new();
+    for report in reports {
+        let lag = report.lag.map_or_else(
+            || "unknown".to_owned(),
+            |lag| format!("{}ms", lag.as_millis()),
+        );
+        text.push_str(&format!(
+            "{} serving={} reachable={} lag={} replay_lsn={:X}/{:X} reads={}\n",
+            report.name,
+            report.serving,
+            report.reachable,
+            lag,
+            report.replay_lsn >> 32,
+            report.replay_lsn & 0xFFFF_FFFF,
+            report.reads[0] + report.reads[1],
+        ));
+    }
+    text
 }
 
 async fn alive() -> impl IntoResponse {

@@ -39,4 +39,5 @@ mod policies;
 mod scorecards;
 
 mod operations;
+mod read_replicas;
 mod replicas;

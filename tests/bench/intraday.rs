@@ -212,6 +212,7 @@ async fn call_service(
             kpi_ids: KPIS.iter().map(|kpi| kpi.to_string()).collect(),
             period: Some(shape.period()),
             granularity: shape.granularity as i32,
+            ..Default::default()
         })
         .await
         .expect("GetKpiTrend failed")

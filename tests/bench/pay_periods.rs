@@ -271,6 +271,7 @@ pub async fn run(
 ) -> PayPeriodReport {
     let service = Service::start_with(
         backend,
+        None,
         vec![
             ("KPI__PAYROLL__PAY_PERIOD".into(), "two_weeks".into()),
             (

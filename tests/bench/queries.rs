@@ -445,6 +445,7 @@ pub async fn measure(service: &Service, directory: &Directory) -> QueryFigures {
                     kpi_ids,
                     period: november(),
                     granularity: pb::TrendGranularity::Day as i32,
+                    consistency_token: String::new(),
                 })
                 .await
                 .expect("GetKpiTrend failed");

@@ -53,7 +53,11 @@ pub struct Service {
     url: String,
     port: u16,
     cleanup: Cleanup,
+    /// Settings beyond the defaults (a read replica, the operations
+    /// listener, a mode's own `KPI__...` variables).
     extra_env: Vec<(String, String)>,
+    /// The operations listener (`/metrics`, `/replicas`), when started.
+    pub operations: Option<String>,
 }
 
 /// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`,
@@ -99,7 +103,7 @@ fn unique_name() -> String {
     format!("kpi_bench_{}_{nanos}", std::process::id())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("no free port");
     listener.local_addr().expect("no local address").port()
 }
@@ -136,16 +140,31 @@ async fn fresh_database(backend: Backend) -> (String, Cleanup) {
 
 impl Service {
     /// Starts the release binary on a fresh database and waits until it
-    /// answers.
-    pub async fn start(backend: Backend) -> Service {
-        Self::start_with(backend, Vec::new()).await
+    /// answers. With a standby, the service reads from it
+    /// (`database.read_replica_urls`) and serves its operations listener.
+    pub async fn start(backend: Backend, standby: Option<&crate::replica::Standby>) -> Service {
+        Self::start_with(backend, standby, Vec::new()).await
     }
 
     /// [`Service::start`] with more settings (`KPI__...` variables).
-    pub async fn start_with(backend: Backend, extra_env: Vec<(String, String)>) -> Service {
+    pub async fn start_with(
+        backend: Backend,
+        standby: Option<&crate::replica::Standby>,
+        mut extra_env: Vec<(String, String)>,
+    ) -> Service {
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
+        let mut operations = None;
+        if let Some(standby) = standby {
+            let address = format!("127.0.0.1:{}", free_port());
+            extra_env.push((
+                "KPI__DATABASE__READ_REPLICA_URLS".to_owned(),
+                standby.url_of(&url),
+            ));
+            extra_env.push(("KPI__TELEMETRY__METRICS_ADDR".to_owned(), address.clone()));
+            operations = Some(address);
+        }
         let mut service = Service {
             backend,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -156,6 +175,7 @@ impl Service {
             port,
             cleanup,
             extra_env,
+            operations,
         };
         service.wait_until_serving().await;
         service

@@ -30,6 +30,8 @@
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_STANDBY` (0; 1: PostgreSQL runs with one streaming standby
+//! as the service's read replica, and `replica.rs` measures with it),
 //! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
 //! the intraday trends against their hand-written SQL, see `intraday.rs`;
 //! `pay_periods`: only the pay-period close and adjustment report with
@@ -50,6 +52,7 @@ mod pace;
 mod pay_periods;
 mod queries;
 mod recompute;
+mod replica;
 mod report;
 mod server;
 
@@ -69,6 +72,8 @@ struct Config {
     backends: Vec<Backend>,
     /// Stand in for autovacuum's ANALYZE when the PostgreSQL server has it off.
     auto_analyze: bool,
+    /// PostgreSQL with one streaming standby as the read replica.
+    standby: bool,
     /// `KPI_BENCH_MODE=intraday`: ingest, then only the intraday trends.
     intraday_only: bool,
     /// Measure the reads of a period in progress (`pace.rs`).
@@ -108,6 +113,7 @@ impl Config {
             writers: usize::try_from(env_number("KPI_BENCH_WRITERS", 4).max(1)).unwrap(),
             backends,
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
+            standby: env_number("KPI_BENCH_STANDBY", 0) != 0,
             intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
                 Err(_) | Ok("full" | "pay_periods") => false,
                 Ok("intraday") => true,
@@ -148,7 +154,8 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     let started = Instant::now();
     let directory = config.directory;
     let passes = passes(config.interactions, config.checkpoint);
-    let mut service = Service::start(backend).await;
+    let standby = (config.standby && backend == Backend::Postgres).then(replica::Standby::start);
+    let mut service = Service::start(backend, standby.as_ref()).await;
     ingest::register_directory(&service, &directory).await;
     progress(backend, started, "directory registered; baseline");
     let mut report = BackendReport {
@@ -215,6 +222,12 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         progress(backend, started, "queries");
         checkpoint.queries = queries::measure(&service, &directory).await;
         checkpoint.memory_after_queries = service.memory();
+        if let (Some(standby), Some(operations)) = (&standby, service.operations.clone()) {
+            progress(backend, started, "queries with the standby");
+            replica::measure(&service, standby, &directory, &operations)
+                .await
+                .print(pass.end);
+        }
         // A fresh process: the peak is then the query path's alone.
         service.restart().await;
         checkpoint.peak_was_reset = service.reset_peak_memory();
@@ -244,6 +257,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
     report.deadlocks = postgres_deadlocks(&service).await;
     progress(backend, started, "done");
     service.stop().await;
+    if let Some(standby) = standby {
+        standby.stop();
+    }
     report
 }
 

@@ -52,6 +52,7 @@ impl DirectoryApi {
         Ok(pb::UpsertTeamResponse {
             team: Some(team_to_pb(upserted.stored)),
             created: upserted.created,
+            consistency_token: upserted.consistency_token,
         })
     }
 
@@ -96,6 +97,7 @@ impl DirectoryApi {
         Ok(pb::UpsertAgentResponse {
             agent: Some(agent_to_pb(upserted.stored)),
             created: upserted.created,
+            consistency_token: upserted.consistency_token,
         })
     }
 

@@ -50,7 +50,7 @@ impl IngestApi {
         items: Vec<P>,
         parse_item: fn(P, &mut FieldParser<'_>, &ItemContext) -> Option<R>,
         metrics: Option<Metrics>,
-    ) -> Result<(Vec<pb::IngestResult>, Vec<String>), ServiceError> {
+    ) -> Result<IngestAnswer, ServiceError> {
         let item_count = items.len();
         let parsed = parse_batch(items, R::KIND, &self.limits, parse_item, |record: &R| {
             &record.meta().key
@@ -67,6 +67,7 @@ impl IngestApi {
         let IngestReport {
             outcomes,
             registered_agent_ids,
+            consistency_token,
         } = self.ingest.ingest(caller, &records).await?;
         if let Some(metrics) = &metrics {
             metrics.ingest_batch(
@@ -85,8 +86,19 @@ impl IngestApi {
                 outcome: outcome_to_pb(outcome) as i32,
             })
             .collect();
-        Ok((results, registered_agent_ids))
+        Ok(IngestAnswer {
+            results,
+            registered_agent_ids,
+            consistency_token,
+        })
     }
+}
+
+/// What every ingest response carries.
+struct IngestAnswer {
+    results: Vec<pb::IngestResult>,
+    registered_agent_ids: Vec<String>,
+    consistency_token: String,
 }
 
 /// The `outcome` label of `kpi_ingest_items_total`.
@@ -122,10 +134,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, contacts::interaction, metrics)
             .await;
-        log_outcome("IngestInteractions", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestInteractions", result).map(|answer| {
             Response::new(pb::IngestInteractionsResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -140,10 +153,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, contacts::survey_response, metrics)
             .await;
-        log_outcome("IngestSurveyResponses", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestSurveyResponses", result).map(|answer| {
             Response::new(pb::IngestSurveyResponsesResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -158,10 +172,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, contacts::qa_evaluation, metrics)
             .await;
-        log_outcome("IngestQaEvaluations", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestQaEvaluations", result).map(|answer| {
             Response::new(pb::IngestQaEvaluationsResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -176,10 +191,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, workforce::compliance_check, metrics)
             .await;
-        log_outcome("IngestComplianceChecks", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestComplianceChecks", result).map(|answer| {
             Response::new(pb::IngestComplianceChecksResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -194,10 +210,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, workforce::violation, metrics)
             .await;
-        log_outcome("IngestViolations", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestViolations", result).map(|answer| {
             Response::new(pb::IngestViolationsResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -212,10 +229,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, workforce::training_assignment, metrics)
             .await;
-        log_outcome("IngestTrainingAssignments", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestTrainingAssignments", result).map(|answer| {
             Response::new(pb::IngestTrainingAssignmentsResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }
@@ -230,10 +248,11 @@ impl pb::ingest_service_server::IngestService for IngestApi {
         let result = self
             .ingest(&caller, items, workforce::agent_time, metrics)
             .await;
-        log_outcome("IngestAgentTime", result).map(|(results, registered_agent_ids)| {
+        log_outcome("IngestAgentTime", result).map(|answer| {
             Response::new(pb::IngestAgentTimeResponse {
-                results,
-                registered_agent_ids,
+                results: answer.results,
+                registered_agent_ids: answer.registered_agent_ids,
+                consistency_token: answer.consistency_token,
             })
         })
     }

@@ -75,6 +75,7 @@ pub(super) fn agent_scorecard(
         as_of: as_of(request.as_of.as_ref()),
         include_forecast: request.include_forecast,
         include_peers: request.include_peers,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -87,6 +88,7 @@ pub(super) fn team_scorecard(
         reading: reading(request.live, request.snapshot_version),
         as_of: as_of(request.as_of.as_ref()),
         include_forecast: request.include_forecast,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -110,6 +112,7 @@ pub(super) fn agent_scorecards(
         page_token: request.page_token,
         as_of: as_of(request.as_of.as_ref()),
         include_forecast: request.include_forecast,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -126,6 +129,7 @@ pub(super) fn breaches(
         page_token: request.page_token,
         as_of: as_of(request.as_of.as_ref()),
         include_forecast_misses: request.include_forecast_misses,
+        consistency_token: request.consistency_token,
     })
 }
 
@@ -178,6 +182,7 @@ pub(super) fn trend(request: pb::GetKpiTrendRequest) -> Result<TrendQuery, Servi
         kpis,
         granularity,
         period,
+        consistency_token: request.consistency_token,
     })
 }
 

@@ -86,10 +86,16 @@ pub struct Engine<'a, C> {
 }
 
 impl<'a> Engine<'a, DatabaseConnection> {
-    /// An engine for live reads, on the pool, with cached policies.
+    /// An engine for live reads, on the primary's pool, with cached policies.
     pub fn live(database: &'a Database, zone: Tz) -> Self {
+        Self::live_on(database, database.connection(), zone)
+    }
+
+    /// An engine for live reads on `connection`: the primary's pool or a
+    /// standby's (`Database::reader`), with cached policies.
+    pub fn live_on(database: &'a Database, connection: &'a DatabaseConnection, zone: Tz) -> Self {
         Self {
-            connection: database.connection(),
+            connection,
             zone,
             policies: PolicySource::Cached(database),
             side_by_side: database.backend() == DatabaseBackend::Postgres,

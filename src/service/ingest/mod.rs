@@ -21,6 +21,7 @@ use crate::{
         violations::{indexed, nested, FieldViolation},
     },
     error::ServiceError,
+    service::consistency::token_after_write,
     storage::{
         audit, ingest, lock_numbers, memberships::load_histories,
         rollups::maintain::upsert_additive, Database, MaybeConflict, NumbersLock, StorageError,
@@ -45,6 +46,9 @@ pub struct IngestReport {
     /// The agents this batch added to the directory, sorted: each new agent
     /// is named by exactly one batch, the one whose insert added it.
     pub registered_agent_ids: Vec<String>,
+    /// What a later read passes to see this batch, wherever it runs (see
+    /// `service::consistency`); empty on SQLite.
+    pub consistency_token: String,
 }
 
 /// The ingest use cases.
@@ -103,10 +107,11 @@ impl Ingest {
             .collect();
         authorize_body(&caller.principal, R::METHOD_PATH, Body::Sources(sources))?;
         let actor = caller.audit_actor(R::METHOD_PATH);
-        let report = self
+        let mut report = self
             .database
             .with_retries(|| self.write_batch(records, &actor))
             .await?;
+        report.consistency_token = token_after_write(&self.database).await;
         tracing::info!(
             kind = R::KIND,
             items = records.len(),
@@ -169,6 +174,7 @@ impl Ingest {
         Ok(IngestReport {
             outcomes: written.outcomes,
             registered_agent_ids,
+            consistency_token: String::new(),
         })
     }
 }

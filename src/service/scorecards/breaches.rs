@@ -23,6 +23,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::authorize_list,
+        consistency::ReadNeed,
         pagination::{decode_offset, page_of, page_size, request_fingerprint},
         snapshots::{snapshot_for, ClosedReading, FromSnapshot, SnapshotRead, StoredScorecard},
     },
@@ -45,6 +46,8 @@ pub struct BreachesQuery {
     pub as_of: AsOfField,
     /// Also (agent, KPI) pairs forecast to miss (WILL_MISS, UNREACHABLE).
     pub include_forecast_misses: bool,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 /// One breach: computed now, or read from a closed month's snapshot.
@@ -78,8 +81,9 @@ fn catalogue_position(kpi: KpiId) -> usize {
 }
 
 impl Scorecards {
-    /// Checks: page size, access, the KPIs, the period, the snapshot, the
-    /// team's existence.
+    /// Checks: page size, access, the KPIs, the period, the consistency
+    /// token, the snapshot, the team's existence. On a standby within the
+    /// lag bound, or where the token allows.
     pub async fn list_threshold_breaches(
         &self,
         caller: &Caller,
@@ -92,16 +96,10 @@ impl Scorecards {
         let spec = query.period.as_ref().ok().copied();
         let period = resolve_period(query.period, self.zone)?;
         let requested_as_of = read_as_of(&period, query.as_of, false, Utc::now())?;
+        let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
+        preference?;
         let snapshot = match &spec {
-            Some(spec) => {
-                snapshot_for(
-                    self.database.connection(),
-                    self.calendar,
-                    spec,
-                    query.reading,
-                )
-                .await?
-            }
+            Some(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await?,
             None => None,
         };
         let mut fingerprint_parts = vec![
@@ -122,9 +120,9 @@ impl Scorecards {
         };
         if let Some(snapshot) = &snapshot {
             let offset = decode_offset(&query.page_token, &fingerprint)?;
-            let (agents, _) = self.agents_in_scope(team_id).await?;
+            let (agents, _) = self.agents_in_scope(connection, team_id).await?;
             let breaches: Vec<BreachItem> = self
-                .stored_agents(snapshot, &agents)
+                .stored_agents(connection, snapshot, &agents)
                 .await?
                 .into_iter()
                 .flat_map(|(from, stored, current_team)| {
@@ -138,6 +136,7 @@ impl Scorecards {
             });
         }
         self.live_breaches(
+            connection,
             query.page_token,
             team_id,
             size,
@@ -153,8 +152,10 @@ impl Scorecards {
     /// shows the numbers as they are when it is read. Unlike a listing by
     /// score, it needs no watermark (which would cost a scan of the
     /// period's rollups on every page).
+    #[allow(clippy::too_many_arguments)] // the request's parts, and where to read
     async fn live_breaches(
         &self,
+        connection: &sea_orm::DatabaseConnection,
         page_token: String,
         team_id: Option<&str>,
         size: u64,
@@ -171,7 +172,7 @@ impl Scorecards {
             let kpi = kpi_id.parse::<KpiId>().ok()?;
             Some((agent_id.to_owned(), catalogue_position(kpi)))
         });
-        let (agents, whole_directory) = self.agents_in_scope(team_id).await?;
+        let (agents, whole_directory) = self.agents_in_scope(connection, team_id).await?;
         let agents: Vec<Agent> = agents
             .into_iter()
             .filter(|agent| agent.created_at.timestamp_micros() <= started.as_of_us)
@@ -183,7 +184,7 @@ impl Scorecards {
             .collect();
         // Breaches come by agent id, then catalogue order: compute agents a
         // chunk at a time from the cursor on, only as many as the page needs.
-        let engine = self.engine();
+        let engine = self.engine(connection);
         let mut page: Vec<Breach> = Vec::new();
         let mut remaining = agents.as_slice();
         let mut chunk_size = FIRST_BREACH_CHUNK;

@@ -70,7 +70,7 @@ impl Scorecards {
             None => None,
             Some(key) => Some(parse_cursor(&key)?),
         };
-        self.agent(&agent_id).await?;
+        self.agent(self.database.connection(), &agent_id).await?;
         let mut rows = agent_interactions(
             self.database.connection(),
             &agent_id,

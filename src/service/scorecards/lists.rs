@@ -6,6 +6,7 @@
 use std::{cmp::Ordering, collections::HashMap};
 
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 
 use super::{
     as_of::{as_of_key, read_as_of, AsOfField},
@@ -22,6 +23,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::authorize_list,
+        consistency::ReadNeed,
         engine::AgentSet,
         pagination::{decode_offset, page_of, page_size_within, request_fingerprint},
         snapshots::{
@@ -62,6 +64,8 @@ pub struct ScorecardsQuery {
     pub reading: ClosedReading,
     pub as_of: AsOfField,
     pub include_forecast: bool,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 /// One scorecard of a listing.
@@ -127,12 +131,13 @@ impl Scorecards {
     /// and whether that is the whole directory.
     pub(super) async fn agents_in_scope(
         &self,
+        connection: &DatabaseConnection,
         team_id: Option<&str>,
     ) -> Result<(Vec<Agent>, bool), ServiceError> {
         if let Some(team_id) = team_id {
-            self.ensure_team(team_id).await?;
+            self.ensure_team(connection, team_id).await?;
         }
-        let agents = directory::all_agents(self.database.connection(), team_id).await?;
+        let agents = directory::all_agents(connection, team_id).await?;
         Ok((agents, team_id.is_none()))
     }
 
@@ -140,6 +145,7 @@ impl Scorecards {
     /// what the listing needs.
     pub(super) async fn stored_agents(
         &self,
+        connection: &DatabaseConnection,
         snapshot: &SnapshotRead,
         agents: &[Agent],
     ) -> Result<Vec<(FromSnapshot, StoredScorecard, Option<String>)>, ServiceError> {
@@ -148,7 +154,7 @@ impl Scorecards {
             .map(|agent| (agent.agent_id.as_str(), agent.team_id.as_ref()))
             .collect();
         let mut stored = Vec::new();
-        for from in snapshot.agents(self.database.connection()).await? {
+        for from in snapshot.agents(connection).await? {
             let Some(team) = current_team.get(from.entry.subject_id.as_str()) else {
                 continue;
             };
@@ -159,8 +165,9 @@ impl Scorecards {
         Ok(stored)
     }
 
-    /// Checks: page size, access, the period, the order, the snapshot, the
-    /// team's existence.
+    /// Checks: page size, access, the period, the order, the consistency
+    /// token, the snapshot, the team's existence. On a standby within the
+    /// lag bound (it needs no read-your-writes), or where the token allows.
     pub async fn list_agent_scorecards(
         &self,
         caller: &Caller,
@@ -173,16 +180,10 @@ impl Scorecards {
         let period = resolve_period(query.period, self.zone)?;
         let requested_as_of = read_as_of(&period, query.as_of, false, Utc::now())?;
         let order = query.order?;
+        let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
+        preference?;
         let snapshot = match &spec {
-            Some(spec) => {
-                snapshot_for(
-                    self.database.connection(),
-                    self.calendar,
-                    spec,
-                    query.reading,
-                )
-                .await?
-            }
+            Some(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await?,
             None => None,
         };
         let fingerprint = request_fingerprint(&[
@@ -193,9 +194,9 @@ impl Scorecards {
             &snapshot.as_ref().map(SnapshotRead::key).unwrap_or_default(),
             &as_of_key(requested_as_of, query.include_forecast),
         ]);
-        let (agents, whole_directory) = self.agents_in_scope(team_id).await?;
+        let (agents, whole_directory) = self.agents_in_scope(connection, team_id).await?;
         if let Some(snapshot) = &snapshot {
-            let mut stored = self.stored_agents(snapshot, &agents).await?;
+            let mut stored = self.stored_agents(connection, snapshot, &agents).await?;
             if order == ListOrder::CompositeScoreDescending {
                 stored.sort_by(|left, right| {
                     by_composite(
@@ -215,7 +216,7 @@ impl Scorecards {
                 next_page_token,
             });
         }
-        let engine = self.engine();
+        let engine = self.engine(connection);
         let by_score = order == ListOrder::CompositeScoreDescending;
         let watermark = if by_score {
             engine.data_watermark(&period).await?

@@ -40,10 +40,11 @@ use crate::{
     error::ServiceError,
     service::{
         access::{authorize_read, authorize_read_of_agent},
+        consistency::{read_preference, ReadNeed},
         engine::{Engine, PeerCache},
         snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
-    storage::{directory, Database},
+    storage::{directory, Database, ReadPreference},
 };
 
 const GET_AGENT_SCORECARD: &str = "/kpi.v1.ScorecardService/GetAgentScorecard";
@@ -74,6 +75,8 @@ pub struct AgentScorecardQuery {
     pub as_of: AsOfField,
     pub include_forecast: bool,
     pub include_peers: bool,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 /// A request for one team's scorecard. The period and `as_of` are checked
@@ -84,6 +87,8 @@ pub struct TeamScorecardQuery {
     pub reading: ClosedReading,
     pub as_of: AsOfField,
     pub include_forecast: bool,
+    /// A write's consistency token (empty: none).
+    pub consistency_token: String,
 }
 
 /// One agent's scorecard: computed now, or as a closed month stored it.
@@ -156,31 +161,62 @@ impl Scorecards {
         Ok(())
     }
 
-    fn engine(&self) -> Engine<'_, sea_orm::DatabaseConnection> {
-        Engine::live(&self.database, self.zone)
+    /// The engine on the pool a read of `preference` runs on.
+    fn engine<'a>(
+        &'a self,
+        connection: &'a sea_orm::DatabaseConnection,
+    ) -> Engine<'a, sea_orm::DatabaseConnection> {
+        Engine::live_on(&self.database, connection, self.zone)
     }
 
-    pub(super) async fn agent(&self, agent_id: &str) -> Result<Agent, ServiceError> {
-        directory::get_agent(self.database.connection(), agent_id)
+    /// The pool a read runs on: the need the use case gives, or the
+    /// client's token. A bad token is returned for the caller to report in
+    /// its order of checks; the read meanwhile runs on the primary.
+    fn reader(
+        &self,
+        need: ReadNeed,
+        token: &str,
+    ) -> (
+        &sea_orm::DatabaseConnection,
+        Result<ReadPreference, ServiceError>,
+    ) {
+        let preference = read_preference(need, token);
+        let connection = self
+            .database
+            .reader(*preference.as_ref().unwrap_or(&ReadPreference::Primary));
+        (connection, preference)
+    }
+
+    pub(super) async fn agent(
+        &self,
+        connection: &sea_orm::DatabaseConnection,
+        agent_id: &str,
+    ) -> Result<Agent, ServiceError> {
+        directory::get_agent(connection, agent_id)
             .await?
             .ok_or_else(|| ServiceError::agent_not_found(agent_id))
     }
 
-    pub(super) async fn ensure_team(&self, team_id: &str) -> Result<(), ServiceError> {
-        match directory::get_team(self.database.connection(), team_id).await? {
+    pub(super) async fn ensure_team(
+        &self,
+        connection: &sea_orm::DatabaseConnection,
+        team_id: &str,
+    ) -> Result<(), ServiceError> {
+        match directory::get_team(connection, team_id).await? {
             Some(_) => Ok(()),
             None => Err(ServiceError::team_not_found(team_id)),
         }
     }
 
-    /// Checks: access (by the agent's current team), the period, the
-    /// agent's existence, the snapshot asked for.
+    /// Checks: access (by the agent's current team), the period and the
+    /// consistency token, the agent's existence, the snapshot asked for.
+    /// On the primary, or where the client's token allows.
     pub async fn agent_scorecard(
         &self,
         caller: &Caller,
         query: AgentScorecardQuery,
     ) -> Result<AgentScorecardAnswer, ServiceError> {
-        let connection = self.database.connection();
+        let (connection, preference) = self.reader(ReadNeed::Primary, &query.consistency_token);
         // The agent and the month's closing are independent look-ups: one
         // round trip's wait instead of two on PostgreSQL. Their answers are
         // judged in the usual order.
@@ -190,14 +226,15 @@ impl Scorecards {
                 Err(_) => Ok(None),
             }
         };
-        let (agent, snapshot) = self
-            .engine()
+        let engine = self.engine(connection);
+        let (agent, snapshot) = engine
             .join(directory::get_agent(connection, &query.agent_id), snapshot)
             .await;
         let agent = agent?;
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
         self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
+        preference?;
         let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
         let agent = agent.ok_or_else(|| ServiceError::agent_not_found(&query.agent_id))?;
         if let Some(snapshot) = snapshot? {
@@ -208,15 +245,14 @@ impl Scorecards {
                 return Ok(AgentScorecardAnswer::Stored(stored));
             }
         }
-        let mut scorecard = self
-            .engine()
-            .agent_scorecard_as_of(&agent, &period, as_of)
-            .await?;
+        let mut scorecard = engine.agent_scorecard_as_of(&agent, &period, as_of).await?;
         if query.include_forecast {
             scorecard.add_forecasts();
         }
+        // The peers from the same pool as the agent's own numbers.
         let peers = if query.include_peers {
-            self.peers_of(caller, &agent.agent_id, &scorecard).await?
+            self.peers_of(connection, caller, &agent.agent_id, &scorecard)
+                .await?
         } else {
             Vec::new()
         };
@@ -227,8 +263,9 @@ impl Scorecards {
         })
     }
 
-    /// Checks: access to the team, the period, the team's existence, the
-    /// snapshot asked for.
+    /// Checks: access to the team, the period and the consistency token,
+    /// the team's existence, the snapshot asked for. On the primary, or
+    /// where the client's token allows.
     pub async fn team_scorecard(
         &self,
         caller: &Caller,
@@ -239,9 +276,10 @@ impl Scorecards {
         let spec = query.period.as_ref().ok().copied();
         self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
+        let (connection, preference) = self.reader(ReadNeed::Primary, &query.consistency_token);
+        preference?;
         let as_of = as_of::read_as_of(&period, query.as_of, query.include_forecast, Utc::now())?;
-        self.ensure_team(&team_id).await?;
-        let connection = self.database.connection();
+        self.ensure_team(connection, &team_id).await?;
         if let Some(spec) = spec {
             if let Some(snapshot) =
                 snapshot_for(connection, self.calendar, &spec, query.reading).await?
@@ -255,7 +293,7 @@ impl Scorecards {
             }
         }
         let (mut scorecard, members) = self
-            .engine()
+            .engine(connection)
             .team_scorecard_as_of(&team_id, &period, as_of)
             .await?;
         if query.include_forecast {

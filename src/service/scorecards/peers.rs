@@ -18,9 +18,12 @@ impl Scorecards {
     /// team that judged it (if the caller may read that team) and the
     /// organisation (if the caller reads everything), as of the same
     /// instant. Empty when the caller may see neither (an agent without a
-    /// team, read by a team-scoped caller).
+    /// team, read by a team-scoped caller). Read on `connection`, the pool
+    /// the agent's own scorecard came from (the primary, or where the
+    /// client's token allows), so the ranks compare like with like.
     pub(super) async fn peers_of(
         &self,
+        connection: &sea_orm::DatabaseConnection,
         caller: &Caller,
         agent_id: &str,
         scorecard: &Scorecard,
@@ -34,7 +37,7 @@ impl Scorecards {
             return Ok(Vec::new());
         }
         let values = self
-            .engine()
+            .engine(connection)
             .cached_peer_values(
                 &self.peer_cache,
                 team_id,

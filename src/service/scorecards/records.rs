@@ -82,16 +82,11 @@ impl Scorecards {
             None => None,
             Some(key) => Some(parse_cursor(&key)?),
         };
-        self.agent(&agent_id).await?;
-        let mut records = agent_records(
-            self.database.connection(),
-            &agent_id,
-            start_us,
-            end_us,
-            cursor,
-            size + 1,
-        )
-        .await?;
+        // A single agent's records: on the primary, like drill-down.
+        let connection = self.database.connection();
+        self.agent(connection, &agent_id).await?;
+        let mut records =
+            agent_records(connection, &agent_id, start_us, end_us, cursor, size + 1).await?;
         let next_page_token = trim_page(&mut records, size, &fingerprint, |record| {
             format!(
                 "{}:{}:{}",

@@ -13,6 +13,7 @@ use crate::{
     error::ServiceError,
     service::{
         access::{authorize_agent_read, authorize_read},
+        consistency::ReadNeed,
         engine::TrendBucket,
     },
     storage::facts::FactScope,
@@ -34,13 +35,16 @@ pub struct TrendQuery {
     pub kpis: Vec<KpiId>,
     pub granularity: Granularity,
     pub period: Result<PeriodSpec, ServiceError>,
+    /// A write's consistency token (empty: none); see `service::consistency`.
+    pub consistency_token: String,
 }
 
 const GET_KPI_TREND: &str = "/kpi.v1.ScorecardService/GetKpiTrend";
 
 impl Scorecards {
     /// Chosen KPIs of an agent, team or the organisation, bucketed by day,
-    /// week, month, hour or quarter-hour.
+    /// week, month, hour or quarter-hour. Whatever the subject, on a standby
+    /// within the lag bound, or where the client's token allows.
     pub async fn kpi_trend(
         &self,
         caller: &Caller,
@@ -49,21 +53,25 @@ impl Scorecards {
         let period = resolve_period(query.period, self.zone)?;
         let buckets = self.trend_buckets(period, query.granularity)?;
         let intraday = IntradayStep::of(query.granularity).is_some();
-        let engine = self.engine();
+        let (connection, preference) = self.reader(ReadNeed::ReplicaOk, &query.consistency_token);
+        let engine = self.engine(connection);
         let agents: [String; 1];
         let scope = match &query.subject {
             TrendSubject::Agent(agent_id) => {
                 authorize_agent_read(&self.database, caller, GET_KPI_TREND, agent_id).await?;
-                agents = [self.agent(agent_id).await?.agent_id];
+                preference?;
+                agents = [self.agent(connection, agent_id).await?.agent_id];
                 FactScope::Agents(&agents)
             }
             TrendSubject::Team(team_id) => {
                 authorize_read(caller, GET_KPI_TREND, ReadSubject::Team(team_id))?;
-                self.ensure_team(team_id).await?;
+                preference?;
+                self.ensure_team(connection, team_id).await?;
                 FactScope::Team(team_id)
             }
             TrendSubject::Organisation => {
                 authorize_read(caller, GET_KPI_TREND, ReadSubject::Organisation)?;
+                preference?;
                 FactScope::Organisation
             }
         };

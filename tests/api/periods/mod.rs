@@ -117,6 +117,7 @@ pub async fn octobers_scorecard(
 ) -> pb::GetAgentScorecardResponse {
     app.scorecards()
         .get_agent_scorecard(pb::GetAgentScorecardRequest {
+            consistency_token: String::new(),
             agent_id: agent_id.into(),
             period: Some(month("2026-10")),
             live,

@@ -198,6 +198,7 @@ async fn an_unknown_kpi_id_is_invalid_at_its_index(backend: Backend) {
         .unwrap_err();
     let trend = client
         .get_kpi_trend(pb::GetKpiTrendRequest {
+            consistency_token: String::new(),
             subject: Some(pb::get_kpi_trend_request::Subject::AgentId("ana".into())),
             kpi_ids: vec!["aht".into(), "bogus".into()],
             period: november(),

@@ -54,6 +54,7 @@ pub async fn agent_trend(
             kpi_ids: kpi_ids.iter().map(|id| id.to_string()).collect(),
             period: Some(period),
             granularity: granularity as i32,
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|status| panic!("GetKpiTrend failed: {status:?}"))

@@ -40,6 +40,7 @@ async fn hourly(
             kpi_ids: vec!["contacts_handled".into(), "contacts_per_day".into()],
             period: Some(period),
             granularity: granularity as i32,
+            ..Default::default()
         })
         .await
         .map(|response| response.into_inner().buckets)

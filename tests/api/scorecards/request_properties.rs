@@ -251,6 +251,7 @@ fn read() -> impl Strategy<Value = Read> {
         )
             .prop_map(|(subject, kpi_ids, period, granularity)| Read::Trend(
                 pb::GetKpiTrendRequest {
+                    consistency_token: String::new(),
                     subject,
                     kpi_ids,
                     period,

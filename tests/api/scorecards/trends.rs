@@ -41,6 +41,7 @@ async fn trend(
 ) -> Vec<pb::TrendBucket> {
     app.scorecards()
         .get_kpi_trend(pb::GetKpiTrendRequest {
+            consistency_token: String::new(),
             subject: Some(pb::get_kpi_trend_request::Subject::AgentId("ana".into())),
             kpi_ids: kpi_ids.iter().map(|id| id.to_string()).collect(),
             period: Some(period),
@@ -255,6 +256,7 @@ async fn a_monthly_trend_splits_a_range_at_the_month(backend: Backend) {
 async fn team_trend(app: &TestApp, team_id: &str) -> Result<Vec<pb::TrendBucket>, tonic::Status> {
     app.scorecards()
         .get_kpi_trend(pb::GetKpiTrendRequest {
+            consistency_token: String::new(),
             subject: Some(pb::get_kpi_trend_request::Subject::TeamId(team_id.into())),
             kpi_ids: vec!["contacts_handled".into()],
             period: Some(month("2026-11")),

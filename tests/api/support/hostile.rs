@@ -118,6 +118,7 @@ async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
 /// A weekly AHT trend of ana's over `period`.
 pub fn weekly_trend(period: pb::PeriodSelector) -> pb::GetKpiTrendRequest {
     pb::GetKpiTrendRequest {
+        consistency_token: String::new(),
         subject: Some(pb::get_kpi_trend_request::Subject::AgentId("ana".into())),
         kpi_ids: vec!["aht".into()],
         period: Some(period),

@@ -362,6 +362,7 @@ pub(super) async fn invoke(
                 channel,
                 path,
                 pb::GetKpiTrendRequest {
+                    consistency_token: String::new(),
                     subject: Some(pb::get_kpi_trend_request::Subject::AgentId(agent.into())),
                     kpi_ids: vec!["aht".into()],
                     period: Some(month("2026-11")),

@@ -271,6 +271,7 @@ async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) 
                 kpi_ids: vec!["aht".into()],
                 period: Some(month("2026-11")),
                 granularity: pb::TrendGranularity::Hour as i32,
+                ..Default::default()
             },
             Some(&token),
             None,
