@@ -24,6 +24,7 @@ mod m20261126_000021_add_policy_created_by;
 mod m20261126_000030_create_closed_periods;
 mod m20261126_000031_create_team_memberships;
 mod m20261127_000040_rollup_fillfactor;
+mod m20261205_000180_create_scorecard_changes;
 mod record_columns;
 
 /// Every migration of the service, in order.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000030_create_closed_periods::Migration),
             Box::new(m20261126_000031_create_team_memberships::Migration),
             Box::new(m20261127_000040_rollup_fillfactor::Migration),
+            Box::new(m20261205_000180_create_scorecard_changes::Migration),
         ]
     }
 }

@@ -66,6 +66,8 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.PolicyService/GetPolicyVersion", Read),
     ("/kpi.v1.PolicyService/ListPolicyVersions", Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Read),
+    ("/kpi.v1.ChangeService/WatchScorecardChanges", Read),
+    ("/kpi.v1.ChangeService/ListScorecardChanges", Read),
     (
         "/kpi.v1.AuditService/ListAuditEvents",
         Scope(scopes::AUDIT_READ),

@@ -3,12 +3,14 @@
 //! (`KPI__SERVER__LISTEN_ADDR`, `KPI__DATABASE__URL`, ...). Validated once,
 //! at load.
 
+mod changes;
 mod database;
 mod records;
 mod server;
 mod telemetry;
 mod trust;
 
+pub use changes::ChangeSettings;
 pub use database::DatabaseSettings;
 pub use records::{IngestSettings, ReportingSettings};
 pub use server::ServerSettings;
@@ -32,6 +34,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Who may call what.
     pub auth: AuthSettings,
+    /// The scorecard change feed.
+    pub changes: ChangeSettings,
 }
 
 /// A setting that failed validation or could not be read.
@@ -74,6 +78,14 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("ingest.max_new_agents_per_batch", "100"),
     ("ingest.future_tolerance_seconds", "300"),
     ("reporting.time_zone", "UTC"),
+    ("changes.record_ingest", "true"),
+    ("changes.retention_seconds", "1209600"),
+    ("changes.prune_interval_seconds", "3600"),
+    ("changes.max_streams", "100"),
+    ("changes.heartbeat_seconds", "15"),
+    ("changes.stream_buffer_messages", "64"),
+    ("changes.slow_reader_grace_millis", "5000"),
+    ("changes.changes_per_message", "100"),
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
     ("telemetry.metrics_addr", ""),
@@ -133,6 +145,7 @@ impl Settings {
         self.reporting.validate()?;
         self.database.validate()?;
         self.ingest.validate()?;
+        self.changes.validate()?;
         self.telemetry.validate()?;
         self.validate_trust()
     }

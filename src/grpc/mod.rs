@@ -5,6 +5,7 @@
 //! protobuf types never leave this module.
 
 pub mod audit;
+pub mod changes;
 pub mod demo_data;
 pub mod directory;
 mod fields;

@@ -3,6 +3,7 @@
 //! runs on the pool or inside a transaction.
 
 pub mod audit;
+pub mod changes;
 pub mod directory;
 pub mod drill_down;
 pub mod entities;
@@ -123,6 +124,8 @@ pub struct Database {
     health: Arc<HealthState>,
     /// Policy versions read by scorecards (see `policy_cache`).
     policy_cache: Arc<policy_cache::PolicyCache>,
+    /// Wakes the scorecard change readers (see `changes::signal`).
+    change_signal: Arc<changes::signal::ChangeSignal>,
 }
 
 /// What the health check knows about the database.
@@ -171,7 +174,13 @@ impl Database {
                 probe_requested: Notify::new(),
             }),
             policy_cache: Arc::default(),
+            change_signal: Arc::default(),
         })
+    }
+
+    /// Wakes the scorecard change readers of this process.
+    pub fn change_signal(&self) -> &changes::signal::ChangeSignal {
+        &self.change_signal
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -254,6 +263,7 @@ impl Database {
     pub async fn close(&self) {
         // The policy cache's listener holds a connection of its own.
         self.policy_cache.stop();
+        self.change_signal.stop();
         for pool in [&self.connection, &self.probe] {
             if let Err(error) = pool.close_by_ref().await {
                 tracing::warn!(%error, "closing database connections failed");

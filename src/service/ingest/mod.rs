@@ -16,11 +16,13 @@ use crate::{
     auth::{authorize_body, Body, Caller},
     domain::{
         attribution::{team_at_ingest, Record},
+        changes::ChangeCause,
         audit::{AuditActor, AuditChange},
         ingest::{new_agents, IngestOutcome, TooManyNewAgents},
         violations::{indexed, nested, FieldViolation},
     },
     error::ServiceError,
+    service::changes::{announce, ChangeScope, Recorded, Recorder},
     storage::{
         audit, ingest, lock_numbers, memberships::load_histories,
         rollups::maintain::upsert_additive, Database, MaybeConflict, NumbersLock, StorageError,
@@ -35,6 +37,8 @@ pub struct IngestSettings {
     pub zone: Tz,
     /// Most agents one batch may add to the directory on first sight.
     pub max_new_agents_per_batch: usize,
+    /// Record the batch's scorecard changes (`service::changes`).
+    pub record_changes: bool,
 }
 
 /// What a batch did.
@@ -103,10 +107,11 @@ impl Ingest {
             .collect();
         authorize_body(&caller.principal, R::METHOD_PATH, Body::Sources(sources))?;
         let actor = caller.audit_actor(R::METHOD_PATH);
-        let report = self
+        let (report, recorded) = self
             .database
             .with_retries(|| self.write_batch(records, &actor))
             .await?;
+        announce(&self.database, recorded);
         tracing::info!(
             kind = R::KIND,
             items = records.len(),
@@ -121,7 +126,7 @@ impl Ingest {
         &self,
         records: &[R],
         actor: &AuditActor,
-    ) -> Result<IngestReport, AttemptError> {
+    ) -> Result<(IngestReport, Option<Recorded>), AttemptError> {
         let zone = self.settings.zone;
         let transaction = self.database.begin_write().await?;
         // First, before the memberships are read: a team move or a close
@@ -157,7 +162,29 @@ impl Ingest {
             .collect();
         let written = ingest::write_records(&transaction, records, teams, now_us).await?;
         let deltas = ingest::rollup_deltas::<R>(&transaction, &written, zone).await?;
+        // The results before the deltas land, read under the change-ordering
+        // lock: one grouped read of the touched keys per period.
+        let recorder = Recorder::new(zone);
+        let before = match self.settings.record_changes {
+            true => Some(
+                recorder
+                    .before(&transaction, ChangeScope::of_rollup_keys(deltas.keys()))
+                    .await?,
+            ),
+            false => None,
+        };
         upsert_additive(&transaction, deltas.into_rows(now_us)).await?;
+        let recorded = match before {
+            Some(before) => {
+                let cause = ChangeCause::Ingest {
+                    record_kind: R::KIND.to_owned(),
+                };
+                recorder
+                    .after(&transaction, before, &cause, now_us, true)
+                    .await?
+            }
+            None => None,
+        };
         let change = AuditChange::records_ingested(
             R::KIND,
             records.iter().map(|record| &record.meta().key),
@@ -166,10 +193,11 @@ impl Ingest {
         );
         audit::append(&transaction, actor, &change).await?;
         transaction.commit().await?;
-        Ok(IngestReport {
+        let report = IngestReport {
             outcomes: written.outcomes,
             registered_agent_ids,
-        })
+        };
+        Ok((report, recorded))
     }
 }
 
