@@ -31,6 +31,7 @@ mod trust;
 use trust::support as trust_support;
 
 mod audit;
+mod changes;
 mod directory;
 pub(crate) mod ingest;
 mod periods;

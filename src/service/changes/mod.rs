@@ -25,7 +25,10 @@ use tokio::sync::{watch, Semaphore};
 use crate::{
     auth::{Caller, ReadSubject},
     configuration::ChangeSettings,
-    domain::changes::{cursor, ChangeFilter, ScorecardChange},
+    domain::{
+        changes::{cursor, ChangeFilter, ScorecardChange},
+        violations::FieldViolation,
+    },
     error::{CursorRefusal, ServiceError},
     service::{
         access::authorize_read,
@@ -33,7 +36,7 @@ use crate::{
     },
     storage::{
         changes::{bounds, list_after, prune_before, LogBounds},
-        Database,
+        directory, Database,
     },
 };
 
@@ -118,6 +121,34 @@ impl ChangeFeed {
         Ok(())
     }
 
+    /// Every team and agent a filter names must be in the directory
+    /// (checked after access: a stranger learns nothing).
+    async fn check_named(&self, filter: &ChangeFilter) -> Result<(), ServiceError> {
+        let connection = self.database.connection();
+        let mut violations = Vec::new();
+        for (index, team_id) in filter.team_ids.iter().enumerate() {
+            if directory::get_team(connection, team_id).await?.is_none() {
+                violations.push(FieldViolation {
+                    field: format!("filter.team_ids[{index}]"),
+                    description: format!("team {team_id:?} is not in the directory"),
+                });
+            }
+        }
+        for (index, agent_id) in filter.agent_ids.iter().enumerate() {
+            if directory::get_agent(connection, agent_id).await?.is_none() {
+                violations.push(FieldViolation {
+                    field: format!("filter.agent_ids[{index}]"),
+                    description: format!("agent {agent_id:?} is not in the directory"),
+                });
+            }
+        }
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::invalid_fields(violations))
+        }
+    }
+
     /// The position of a client's cursor, checked against the log.
     fn position_of(
         bounds: &LogBounds,
@@ -148,6 +179,7 @@ impl ChangeFeed {
     ) -> Result<ChangePage, ServiceError> {
         let mut query = query?;
         self.authorize(caller, LIST, &mut query.filter)?;
+        self.check_named(&query.filter).await?;
         let limit = page_size_within(query.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let parts: Vec<&str> = query.fingerprint_parts.iter().map(String::as_str).collect();
         let fingerprint = request_fingerprint(&parts);

@@ -68,6 +68,7 @@ impl ChangeFeed {
     ) -> Result<ChangeStream, ServiceError> {
         let mut filter = filter?;
         self.authorize(caller, WATCH, &mut filter)?;
+        self.check_named(&filter).await?;
         let permit = self
             .streams
             .clone()

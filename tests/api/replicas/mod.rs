@@ -5,6 +5,7 @@
 //! cannot show: a close on one replica while another writes, caches that
 //! must follow a change made elsewhere.
 
+mod changes;
 mod closes;
 mod policy_cache;
 mod registrations;
