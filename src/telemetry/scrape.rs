@@ -89,6 +89,9 @@ pub fn serve(listener: TcpListener, observed: Observed) -> JoinHandle<()> {
 
 async fn scrape(State(state): State<ScrapeState>) -> impl IntoResponse {
     sample_database_pool(&state.metrics, &state.database);
+    state
+        .metrics
+        .change_feed(state.database.change_signal().stats().sample());
     state.metrics.health(serving(&state).await);
     let mut text = state.metrics.render();
     text.push_str(&process::render());

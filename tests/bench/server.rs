@@ -53,10 +53,17 @@ pub struct Service {
     url: String,
     port: u16,
     cleanup: Cleanup,
+    /// Settings of this run beyond the defaults (`KPI__...` variables).
+    extra_env: Vec<(String, String)>,
 }
 
 /// Starts `kpi-service` on `url`, listening on `port`, logging to `log_file`.
-fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
+fn spawn_binary(
+    url: &str,
+    port: u16,
+    log_file: &std::path::Path,
+    extra_env: &[(String, String)],
+) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -71,6 +78,7 @@ fn spawn_binary(url: &str, port: u16, log_file: &std::path::Path) -> Child {
         )
         .env("KPI__REPORTING__TIME_ZONE", "UTC")
         .env("KPI__TELEMETRY__LOG_FILTER", "warn")
+        .envs(extra_env.iter().map(|(key, value)| (key, value)))
         .stdout(Stdio::null())
         .stderr(log)
         .kill_on_drop(true)
@@ -130,6 +138,15 @@ impl Service {
     /// Starts the release binary on a fresh database and waits until it
     /// answers.
     pub async fn start(backend: Backend) -> Service {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// [`Service::start`] with extra settings (`KPI__...` variables).
+    pub async fn start_with(backend: Backend, extra_env: &[(&str, &str)]) -> Service {
+        let extra_env: Vec<(String, String)> = extra_env
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
         let (url, cleanup) = fresh_database(backend).await;
         let port = free_port();
         let log_file = std::env::temp_dir().join(format!("{}.log", unique_name()));
@@ -137,11 +154,12 @@ impl Service {
             backend,
             endpoint: format!("http://127.0.0.1:{port}"),
             database: connect_own_pool(&url).await,
-            child: spawn_binary(&url, port, &log_file),
+            child: spawn_binary(&url, port, &log_file, &extra_env),
             log_file,
             url,
             port,
             cleanup,
+            extra_env,
         };
         service.wait_until_serving().await;
         service
@@ -153,7 +171,7 @@ impl Service {
     pub async fn restart(&mut self) {
         self.child.start_kill().ok();
         self.child.wait().await.ok();
-        self.child = spawn_binary(&self.url, self.port, &self.log_file);
+        self.child = spawn_binary(&self.url, self.port, &self.log_file, &self.extra_env);
         self.wait_until_serving().await;
     }
 
@@ -181,6 +199,30 @@ impl Service {
                 "kpi-service did not start in 60 s; see {}",
                 self.log_file.display()
             );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Another process of the service on the same database (a second
+    /// replica), with the same settings; returns it and its endpoint once
+    /// it answers.
+    pub async fn replica(&self) -> (Child, String) {
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let child = spawn_binary(&self.url, port, &self.log_file, &self.extra_env);
+        let started = Instant::now();
+        loop {
+            if let Ok(channel) = Channel::from_shared(endpoint.clone())
+                .expect("bad endpoint")
+                .connect()
+                .await
+            {
+                let mut client = ScorecardServiceClient::new(channel);
+                if client.list_kpis(pb::ListKpisRequest {}).await.is_ok() {
+                    return (child, endpoint);
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the replica did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -23,6 +23,9 @@
 //! `KPI_BENCH_INTERACTIONS` (2,000,000), `KPI_BENCH_CHECKPOINT` (500,000),
 //! `KPI_BENCH_WRITERS` (4), `KPI_BENCH_BACKENDS` ("postgres,sqlite"),
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
+//! `KPI_BENCH_MODE` (`changes`: the change-feed mode of `changes.rs`
+//! instead, PostgreSQL only, with `KPI_BENCH_WATCHERS` (20) and
+//! `KPI_BENCH_RECONNECTS` (100)),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -31,6 +34,7 @@
 
 mod autoanalyze;
 mod baseline;
+mod changes;
 mod data;
 mod ingest;
 mod queries;
@@ -195,6 +199,15 @@ async fn main() {
     // `cargo bench` passes `--bench`; there is nothing to filter: the
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("changes") {
+        let report = changes::run(config.directory, config.interactions, config.writers).await;
+        report.print(&config.directory, config.interactions, config.writers);
+        if report.lost + report.doubled > 0 {
+            eprintln!("changes lost or doubled");
+            std::process::exit(1);
+        }
+        return;
+    }
     let mut failures = Vec::new();
     for backend in &config.backends {
         // Printed as soon as a backend is done, so a long run shows progress.

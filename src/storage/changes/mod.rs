@@ -18,7 +18,9 @@
 
 mod encoding;
 mod listener;
+mod scope;
 mod team_sums;
+mod write;
 pub mod signal;
 
 use chrono::{DateTime, Utc};
@@ -26,20 +28,21 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 
 use super::{instant, rollups::maintain::placeholder, StorageError};
 use crate::domain::{
-    calendar::LocalDay,
     changes::{ChangeCause, ChangeFilter, NewChange, PeriodKind, ScorecardChange, SubjectKind},
     period::Period,
 };
-use encoding::{result_from_json, result_to_json};
+use encoding::result_from_json;
+pub use scope::{days_with_data, teams_of_agent_from};
 pub use team_sums::team_sums;
+pub use write::append;
 
 /// The channel that announces committed changes (payload: the last cursor).
 pub const CHANGES_CHANNEL: &str = "kpi_scorecard_changes";
 /// The advisory-lock key that orders change-writing transactions.
 const CHANGES_LOCK: i64 = 0x6b70_695f_6368_6773;
-const TABLE: &str = "scorecard_changes";
-const STATE: &str = "scorecard_change_state";
-const COLUMNS: [&str; 16] = [
+pub(super) const TABLE: &str = "scorecard_changes";
+pub(super) const STATE: &str = "scorecard_change_state";
+pub(super) const COLUMNS: [&str; 16] = [
     "cursor",
     "committed_at_us",
     "subject_kind",
@@ -57,8 +60,6 @@ const COLUMNS: [&str; 16] = [
     "cause_kind",
     "cause_detail",
 ];
-/// Rows per insert statement (16 values each, below SQLite's bind limit).
-const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Where the log stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +85,7 @@ pub async fn lock_change_order(connection: &impl ConnectionTrait) -> Result<(), 
 }
 
 /// Creates the state row, with a fresh identity, unless it exists.
-async fn ensure_state(connection: &impl ConnectionTrait) -> Result<(), StorageError> {
+pub(super) async fn ensure_state(connection: &impl ConnectionTrait) -> Result<(), StorageError> {
     let backend = connection.get_database_backend();
     connection
         .execute(Statement::from_sql_and_values(
@@ -123,88 +124,6 @@ pub async fn bounds(connection: &impl ConnectionTrait) -> Result<LogBounds, Stor
         last: row.try_get("", "last_cursor")?,
         pruned_through: row.try_get("", "pruned_through")?,
     })
-}
-
-/// Stores `changes` (caused by `cause`, committed at `committed_at_us` by
-/// the transaction's clock) with the next cursors, and announces them.
-/// Returns the last cursor, or `None` when there was nothing to store.
-/// The caller holds [`lock_change_order`].
-pub async fn append(
-    connection: &impl ConnectionTrait,
-    changes: &[NewChange],
-    cause: &ChangeCause,
-    committed_at_us: i64,
-) -> Result<Option<i64>, StorageError> {
-    if changes.is_empty() {
-        return Ok(None);
-    }
-    let backend = connection.get_database_backend();
-    ensure_state(connection).await?;
-    let count = i64::try_from(changes.len())
-        .map_err(|_| StorageError::Corrupt("too many changes".into()))?;
-    let row = connection
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE {STATE} SET last_cursor = last_cursor + {} WHERE id = 1 \
-                 RETURNING last_cursor",
-                placeholder(backend, 1)
-            ),
-            [Value::from(count)],
-        ))
-        .await?
-        .ok_or_else(|| StorageError::Corrupt("no change-log state".into()))?;
-    let last: i64 = row.try_get("", "last_cursor")?;
-    let first = last - count + 1;
-    let (cause_kind, cause_detail) = cause.parts();
-    for (chunk_index, chunk) in changes.chunks(ROWS_PER_STATEMENT).enumerate() {
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLUMNS.len());
-        let mut tuples = Vec::with_capacity(chunk.len());
-        for (index, change) in chunk.iter().enumerate() {
-            let cursor = first + (chunk_index * ROWS_PER_STATEMENT + index) as i64;
-            let start = values.len();
-            values.extend([
-                Value::from(cursor),
-                Value::from(committed_at_us),
-                Value::from(change.subject_kind.as_str()),
-                Value::from(change.subject_id.clone()),
-                Value::from(change.team_id.clone().unwrap_or_default()),
-                Value::from(change.period_kind.as_str()),
-                Value::from(change.period.start.timestamp_micros()),
-                Value::from(change.period.end.timestamp_micros()),
-                Value::from(change.month.clone()),
-                Value::from(change.kpi.as_str()),
-                Value::from(change.before.status.as_str()),
-                Value::from(change.after.status.as_str()),
-                Value::from(result_to_json(&change.before)),
-                Value::from(result_to_json(&change.after)),
-                Value::from(cause_kind),
-                Value::from(cause_detail.clone()),
-            ]);
-            let marks: Vec<String> = (start..values.len())
-                .map(|position| placeholder(backend, position + 1))
-                .collect();
-            tuples.push(format!("({})", marks.join(", ")));
-        }
-        let sql = format!(
-            "INSERT INTO {TABLE} ({}) VALUES {}",
-            COLUMNS.join(", "),
-            tuples.join(", ")
-        );
-        connection
-            .execute(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-    }
-    if backend == DatabaseBackend::Postgres {
-        connection
-            .execute(Statement::from_sql_and_values(
-                backend,
-                "SELECT pg_notify($1, $2)",
-                [Value::from(CHANGES_CHANNEL), Value::from(last.to_string())],
-            ))
-            .await?;
-    }
-    Ok(Some(last))
 }
 
 /// Binds `values` as a list of placeholders.
@@ -373,60 +292,3 @@ pub async fn prune_before(
     Ok(deleted)
 }
 
-/// The local days from `from_day` on that hold rollup rows (of `agent_id`
-/// only, when given): the days whose numbers a policy version or a team
-/// move can change. Newest first, at most `limit`.
-pub async fn days_with_data(
-    connection: &impl ConnectionTrait,
-    from_day: LocalDay,
-    agent_id: Option<&str>,
-    limit: u64,
-) -> Result<Vec<LocalDay>, StorageError> {
-    let backend = connection.get_database_backend();
-    let mut values: Vec<Value> = vec![from_day.number().into()];
-    let mut filter = format!("day >= {}", placeholder(backend, 1));
-    if let Some(agent_id) = agent_id {
-        values.push(agent_id.to_owned().into());
-        filter.push_str(&format!(" AND agent_id = {}", placeholder(backend, 2)));
-    }
-    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-    let sql = format!(
-        "SELECT DISTINCT day FROM {} WHERE {filter} ORDER BY day DESC LIMIT {}",
-        super::rollups::ROLLUP_TABLE,
-        placeholder(backend, values.len())
-    );
-    connection
-        .query_all(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .iter()
-        .map(|row| Ok(LocalDay::from_number(row.try_get("", "day")?)))
-        .collect()
-}
-
-/// The teams an agent's rollup rows from `from_day` on are recorded for.
-pub async fn teams_of_agent_from(
-    connection: &impl ConnectionTrait,
-    agent_id: &str,
-    from_day: LocalDay,
-) -> Result<Vec<String>, StorageError> {
-    let backend = connection.get_database_backend();
-    let sql = format!(
-        "SELECT DISTINCT team_id FROM {} WHERE agent_id = {} AND day >= {} AND team_id <> ''",
-        super::rollups::ROLLUP_TABLE,
-        placeholder(backend, 1),
-        placeholder(backend, 2)
-    );
-    connection
-        .query_all(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                Value::from(agent_id.to_owned()),
-                Value::from(from_day.number()),
-            ],
-        ))
-        .await?
-        .iter()
-        .map(|row| Ok(row.try_get("", "team_id")?))
-        .collect()
-}

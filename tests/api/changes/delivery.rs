@@ -115,31 +115,50 @@ async fn a_slow_reader_is_cut_off_with_its_cursor_and_resumes(backend: Backend) 
     })
     .await;
     add_team(&app, "north").await;
-    let agents: Vec<String> = (0..30).map(|index| format!("agent-{index:02}")).collect();
+    let agents: Vec<String> = (0..10).map(|index| format!("agent-{index:02}")).collect();
     for agent in &agents {
         put_agent(&app, agent, "north").await;
     }
     let start = latest_cursor(&app.channel).await;
-    let mut stream = watch(&app.channel, None, &start).await;
-    // About 15,000 one-change messages (30 agents and their team, a day
-    // and a month, a dozen KPIs, 20 days) while the client reads nothing:
-    // more than the transport's windows and the one-message buffer hold.
-    for day in 1..=20 {
+    // A client whose transport buffers little (64 KiB windows), so that
+    // the server's side fills up soon.
+    let narrow = tonic::transport::Endpoint::from_shared(format!("http://{}", app.address))
+        .unwrap()
+        .initial_stream_window_size(Some(65_535))
+        .initial_connection_window_size(Some(65_535))
+        .connect()
+        .await
+        .unwrap();
+    let mut stream = watch(&narrow, None, &start).await;
+    // About 2,500 one-change messages (10 agents and their team, a day and
+    // a month, a dozen KPIs, 10 days) while the client reads nothing.
+    for day in 1..=10 {
         let batch = agents
             .iter()
-            .map(|agent| call(&format!("s{day}-{agent}"), agent, &format!("2026-11-{day:02}T09:05:00Z")))
+            .map(|agent| {
+                call(
+                    &format!("s{day}-{agent}"),
+                    agent,
+                    &format!("2026-11-{day:02}T09:05:00Z"),
+                )
+            })
             .collect();
         ingest_interactions(&app, batch).await;
     }
     let (all, _) = list_all(&app.channel, None, &start, 1000).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut received = Vec::new();
+    let deadline = tokio::time::Instant::now() + ARRIVAL;
     let status = loop {
-        match tokio::time::timeout(ARRIVAL, stream.message()).await {
+        match tokio::time::timeout_at(deadline, stream.message()).await {
             Ok(Ok(Some(message))) => received.extend(message.changes),
             Ok(Ok(None)) => panic!("the stream ended without a status"),
             Ok(Err(status)) => break status,
-            Err(_) => panic!("the slow reader was never cut off"),
+            Err(_) => panic!(
+                "the slow reader was never cut off ({} of {} changes received)",
+                received.len(),
+                all.len()
+            ),
         }
     };
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
