@@ -121,8 +121,9 @@ impl ChangeFeed {
         Ok(())
     }
 
-    /// Every team and agent a filter names must be in the directory
-    /// (checked after access: a stranger learns nothing).
+    /// Every team a filter names must be in the directory (checked after
+    /// access). Agents need not be: ingest registers them on first sight,
+    /// and a watch may wait for an agent's first record.
     async fn check_named(&self, filter: &ChangeFilter) -> Result<(), ServiceError> {
         let connection = self.database.connection();
         let mut violations = Vec::new();
@@ -131,14 +132,6 @@ impl ChangeFeed {
                 violations.push(FieldViolation {
                     field: format!("filter.team_ids[{index}]"),
                     description: format!("team {team_id:?} is not in the directory"),
-                });
-            }
-        }
-        for (index, agent_id) in filter.agent_ids.iter().enumerate() {
-            if directory::get_agent(connection, agent_id).await?.is_none() {
-                violations.push(FieldViolation {
-                    field: format!("filter.agent_ids[{index}]"),
-                    description: format!("agent {agent_id:?} is not in the directory"),
                 });
             }
         }

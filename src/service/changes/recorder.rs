@@ -23,11 +23,13 @@ use crate::{
         changes::{diff, ChangeCause, NewChange, PeriodKind, SubjectKind},
         kpi::KpiSums,
         period::{resolve, Period, PeriodSpec},
+        policy::PolicyVersion,
         scorecard::{judge, AppliedPolicy, Scorecard},
     },
     storage::{
         changes::{append, lock_change_order, team_sums},
-        memberships, policy,
+        memberships,
+        policy_cache::{all_versions, in_force},
         rollups::{
             read::{grouped_sums, FactScope, GroupKey, Grouping},
             RollupKey,
@@ -106,9 +108,17 @@ struct Results {
 pub struct Before {
     scope: ChangeScope,
     results: Results,
-    /// Policies read for the first evaluation, by (team, first day): kept
-    /// for the second when the write cannot change them (ingest).
-    policies: HashMap<(Option<String>, LocalDay), AppliedPolicy>,
+    /// Policies read for the first evaluation: kept for the second when
+    /// the write cannot change them (ingest).
+    policies: Policies,
+}
+
+/// Every stored policy version, read once in the transaction, and the
+/// ones chosen so far by (team, first day).
+#[derive(Default)]
+struct Policies {
+    versions: Option<Vec<PolicyVersion>>,
+    chosen: HashMap<(Option<String>, LocalDay), AppliedPolicy>,
 }
 
 /// What [`Recorder::after`] stored.
@@ -136,7 +146,7 @@ impl Recorder {
         scope: ChangeScope,
     ) -> Result<Before, StorageError> {
         lock_change_order(connection).await?;
-        let mut policies = HashMap::new();
+        let mut policies = Policies::default();
         let results = self.evaluate(connection, &scope, &mut policies).await?;
         Ok(Before {
             scope,
@@ -160,7 +170,7 @@ impl Recorder {
         let mut policies = if policies_unchanged {
             before.policies
         } else {
-            HashMap::new()
+            Policies::default()
         };
         let after = self
             .evaluate(connection, &before.scope, &mut policies)
@@ -207,7 +217,7 @@ impl Recorder {
         &self,
         connection: &impl ConnectionTrait,
         scope: &ChangeScope,
-        policies: &mut HashMap<(Option<String>, LocalDay), AppliedPolicy>,
+        policies: &mut Policies,
     ) -> Result<Results, StorageError> {
         let periods = scope.periods(self.zone)?;
         let mut scorecards = BTreeMap::new();
@@ -280,22 +290,25 @@ impl Recorder {
         })
     }
 
-    /// The policy in force for `team_id` on `first_day`, read in the
-    /// transaction (never from a cache) once per evaluation.
+    /// The policy in force for `team_id` on `first_day`, among the
+    /// versions read in the transaction (never from a cache) once.
     async fn policy(
         &self,
         connection: &impl ConnectionTrait,
-        policies: &mut HashMap<(Option<String>, LocalDay), AppliedPolicy>,
+        policies: &mut Policies,
         team_id: Option<String>,
         first_day: LocalDay,
     ) -> Result<AppliedPolicy, StorageError> {
         let key = (team_id, first_day);
-        if let Some(policy) = policies.get(&key) {
+        if let Some(policy) = policies.chosen.get(&key) {
             return Ok(policy.clone());
         }
-        let version = policy::effective_policy(connection, key.0.as_deref(), first_day.date()).await?;
-        let policy = AppliedPolicy::from_version(version);
-        policies.insert(key, policy.clone());
+        if policies.versions.is_none() {
+            policies.versions = Some(all_versions(connection).await?);
+        }
+        let versions = policies.versions.as_deref().unwrap_or_default();
+        let policy = AppliedPolicy::from_version(in_force(versions, key.0.as_deref(), first_day.date()));
+        policies.chosen.insert(key, policy.clone());
         Ok(policy)
     }
 }
