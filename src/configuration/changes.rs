@@ -37,10 +37,22 @@ impl ChangeSettings {
 
     pub(super) fn validate(&self) -> Result<(), SettingsError> {
         let checks: [(&'static str, bool, &str); 6] = [
-            ("changes.retention_seconds", self.retention_seconds >= 1, "must be >= 1"),
-            ("changes.prune_interval_seconds", self.prune_interval_seconds >= 1, "must be >= 1"),
+            (
+                "changes.retention_seconds",
+                self.retention_seconds >= 1,
+                "must be >= 1",
+            ),
+            (
+                "changes.prune_interval_seconds",
+                self.prune_interval_seconds >= 1,
+                "must be >= 1",
+            ),
             ("changes.max_streams", self.max_streams >= 1, "must be >= 1"),
-            ("changes.heartbeat_seconds", self.heartbeat_seconds >= 1, "must be >= 1"),
+            (
+                "changes.heartbeat_seconds",
+                self.heartbeat_seconds >= 1,
+                "must be >= 1",
+            ),
             (
                 "changes.stream_buffer_messages",
                 (1..=10_000).contains(&self.stream_buffer_messages),

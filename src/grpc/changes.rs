@@ -57,7 +57,10 @@ fn status_from_pb(value: i32) -> Option<KpiStatus> {
 
 fn ids(parser: &mut FieldParser<'_>, field: &str, values: &[String]) -> Vec<String> {
     if values.len() > MAX_FILTER_IDS {
-        parser.violation(field, format!("{field} may name at most {MAX_FILTER_IDS} ids"));
+        parser.violation(
+            field,
+            format!("{field} may name at most {MAX_FILTER_IDS} ids"),
+        );
         return Vec::new();
     }
     values
@@ -98,8 +101,7 @@ fn parse_filter(filter: Option<&pb::ScorecardChangeFilter>) -> Result<ChangeFilt
     }
     let month = if filter.month.is_empty() {
         None
-    } else if chrono::NaiveDate::parse_from_str(&format!("{}-01", filter.month), "%Y-%m-%d")
-        .is_ok()
+    } else if chrono::NaiveDate::parse_from_str(&format!("{}-01", filter.month), "%Y-%m-%d").is_ok()
         && filter.month.len() == 7
     {
         Some(filter.month.clone())
@@ -107,7 +109,8 @@ fn parse_filter(filter: Option<&pb::ScorecardChangeFilter>) -> Result<ChangeFilt
         parser.violation("month", "month must be \"YYYY-MM\"");
         None
     };
-    let committed_since = parser.optional_instant("committed_since", filter.committed_since.as_ref());
+    let committed_since =
+        parser.optional_instant("committed_since", filter.committed_since.as_ref());
     violations
         .into_result(ChangeFilter {
             agent_ids,
@@ -252,18 +255,20 @@ impl pb::change_service_server::ChangeService for ChangeApi {
             page_size: request.page_size,
         });
         let zone = self.zone;
-        let page = self.feed.list(&caller, query).await.map(|page| {
-            pb::ListScorecardChangesResponse {
-                changes: page
-                    .changes
-                    .iter()
-                    .map(|change| change_to_pb(change, zone))
-                    .collect(),
-                next_page_token: page.next_page_token,
-                resume_cursor: page.resume_cursor,
-                latest_cursor: page.latest_cursor,
-            }
-        });
+        let page =
+            self.feed
+                .list(&caller, query)
+                .await
+                .map(|page| pb::ListScorecardChangesResponse {
+                    changes: page
+                        .changes
+                        .iter()
+                        .map(|change| change_to_pb(change, zone))
+                        .collect(),
+                    next_page_token: page.next_page_token,
+                    resume_cursor: page.resume_cursor,
+                    latest_cursor: page.latest_cursor,
+                });
         log_outcome("ListScorecardChanges", page).map(Response::new)
     }
 }

@@ -182,9 +182,9 @@ impl Policies {
                 .into_iter()
                 .map(|team| team.team_id),
         );
-        scope.days.extend(
-            changes::days_with_data(&transaction, effective, None, MAX_JUDGED_DAYS).await?,
-        );
+        scope
+            .days
+            .extend(changes::days_with_data(&transaction, effective, None, MAX_JUDGED_DAYS).await?);
         let recorder = Recorder::new(self.zone);
         let before = recorder.before(&transaction, scope).await?;
         let version = policy::insert_policy_version(&transaction, new, clock_us).await?;

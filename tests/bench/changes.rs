@@ -112,7 +112,11 @@ async fn latest_cursor(channel: &Channel) -> String {
         .latest_cursor
 }
 
-async fn list_all(channel: &Channel, filter: &pb::ScorecardChangeFilter, since: &str) -> Vec<String> {
+async fn list_all(
+    channel: &Channel,
+    filter: &pb::ScorecardChangeFilter,
+    since: &str,
+) -> Vec<String> {
     let mut client = ChangeServiceClient::new(channel.clone());
     let (mut cursors, mut token) = (Vec::new(), String::new());
     loop {
@@ -181,7 +185,9 @@ async fn watcher(
             }
             let reconnect = messages >= every
                 && budget
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                        left.checked_sub(1)
+                    })
                     .is_ok();
             if reconnect {
                 reconnects.fetch_add(1, Ordering::SeqCst);
@@ -202,7 +208,9 @@ async fn probe(writer: Channel, reader: Channel, stop: Arc<AtomicBool>) -> Vec<f
     // The agent exists before the watch names it.
     let first = probe_call(0);
     ingest
-        .ingest_interactions(pb::IngestInteractionsRequest { interactions: vec![first] })
+        .ingest_interactions(pb::IngestInteractionsRequest {
+            interactions: vec![first],
+        })
         .await
         .expect("the probe's first write failed");
     let start = latest_cursor(&reader).await;
@@ -220,7 +228,9 @@ async fn probe(writer: Channel, reader: Channel, stop: Arc<AtomicBool>) -> Vec<f
         let call = probe_call(index);
         index += 1;
         let reply = ingest
-            .ingest_interactions(pb::IngestInteractionsRequest { interactions: vec![call] })
+            .ingest_interactions(pb::IngestInteractionsRequest {
+                interactions: vec![call],
+            })
             .await;
         let acknowledged = Instant::now();
         if reply.is_err() {
@@ -262,7 +272,10 @@ fn probe_call(index: u64) -> pb::Interaction {
 /// database: receipt minus the `NOTIFY` statement's completion.
 async fn notify_pings(url: String, stop: Arc<AtomicBool>) -> Vec<f64> {
     let mut listener = PgListener::connect(&url).await.expect("cannot LISTEN");
-    listener.listen("kpi_bench_ping").await.expect("cannot LISTEN");
+    listener
+        .listen("kpi_bench_ping")
+        .await
+        .expect("cannot LISTEN");
     let notifier = crate::server::connect_own_pool(&url).await;
     let mut latencies = Vec::new();
     while !stop.load(Ordering::SeqCst) {
@@ -273,7 +286,10 @@ async fn notify_pings(url: String, stop: Arc<AtomicBool>) -> Vec<f64> {
             .await
             .expect("NOTIFY failed");
         let acknowledged = Instant::now();
-        if tokio::time::timeout(Duration::from_secs(10), listener.recv()).await.is_ok() {
+        if tokio::time::timeout(Duration::from_secs(10), listener.recv())
+            .await
+            .is_ok()
+        {
             let elapsed = Instant::now().saturating_duration_since(acknowledged);
             latencies.push(elapsed.as_secs_f64() * 1000.0);
         }
@@ -292,9 +308,14 @@ pub async fn run(directory: Directory, interactions: u64, writers: usize) -> Cha
     };
 
     eprintln!("changes: ingest without recording");
-    let service = Service::start_with(Backend::Postgres, &[("KPI__CHANGES__RECORD_INGEST", "false")]).await;
+    let service = Service::start_with(
+        Backend::Postgres,
+        &[("KPI__CHANGES__RECORD_INGEST", "false")],
+    )
+    .await;
     ingest::register_directory(&service, &directory).await;
-    let (timed, errors) = ingest::ingest_pass(&service, &directory, &pass, Kind::Interactions, writers).await;
+    let (timed, errors) =
+        ingest::ingest_pass(&service, &directory, &pass, Kind::Interactions, writers).await;
     assert_eq!(errors.lost_batches, 0, "batches were lost");
     report.without = Some(timed);
     service.stop().await;
@@ -302,7 +323,10 @@ pub async fn run(directory: Directory, interactions: u64, writers: usize) -> Cha
     eprintln!("changes: ingest with recording, two replicas, {watchers} watchers");
     let service = Service::start_with(
         Backend::Postgres,
-        &[("KPI__CHANGES__MAX_STREAMS", "1000"), ("KPI__DATABASE__MAX_CONNECTIONS", "16")],
+        &[
+            ("KPI__CHANGES__MAX_STREAMS", "1000"),
+            ("KPI__DATABASE__MAX_CONNECTIONS", "16"),
+        ],
     )
     .await;
     ingest::register_directory(&service, &directory).await;
@@ -320,7 +344,11 @@ pub async fn run(directory: Directory, interactions: u64, writers: usize) -> Cha
             team_ids: vec![team],
             ..Default::default()
         };
-        let channel = if index % 2 == 0 { channel_a.clone() } else { channel_b.clone() };
+        let channel = if index % 2 == 0 {
+            channel_a.clone()
+        } else {
+            channel_b.clone()
+        };
         let every = 5 + index % 7;
         tasks.push((
             filter.clone(),
@@ -338,7 +366,8 @@ pub async fn run(directory: Directory, interactions: u64, writers: usize) -> Cha
     let stop = Arc::new(AtomicBool::new(false));
     let probe_task = tokio::spawn(probe(channel_a.clone(), channel_b.clone(), stop.clone()));
     let ping_task = tokio::spawn(notify_pings(service.url().to_owned(), stop.clone()));
-    let (timed, errors) = ingest::ingest_pass(&service, &directory, &pass, Kind::Interactions, writers).await;
+    let (timed, errors) =
+        ingest::ingest_pass(&service, &directory, &pass, Kind::Interactions, writers).await;
     assert_eq!(errors.lost_batches, 0, "batches were lost");
     report.with = Some(timed);
     stop.store(true, Ordering::SeqCst);

@@ -222,7 +222,10 @@ impl Service {
                     return (child, endpoint);
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "the replica did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the replica did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -119,10 +119,7 @@ pub fn forecast_status_moved(_before: &KpiResultState, _after: &KpiResultState) 
 
 /// The KPIs whose result moved between two scorecards of the same subject
 /// and period, with the results before and after.
-pub fn diff(
-    before: &Scorecard,
-    after: &Scorecard,
-) -> Vec<(KpiId, KpiResultState, KpiResultState)> {
+pub fn diff(before: &Scorecard, after: &Scorecard) -> Vec<(KpiId, KpiResultState, KpiResultState)> {
     results_of(before)
         .into_iter()
         .zip(results_of(after))

@@ -44,8 +44,14 @@ fn an_altered_cursor_is_malformed() {
 fn status_or_value_moves_count_other_fields_do_not() {
     let met = state(KpiStatus::Met, Some(90.0));
     assert!(!super::result_moved(&met, &met));
-    assert!(super::result_moved(&met, &state(KpiStatus::Breached, Some(90.0))));
-    assert!(super::result_moved(&met, &state(KpiStatus::Met, Some(91.0))));
+    assert!(super::result_moved(
+        &met,
+        &state(KpiStatus::Breached, Some(90.0))
+    ));
+    assert!(super::result_moved(
+        &met,
+        &state(KpiStatus::Met, Some(91.0))
+    ));
     let mut margin_only = met;
     margin_only.margin = Some(1.0);
     assert!(!super::result_moved(&met, &margin_only));

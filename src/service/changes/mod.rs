@@ -143,11 +143,7 @@ impl ChangeFeed {
     }
 
     /// The position of a client's cursor, checked against the log.
-    fn position_of(
-        bounds: &LogBounds,
-        field: &str,
-        token: &str,
-    ) -> Result<i64, ServiceError> {
+    fn position_of(bounds: &LogBounds, field: &str, token: &str) -> Result<i64, ServiceError> {
         let position = cursor::decode(&bounds.database_id, token).map_err(|error| {
             let why = match error {
                 cursor::CursorError::Malformed => {

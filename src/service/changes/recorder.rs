@@ -179,7 +179,12 @@ impl Recorder {
         let periods: HashMap<(PeriodKind, i64), &ScopedPeriod> = after
             .periods
             .iter()
-            .map(|scoped| ((scoped.kind, scoped.period.start.timestamp_micros()), scoped))
+            .map(|scoped| {
+                (
+                    (scoped.kind, scoped.period.start.timestamp_micros()),
+                    scoped,
+                )
+            })
             .collect();
         for (key, (team_id, new)) in &after.scorecards {
             let Some((_, old)) = before.results.scorecards.get(key) else {
@@ -307,7 +312,8 @@ impl Recorder {
             policies.versions = Some(all_versions(connection).await?);
         }
         let versions = policies.versions.as_deref().unwrap_or_default();
-        let policy = AppliedPolicy::from_version(in_force(versions, key.0.as_deref(), first_day.date()));
+        let policy =
+            AppliedPolicy::from_version(in_force(versions, key.0.as_deref(), first_day.date()));
         policies.chosen.insert(key, policy.clone());
         Ok(policy)
     }

@@ -69,14 +69,14 @@ impl ChangeFeed {
         let mut filter = filter?;
         self.authorize(caller, WATCH, &mut filter)?;
         self.check_named(&filter).await?;
-        let permit = self
-            .streams
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ServiceError::Cursor {
-                refusal: CursorRefusal::TooManyStreams,
-                cursor: String::new(),
-            })?;
+        let permit =
+            self.streams
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| ServiceError::Cursor {
+                    refusal: CursorRefusal::TooManyStreams,
+                    cursor: String::new(),
+                })?;
         if *self.draining.borrow() {
             return Err(ServiceError::Unavailable);
         }
@@ -186,8 +186,8 @@ impl Producer {
             let read = async {
                 let log = bounds(connection).await?;
                 check_position(&log, self.position)?;
-                let rows = list_after(connection, self.position, &self.filter, self.per_message)
-                    .await?;
+                let rows =
+                    list_after(connection, self.position, &self.filter, self.per_message).await?;
                 Ok::<_, ServiceError>((log, rows))
             };
             let (log, rows) = match read.await {

@@ -16,8 +16,8 @@ use crate::{
     auth::{authorize_body, Body, Caller},
     domain::{
         attribution::{team_at_ingest, Record},
-        changes::ChangeCause,
         audit::{AuditActor, AuditChange},
+        changes::ChangeCause,
         ingest::{new_agents, IngestOutcome, TooManyNewAgents},
         violations::{indexed, nested, FieldViolation},
     },

@@ -81,9 +81,18 @@ pub(super) fn result_from_json(status: &str, text: &str) -> Result<KpiResultStat
     };
     Ok(KpiResultState {
         value: document.get("v").and_then(Json::as_f64),
-        numerator: document.get("n").and_then(Json::as_f64).ok_or_else(corrupt)?,
-        denominator: document.get("d").and_then(Json::as_f64).ok_or_else(corrupt)?,
-        sample_size: document.get("s").and_then(Json::as_u64).ok_or_else(corrupt)?,
+        numerator: document
+            .get("n")
+            .and_then(Json::as_f64)
+            .ok_or_else(corrupt)?,
+        denominator: document
+            .get("d")
+            .and_then(Json::as_f64)
+            .ok_or_else(corrupt)?,
+        sample_size: document
+            .get("s")
+            .and_then(Json::as_u64)
+            .ok_or_else(corrupt)?,
         status: status_from_str(status)?,
         margin: document.get("m").and_then(Json::as_f64),
         rule,

@@ -19,9 +19,9 @@
 mod encoding;
 mod listener;
 mod scope;
+pub mod signal;
 mod team_sums;
 mod write;
-pub mod signal;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
@@ -163,7 +163,11 @@ pub async fn list_after(
         conditions.push(format!("({})", subjects.join(" OR ")));
     }
     if !filter.kpis.is_empty() {
-        let kpis = filter.kpis.iter().map(|kpi| Value::from(kpi.as_str())).collect();
+        let kpis = filter
+            .kpis
+            .iter()
+            .map(|kpi| Value::from(kpi.as_str()))
+            .collect();
         let list = in_list(&mut values, backend, kpis);
         conditions.push(format!("kpi_id IN {list}"));
     }
@@ -180,7 +184,10 @@ pub async fn list_after(
     }
     if let Some(month) = &filter.month {
         values.push(month.clone().into());
-        conditions.push(format!("period_month = {}", placeholder(backend, values.len())));
+        conditions.push(format!(
+            "period_month = {}",
+            placeholder(backend, values.len())
+        ));
     }
     if let Some(since) = filter.committed_since {
         values.push(since.timestamp_micros().into());
@@ -270,7 +277,10 @@ pub async fn prune_before(
     let deleted = connection
         .execute(Statement::from_sql_and_values(
             backend,
-            format!("DELETE FROM {TABLE} WHERE cursor <= {}", placeholder(backend, 1)),
+            format!(
+                "DELETE FROM {TABLE} WHERE cursor <= {}",
+                placeholder(backend, 1)
+            ),
             [Value::from(through)],
         ))
         .await?
@@ -291,4 +301,3 @@ pub async fn prune_before(
         .await?;
     Ok(deleted)
 }
-

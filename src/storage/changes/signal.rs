@@ -30,7 +30,8 @@ pub(super) struct SignalState {
 
 impl SignalState {
     pub(super) fn wake(&self) {
-        self.wake.send_modify(|generation| *generation = generation.wrapping_add(1));
+        self.wake
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 }
 

@@ -5,9 +5,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use super::{
-    encoding::result_to_json, ensure_state, CHANGES_CHANNEL, COLUMNS, STATE, TABLE,
-};
+use super::{encoding::result_to_json, ensure_state, CHANGES_CHANNEL, COLUMNS, STATE, TABLE};
 use crate::{
     domain::changes::{ChangeCause, NewChange},
     storage::{
@@ -21,8 +19,8 @@ use crate::{
 /// PostgreSQL a bound on one statement's memory).
 const ROWS_PER_STATEMENT: usize = 1_000;
 const PG_TYPES: [&str; 16] = [
-    "bigint", "bigint", "text", "text", "text", "text", "bigint", "bigint", "text", "text",
-    "text", "text", "text", "text", "text", "text",
+    "bigint", "bigint", "text", "text", "text", "text", "bigint", "bigint", "text", "text", "text",
+    "text", "text", "text", "text", "text",
 ];
 
 /// Stores `changes` (caused by `cause`, committed at `committed_at_us` by
@@ -59,22 +57,22 @@ pub async fn append(
     let (cause_kind, cause_detail) = cause.parts();
     let row = |cursor: i64, change: &NewChange| -> [Value; 16] {
         [
-                Value::from(cursor),
-                Value::from(committed_at_us),
-                Value::from(change.subject_kind.as_str()),
-                Value::from(change.subject_id.clone()),
-                Value::from(change.team_id.clone().unwrap_or_default()),
-                Value::from(change.period_kind.as_str()),
-                Value::from(change.period.start.timestamp_micros()),
-                Value::from(change.period.end.timestamp_micros()),
-                Value::from(change.month.clone()),
-                Value::from(change.kpi.as_str()),
-                Value::from(change.before.status.as_str()),
-                Value::from(change.after.status.as_str()),
-                Value::from(result_to_json(&change.before)),
-                Value::from(result_to_json(&change.after)),
-                Value::from(cause_kind),
-                Value::from(cause_detail.clone()),
+            Value::from(cursor),
+            Value::from(committed_at_us),
+            Value::from(change.subject_kind.as_str()),
+            Value::from(change.subject_id.clone()),
+            Value::from(change.team_id.clone().unwrap_or_default()),
+            Value::from(change.period_kind.as_str()),
+            Value::from(change.period.start.timestamp_micros()),
+            Value::from(change.period.end.timestamp_micros()),
+            Value::from(change.month.clone()),
+            Value::from(change.kpi.as_str()),
+            Value::from(change.before.status.as_str()),
+            Value::from(change.after.status.as_str()),
+            Value::from(result_to_json(&change.before)),
+            Value::from(result_to_json(&change.after)),
+            Value::from(cause_kind),
+            Value::from(cause_detail.clone()),
         ]
     };
     for (chunk_index, chunk) in changes.chunks(ROWS_PER_STATEMENT).enumerate() {
@@ -121,4 +119,3 @@ pub async fn append(
     }
     Ok(Some(last))
 }
-

@@ -50,13 +50,22 @@ async fn cursors_of_another_database_or_altered_are_invalid(backend: Backend) {
     let other = spawn_app(backend).await;
     let foreign = latest_cursor(&other.channel).await;
     let _ = latest_cursor(&app.channel).await;
-    for status in [list_since(&app, &foreign).await, watch_since(&app, &foreign).await] {
+    for status in [
+        list_since(&app, &foreign).await,
+        watch_since(&app, &foreign).await,
+    ] {
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         let violations = field_violations(&status);
         assert_eq!(violations[0].0, "since_cursor");
-        assert!(violations[0].1.contains("another database"), "{violations:?}");
+        assert!(
+            violations[0].1.contains("another database"),
+            "{violations:?}"
+        );
     }
-    for status in [list_since(&app, "bm90LWEtY3Vyc29y").await, watch_since(&app, "x").await] {
+    for status in [
+        list_since(&app, "bm90LWEtY3Vyc29y").await,
+        watch_since(&app, "x").await,
+    ] {
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(field_violations(&status)[0].0, "since_cursor");
     }
@@ -71,10 +80,16 @@ async fn a_cursor_after_the_latest_change_is_out_of_range(backend: Backend) {
     let id = database_id(&app).await;
     let latest_position = cursor::decode(&id, &latest).unwrap();
     let future = cursor::encode(&id, latest_position + 1000);
-    for status in [list_since(&app, &future).await, watch_since(&app, &future).await] {
+    for status in [
+        list_since(&app, &future).await,
+        watch_since(&app, &future).await,
+    ] {
         assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
         assert_eq!(error_reason(&status).as_deref(), Some("CURSOR_IN_FUTURE"));
-        assert_eq!(error_metadata(&status, "latest_cursor"), Some(latest.clone()));
+        assert_eq!(
+            error_metadata(&status, "latest_cursor"),
+            Some(latest.clone())
+        );
     }
 }
 
@@ -94,7 +109,10 @@ async fn unknown_filters_are_field_violations(backend: Backend) {
         .await
         .expect_err("unknown filters were accepted");
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status).into_iter().map(|(field, _)| field).collect();
+    let fields: Vec<String> = field_violations(&status)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
     assert_eq!(
         fields,
         [

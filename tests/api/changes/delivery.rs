@@ -55,11 +55,18 @@ async fn a_watcher_that_resumes_from_its_last_cursor_gets_every_change_once(back
         cursor = next;
     }
     let (listed, _) = list_all(&app.channel, None, &start, 4).await;
-    let cursors: Vec<&str> = received.iter().map(|change| change.cursor.as_str()).collect();
+    let cursors: Vec<&str> = received
+        .iter()
+        .map(|change| change.cursor.as_str())
+        .collect();
     let unique: BTreeSet<&str> = cursors.iter().copied().collect();
     assert_eq!(unique.len(), cursors.len(), "a change arrived twice");
     assert_eq!(received, listed, "the watcher and the listing disagree");
-    assert!(listed.len() > 10, "too few changes to prove much: {}", listed.len());
+    assert!(
+        listed.len() > 10,
+        "too few changes to prove much: {}",
+        listed.len()
+    );
 }
 
 async fn a_cursor_older_than_the_retention_is_refused_with_the_oldest(backend: Backend) {

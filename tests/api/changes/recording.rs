@@ -65,7 +65,10 @@ async fn assert_after_equals_reads(
         let scorecard = if kind == S::Agent as i32 {
             agent_scorecard(app, &subject, period).await
         } else {
-            team_scorecard(app, &subject, period).await.scorecard.unwrap()
+            team_scorecard(app, &subject, period)
+                .await
+                .scorecard
+                .unwrap()
         };
         let read = scorecard
             .kpis
@@ -151,9 +154,15 @@ async fn a_correction_that_moves_an_interaction_changes_both_agents(backend: Bac
     // ana 1 -> 0 contacts, bo 0 -> 1; the team's pooled count stays 1.
     for period in [P::Day, P::Month] {
         let ana = find(&changes, S::Agent, "ana", period, CONTACTS).expect("ana's change");
-        assert_eq!((value(&ana.before), value(&ana.after)), (Some(1.0), Some(0.0)));
+        assert_eq!(
+            (value(&ana.before), value(&ana.after)),
+            (Some(1.0), Some(0.0))
+        );
         let bo = find(&changes, S::Agent, "bo", period, CONTACTS).expect("bo's change");
-        assert_eq!((value(&bo.before), value(&bo.after)), (Some(0.0), Some(1.0)));
+        assert_eq!(
+            (value(&bo.before), value(&bo.after)),
+            (Some(0.0), Some(1.0))
+        );
     }
     assert!(find(&changes, S::Team, "north", P::Month, CONTACTS).is_none());
     assert_after_equals_reads(&app, &changes, true).await;
@@ -259,7 +268,11 @@ async fn replaying_every_change_reproduces_the_current_statuses(backend: Backend
         let key = key_of(change);
         let before = change.before.as_ref().unwrap();
         if let Some(previous) = state.get(&key) {
-            assert_eq!(*previous, (before.status, before.value), "chain broken at {key:?}");
+            assert_eq!(
+                *previous,
+                (before.status, before.value),
+                "chain broken at {key:?}"
+            );
         }
         let after = change.after.as_ref().unwrap();
         state.insert(key, (after.status, after.value));

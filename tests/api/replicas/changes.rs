@@ -44,10 +44,15 @@ async fn ingest_on_one_replica_reaches_a_watcher_on_the_other() {
         received.extend(more);
         progress = next;
     }
-    let cursors: BTreeSet<&str> = received.iter().map(|change| change.cursor.as_str()).collect();
+    let cursors: BTreeSet<&str> = received
+        .iter()
+        .map(|change| change.cursor.as_str())
+        .collect();
     assert_eq!(cursors.len(), received.len(), "a change arrived twice");
-    let (listed_on_a, _) = list_all(&a.channel, Some(subjects(&["ana", "bo"], &[])), &start, 50).await;
-    let (listed_on_b, _) = list_all(&b.channel, Some(subjects(&["ana", "bo"], &[])), &start, 50).await;
+    let (listed_on_a, _) =
+        list_all(&a.channel, Some(subjects(&["ana", "bo"], &[])), &start, 50).await;
+    let (listed_on_b, _) =
+        list_all(&b.channel, Some(subjects(&["ana", "bo"], &[])), &start, 50).await;
     assert_eq!(received, listed_on_a);
     assert_eq!(listed_on_a, listed_on_b);
     assert!(received.iter().any(|change| change.agent_id == "bo"));

@@ -93,9 +93,7 @@ pub async fn receive(
     while changes.len() < count {
         let message = tokio::time::timeout_at(deadline, stream.message())
             .await
-            .unwrap_or_else(|_| {
-                panic!("only {} of {count} changes arrived in time", changes.len())
-            })
+            .unwrap_or_else(|_| panic!("only {} of {count} changes arrived in time", changes.len()))
             .unwrap_or_else(|status| panic!("the stream failed: {status:?}"))
             .expect("the stream ended");
         changes.extend(message.changes);
