@@ -5,14 +5,44 @@
 //! gone. The same pattern as the policy cache's listener.
 
 use std::{
-    sync::{atomic::Ordering, Weak},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Weak,
+    },
     time::Duration,
 };
 
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::task::AbortHandle;
 
-use super::{signal::SignalState, CHANGES_CHANNEL};
+use tokio::sync::watch;
+
+use super::CHANGES_CHANNEL;
+
+/// What the signal (`signal`) and its listener share.
+pub(super) struct SignalState {
+    wake: watch::Sender<u64>,
+    /// PostgreSQL: true while the `LISTEN` connection is up.
+    pub(super) listening: AtomicBool,
+}
+
+impl SignalState {
+    pub(super) fn new() -> Self {
+        Self {
+            wake: watch::channel(0).0,
+            listening: AtomicBool::new(false),
+        }
+    }
+
+    /// Tells every reader of this process to look again.
+    pub(super) fn wake(&self) {
+        self.wake.send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    pub(super) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.wake.subscribe()
+    }
+}
 
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
 const MAX_PAUSE: Duration = Duration::from_secs(5);

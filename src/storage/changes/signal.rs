@@ -11,7 +11,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
         Arc, Mutex, OnceLock,
     },
 };
@@ -19,21 +19,7 @@ use std::{
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 use tokio::{sync::watch, task::AbortHandle};
 
-use super::listener;
-
-/// What the signal and its listener share.
-pub(super) struct SignalState {
-    wake: watch::Sender<u64>,
-    /// PostgreSQL: true while the `LISTEN` connection is up.
-    pub(super) listening: AtomicBool,
-}
-
-impl SignalState {
-    pub(super) fn wake(&self) {
-        self.wake
-            .send_modify(|generation| *generation = generation.wrapping_add(1));
-    }
-}
+use super::listener::{self, SignalState};
 
 /// The feed's counters, read by the metrics listener.
 #[derive(Default)]
@@ -139,10 +125,7 @@ pub struct ChangeSignal {
 impl Default for ChangeSignal {
     fn default() -> Self {
         Self {
-            state: Arc::new(SignalState {
-                wake: watch::channel(0).0,
-                listening: AtomicBool::new(false),
-            }),
+            state: Arc::new(SignalState::new()),
             listener: OnceLock::new(),
             stats: Arc::default(),
         }
@@ -164,7 +147,7 @@ impl ChangeSignal {
                 listener::spawn((*options).clone(), Arc::downgrade(&self.state))
             });
         }
-        self.state.wake.subscribe()
+        self.state.subscribe()
     }
 
     pub fn stats(&self) -> &Arc<FeedStats> {
