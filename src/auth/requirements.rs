@@ -233,7 +233,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 30, "{methods:?}");
+        assert_eq!(methods.len(), 32, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),
