@@ -36,7 +36,8 @@ impl SignalState {
 
     /// Tells every reader of this process to look again.
     pub(super) fn wake(&self) {
-        self.wake.send_modify(|generation| *generation = generation.wrapping_add(1));
+        self.wake
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     pub(super) fn subscribe(&self) -> watch::Receiver<u64> {
