@@ -12,6 +12,7 @@
 //! than the retention FAILED_PRECONDITION (CURSOR_EXPIRED, naming the
 //! oldest cursor still available).
 
+mod derive;
 pub mod recorder;
 mod stream;
 

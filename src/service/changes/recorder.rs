@@ -1,10 +1,35 @@
 //! Recording changes inside a write's transaction. A use case names the
-//! subjects and local days its write touches ([`ChangeScope`]: for ingest,
-//! the rollup keys of the deltas it computed), takes [`Recorder::before`]
-//! (the change-ordering lock, then one grouped read of the touched keys per
-//! period), writes, and calls [`Recorder::after`] (the same reads again,
-//! the differences stored as changes with the next cursors). After its
-//! commit it calls [`announce`] so that readers here look at once.
+//! subjects and local days its write touches ([`ChangeScope`]), and:
+//!
+//! - **Ingest** (many concurrent writers) upserts its rollup deltas first,
+//!   without the change-ordering lock, then calls [`Recorder::after_deltas`]:
+//!   it takes the lock, reads the touched keys' sums once per period (the
+//!   results after), derives the results before as those sums minus the
+//!   batch's own deltas (`derive`), stores the differences as changes with
+//!   the next cursors, and the caller commits. The lock covers one grouped
+//!   read, the insert and the commit, not the write.
+//! - **Policy versions and team moves** (which hold the numbers lock
+//!   exclusively, so nothing else writes meanwhile) take [`Recorder::before`]
+//!   (the lock, then one read), write, and call [`Recorder::after`] (the
+//!   read again, the differences stored).
+//!
+//! After the commit the use case calls [`announce`] so that readers here
+//! look at once.
+//!
+//! **Why a change's `before` is the previous change's `after` of its key.**
+//! Change-writers take the lock before their read and keep it until they
+//! commit, so they read and commit one after the other. Under READ
+//! COMMITTED each statement sees every transaction committed before it
+//! starts: the ingest's read sees the previous change-writer's commit,
+//! its own uncommitted deltas, and nothing of writers not yet committed
+//! (a writer upserting a row this batch also upserts waits for its
+//! commit; one upserting other rows is not seen, and its own read, later,
+//! sees this batch's commit). So the read minus the batch's own deltas is
+//! exactly what the previous change-writer's read showed after its write:
+//! to the last bit for every count and total (integers) and for worked
+//! days (`derive`); QA points are floating-point sums, equal up to the
+//! rounding of the subtraction when QA evaluations were both before and
+//! after. On SQLite writers are serialised anyway.
 //!
 //! The periods are the local day and the month of every touched day. The
 //! reads mirror the scorecard reads exactly (the same grouped rollup sums,
@@ -17,6 +42,7 @@ use chrono::Datelike;
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 
+use super::derive::before_deltas;
 use crate::{
     domain::{
         calendar::{DayRange, LocalDay},
@@ -27,10 +53,11 @@ use crate::{
         scorecard::{judge, AppliedPolicy, Scorecard},
     },
     storage::{
-        changes::{append, lock_change_order, team_sums},
+        changes::{append, lock_change_order, pooled, team_agent_sums},
         memberships,
         policy_cache::{all_versions, in_force},
         rollups::{
+            columns::SumColumns,
             read::{grouped_sums, FactScope, GroupKey, Grouping},
             RollupKey,
         },
@@ -90,13 +117,32 @@ impl ChangeScope {
 }
 
 #[derive(Debug, Clone)]
-struct ScopedPeriod {
-    kind: PeriodKind,
-    period: Period,
-    month: String,
+pub(super) struct ScopedPeriod {
+    pub kind: PeriodKind,
+    pub period: Period,
+    pub month: String,
 }
 
-type ResultKey = (SubjectKind, String, PeriodKind, i64);
+pub(super) type ResultKey = (SubjectKind, String, PeriodKind, i64);
+
+/// One subject's sums in one period, before they are judged.
+#[derive(Debug, Clone)]
+pub(super) struct SubjectSums {
+    /// The team that judges it (an agent's team at the period's start).
+    pub judging_team: Option<String>,
+    pub sums: KpiSums,
+    pub updated_at_us: Option<i64>,
+}
+
+/// What one read of a scope's rollups returned.
+pub(super) struct ScopeSums {
+    pub periods: Vec<ScopedPeriod>,
+    pub subjects: BTreeMap<ResultKey, SubjectSums>,
+    /// Day periods: the contacts of each (agent, day), over all its teams.
+    pub agent_day_contacts: HashMap<(String, LocalDay), u64>,
+    /// Day periods: the contacts of each rollup row, by (team, agent, day).
+    pub row_contacts: HashMap<(String, String, LocalDay), u64>,
+}
 
 /// The scorecards of a scope, by subject and period.
 struct Results {
@@ -147,7 +193,10 @@ impl Recorder {
     ) -> Result<Before, StorageError> {
         lock_change_order(connection).await?;
         let mut policies = Policies::default();
-        let results = self.evaluate(connection, &scope, &mut policies).await?;
+        let sums = self.read(connection, &scope).await?;
+        let results = self
+            .judge_all(connection, sums.periods, &sums.subjects, &mut policies)
+            .await?;
         Ok(Before {
             scope,
             results,
@@ -172,65 +221,63 @@ impl Recorder {
         } else {
             Policies::default()
         };
+        let sums = self.read(connection, &before.scope).await?;
         let after = self
-            .evaluate(connection, &before.scope, &mut policies)
+            .judge_all(connection, sums.periods, &sums.subjects, &mut policies)
             .await?;
-        let mut changes = Vec::new();
-        let periods: HashMap<(PeriodKind, i64), &ScopedPeriod> = after
-            .periods
-            .iter()
-            .map(|scoped| {
-                (
-                    (scoped.kind, scoped.period.start.timestamp_micros()),
-                    scoped,
-                )
-            })
-            .collect();
-        for (key, (team_id, new)) in &after.scorecards {
-            let Some((_, old)) = before.results.scorecards.get(key) else {
-                continue;
-            };
-            let (subject_kind, subject_id, period_kind, start) = key;
-            let Some(scoped) = periods.get(&(*period_kind, *start)) else {
-                continue;
-            };
-            for (kpi, old_result, new_result) in diff(old, new) {
-                changes.push(NewChange {
-                    subject_kind: *subject_kind,
-                    subject_id: subject_id.clone(),
-                    team_id: team_id.clone(),
-                    period_kind: *period_kind,
-                    period: scoped.period,
-                    month: scoped.month.clone(),
-                    kpi,
-                    before: old_result,
-                    after: new_result,
-                });
-            }
-        }
-        let last = append(connection, &changes, cause, committed_at_us).await?;
-        Ok(last.map(|last_cursor| Recorded {
-            count: changes.len(),
-            last_cursor,
-        }))
+        store(connection, &before.results, &after, cause, committed_at_us).await
     }
 
-    /// The scorecards of every subject of `scope` in each of its periods:
-    /// per period one grouped read of the agents, one of the teams, and
-    /// the agents' team histories once.
-    async fn evaluate(
+    /// Records the changes of an ingest whose rollup `deltas` were just
+    /// upserted in this transaction (see the module notes): takes the
+    /// change-ordering lock, reads the touched keys' sums once (the
+    /// results after), derives the sums before as those minus the deltas,
+    /// and stores the differences.
+    pub async fn after_deltas(
+        &self,
+        connection: &impl ConnectionTrait,
+        deltas: &[(RollupKey, SumColumns)],
+        cause: &ChangeCause,
+        committed_at_us: i64,
+    ) -> Result<Option<Recorded>, StorageError> {
+        let scope = ChangeScope::of_rollup_keys(deltas.iter().map(|(key, _)| key));
+        if scope.is_empty() {
+            return Ok(None);
+        }
+        lock_change_order(connection).await?;
+        let read = self.read(connection, &scope).await?;
+        let before_sums = before_deltas(&read, deltas, self.zone)?;
+        let mut policies = Policies::default();
+        let before = self
+            .judge_all(
+                connection,
+                read.periods.clone(),
+                &before_sums,
+                &mut policies,
+            )
+            .await?;
+        let after = self
+            .judge_all(connection, read.periods, &read.subjects, &mut policies)
+            .await?;
+        store(connection, &before, &after, cause, committed_at_us).await
+    }
+
+    /// The sums of every subject of `scope` in each of its periods: per
+    /// period one grouped read of the agents, one of the teams, and the
+    /// agents' team histories once.
+    async fn read(
         &self,
         connection: &impl ConnectionTrait,
         scope: &ChangeScope,
-        policies: &mut Policies,
-    ) -> Result<Results, StorageError> {
-        let periods = scope.periods(self.zone)?;
-        let mut scorecards = BTreeMap::new();
+    ) -> Result<ScopeSums, StorageError> {
+        let mut read = ScopeSums {
+            periods: scope.periods(self.zone)?,
+            subjects: BTreeMap::new(),
+            agent_day_contacts: HashMap::new(),
+            row_contacts: HashMap::new(),
+        };
         if scope.is_empty() {
-            return Ok(Results {
-                periods,
-                scorecards,
-            });
+            return Ok(read);
         }
         let agents: Vec<String> = scope.agents.iter().cloned().collect();
         let teams: Vec<String> = scope.teams.iter().cloned().collect();
@@ -240,9 +287,10 @@ impl Recorder {
         } else {
             memberships::team_histories(connection, Some(&history_of)).await?
         };
-        for scoped in &periods {
+        for scoped in &read.periods {
             let days = DayRange::of_period(&scoped.period, self.zone);
             let start = scoped.period.start.timestamp_micros();
+            let one_day = scoped.kind == PeriodKind::Day;
             if !agents.is_empty() {
                 let mut per_agent = grouped_sums(
                     connection,
@@ -257,37 +305,87 @@ impl Recorder {
                         .get(agent_id)
                         .and_then(|history| history.team_for_period(days))
                         .map(str::to_owned);
-                    let policy = self
-                        .policy(connection, policies, judging_team.clone(), days.first)
-                        .await?;
                     let sums = per_agent
                         .remove(&GroupKey::Agent(agent_id.clone()))
                         .unwrap_or_default();
-                    let scorecard = judge(
-                        &sums.sums,
-                        policy,
-                        judging_team.clone(),
-                        scoped.period,
-                        sums.updated_at_us,
-                    );
-                    scorecards.insert(
+                    if one_day {
+                        read.agent_day_contacts
+                            .insert((agent_id.clone(), days.first), sums.sums.contacts);
+                    }
+                    read.subjects.insert(
                         (SubjectKind::Agent, agent_id.clone(), scoped.kind, start),
-                        (judging_team, scorecard),
+                        SubjectSums {
+                            judging_team,
+                            sums: sums.sums,
+                            updated_at_us: sums.updated_at_us,
+                        },
                     );
                 }
             }
-            let mut pooled = team_sums(connection, &teams, days.first, days.end).await?;
+            let per_team = team_agent_sums(connection, &teams, days.first, days.end).await?;
             for team_id in &teams {
-                let policy = self
-                    .policy(connection, policies, Some(team_id.clone()), days.first)
-                    .await?;
-                let sums: KpiSums = pooled.remove(team_id).unwrap_or_default();
-                let scorecard = judge(&sums, policy, Some(team_id.clone()), scoped.period, None);
-                scorecards.insert(
+                let per_agent = per_team.get(team_id);
+                if one_day {
+                    for (agent_id, sums) in per_agent.into_iter().flatten() {
+                        read.row_contacts.insert(
+                            (team_id.clone(), agent_id.clone(), days.first),
+                            sums.contacts,
+                        );
+                    }
+                }
+                read.subjects.insert(
                     (SubjectKind::Team, team_id.clone(), scoped.kind, start),
-                    (Some(team_id.clone()), scorecard),
+                    SubjectSums {
+                        judging_team: Some(team_id.clone()),
+                        sums: per_agent.map(pooled).unwrap_or_default(),
+                        updated_at_us: None,
+                    },
                 );
             }
+        }
+        Ok(read)
+    }
+
+    /// Judges every subject's sums against the policy in force for its
+    /// judging team at its period's start.
+    async fn judge_all(
+        &self,
+        connection: &impl ConnectionTrait,
+        periods: Vec<ScopedPeriod>,
+        subjects: &BTreeMap<ResultKey, SubjectSums>,
+        policies: &mut Policies,
+    ) -> Result<Results, StorageError> {
+        let by_start: HashMap<(PeriodKind, i64), &ScopedPeriod> = periods
+            .iter()
+            .map(|scoped| {
+                (
+                    (scoped.kind, scoped.period.start.timestamp_micros()),
+                    scoped,
+                )
+            })
+            .collect();
+        let mut scorecards = BTreeMap::new();
+        for (key, subject) in subjects {
+            let Some(scoped) = by_start.get(&(key.2, key.3)) else {
+                continue;
+            };
+            let first_day = DayRange::of_period(&scoped.period, self.zone).first;
+            let policy = self
+                .policy(
+                    connection,
+                    policies,
+                    subject.judging_team.clone(),
+                    first_day,
+                )
+                .await?;
+            let scorecard = judge(
+                &subject.sums,
+                policy,
+                subject.judging_team.clone(),
+                scoped.period,
+                subject.updated_at_us,
+            );
+            scorecards.insert(key.clone(), (subject.judging_team.clone(), scorecard));
         }
         Ok(Results {
             periods,
@@ -317,6 +415,54 @@ impl Recorder {
         policies.chosen.insert(key, policy.clone());
         Ok(policy)
     }
+}
+
+/// Stores every KPI result that moved between `before` and `after`.
+async fn store(
+    connection: &impl ConnectionTrait,
+    before: &Results,
+    after: &Results,
+    cause: &ChangeCause,
+    committed_at_us: i64,
+) -> Result<Option<Recorded>, StorageError> {
+    let mut changes = Vec::new();
+    let periods: HashMap<(PeriodKind, i64), &ScopedPeriod> = after
+        .periods
+        .iter()
+        .map(|scoped| {
+            (
+                (scoped.kind, scoped.period.start.timestamp_micros()),
+                scoped,
+            )
+        })
+        .collect();
+    for (key, (team_id, new)) in &after.scorecards {
+        let Some((_, old)) = before.scorecards.get(key) else {
+            continue;
+        };
+        let (subject_kind, subject_id, period_kind, start) = key;
+        let Some(scoped) = periods.get(&(*period_kind, *start)) else {
+            continue;
+        };
+        for (kpi, old_result, new_result) in diff(old, new) {
+            changes.push(NewChange {
+                subject_kind: *subject_kind,
+                subject_id: subject_id.clone(),
+                team_id: team_id.clone(),
+                period_kind: *period_kind,
+                period: scoped.period,
+                month: scoped.month.clone(),
+                kpi,
+                before: old_result,
+                after: new_result,
+            });
+        }
+    }
+    let last = append(connection, &changes, cause, committed_at_us).await?;
+    Ok(last.map(|last_cursor| Recorded {
+        count: changes.len(),
+        last_cursor,
+    }))
 }
 
 /// After the commit: wakes this process's readers and counts the changes.

@@ -22,11 +22,12 @@ use crate::{
         violations::{indexed, nested, FieldViolation},
     },
     error::ServiceError,
-    service::changes::{announce, ChangeScope, Recorded, Recorder},
+    service::changes::{announce, Recorded, Recorder},
     storage::{
-        audit, ingest, lock_numbers, memberships::load_histories,
-        rollups::maintain::upsert_additive, Database, MaybeConflict, NumbersLock, StorageError,
-        WriteTransaction,
+        audit, ingest, lock_numbers,
+        memberships::load_histories,
+        rollups::{columns::SumColumns, maintain::upsert_additive, RollupKey},
+        Database, MaybeConflict, NumbersLock, StorageError, WriteTransaction,
     },
 };
 
@@ -162,28 +163,27 @@ impl Ingest {
             .collect();
         let written = ingest::write_records(&transaction, records, teams, now_us).await?;
         let deltas = ingest::rollup_deltas::<R>(&transaction, &written, zone).await?;
-        // The results before the deltas land, read under the change-ordering
-        // lock: one grouped read of the touched keys per period.
-        let recorder = Recorder::new(zone);
-        let before = match self.settings.record_changes {
-            true => Some(
-                recorder
-                    .before(&transaction, ChangeScope::of_rollup_keys(deltas.keys()))
-                    .await?,
-            ),
-            false => None,
+        // The batch's own deltas, kept to derive the results before them.
+        let own_deltas: Vec<(RollupKey, SumColumns)> = match self.settings.record_changes {
+            true => deltas
+                .iter()
+                .map(|(key, columns)| (key.clone(), columns.clone()))
+                .collect(),
+            false => Vec::new(),
         };
+        // The write first, without the change-ordering lock; the recorder
+        // then takes it for one read, the changes and the commit.
         upsert_additive(&transaction, deltas.into_rows(now_us)).await?;
-        let recorded = match before {
-            Some(before) => {
+        let recorded = match self.settings.record_changes {
+            true => {
                 let cause = ChangeCause::Ingest {
                     record_kind: R::KIND.to_owned(),
                 };
-                recorder
-                    .after(&transaction, before, &cause, now_us, true)
+                Recorder::new(zone)
+                    .after_deltas(&transaction, &own_deltas, &cause, now_us)
                     .await?
             }
-            None => None,
+            false => None,
         };
         let change = AuditChange::records_ingested(
             R::KIND,

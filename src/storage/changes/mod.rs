@@ -4,12 +4,13 @@
 //! did, or a reader that already moved past the larger one would skip it.
 //! A plain sequence does not give that on PostgreSQL (a transaction can
 //! draw a smaller number and commit later). So every transaction that
-//! records changes first takes [`lock_change_order`], a transaction-scoped
+//! records changes takes [`lock_change_order`], a transaction-scoped
 //! advisory lock held until it commits, before it reads the results it
-//! compares; the cursors it then draws from the state row's counter are
-//! larger than those of every transaction that committed before it, and no
-//! other change-writing transaction can commit in between. The same lock
-//! makes each change's `before` the previous change's `after`. SQLite has a
+//! compares (ingest: after its write; see `service::changes::recorder`);
+//! the cursors it then draws from the state row's counter are larger than
+//! those of every transaction that committed before it, and no other
+//! change-writing transaction can commit in between. The same lock makes
+//! each change's `before` the previous change's `after`. SQLite has a
 //! single writer already.
 //!
 //! **Wake-ups.** The transaction announces its last cursor (`NOTIFY`,
@@ -33,7 +34,7 @@ use crate::domain::{
 };
 use encoding::result_from_json;
 pub use scope::{days_with_data, teams_of_agent_from};
-pub use team_sums::team_sums;
+pub use team_sums::{pooled, team_agent_sums, team_sums};
 pub use write::append;
 
 /// The channel that announces committed changes (payload: the last cursor).

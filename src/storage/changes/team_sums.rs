@@ -20,13 +20,14 @@ use crate::{
     },
 };
 
-/// The pooled sums of each of `teams` over days `[first_day, end_day)`.
-pub async fn team_sums(
+/// Each of `teams`' sums over days `[first_day, end_day)`, by agent.
+/// Over one day, an agent's entry is its one rollup row of the team.
+pub async fn team_agent_sums(
     connection: &impl ConnectionTrait,
     teams: &[String],
     first_day: LocalDay,
     end_day: LocalDay,
-) -> Result<BTreeMap<String, KpiSums>, StorageError> {
+) -> Result<BTreeMap<String, BTreeMap<String, KpiSums>>, StorageError> {
     if teams.is_empty() {
         return Ok(BTreeMap::new());
     }
@@ -81,7 +82,28 @@ pub async fn team_sums(
         .map_err(|_| StorageError::Corrupt("negative worked days".into()))?;
         per_agent.entry(team).or_default().insert(agent, sums);
     }
-    Ok(per_agent
+    Ok(per_agent)
+}
+
+/// The pooled sums of a team's agents: added in agent order, as a team
+/// scorecard adds them.
+pub fn pooled(per_agent: &BTreeMap<String, KpiSums>) -> KpiSums {
+    let mut total = KpiSums::default();
+    for sums in per_agent.values() {
+        total += sums.clone();
+    }
+    total
+}
+
+/// The pooled sums of each of `teams` over days `[first_day, end_day)`.
+pub async fn team_sums(
+    connection: &impl ConnectionTrait,
+    teams: &[String],
+    first_day: LocalDay,
+    end_day: LocalDay,
+) -> Result<BTreeMap<String, KpiSums>, StorageError> {
+    Ok(team_agent_sums(connection, teams, first_day, end_day)
+        .await?
         .into_iter()
         .map(|(team, agents)| {
             let mut total = KpiSums::default();

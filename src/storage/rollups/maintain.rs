@@ -64,6 +64,11 @@ impl RollupDeltas {
         self.by_key.keys()
     }
 
+    /// Every key with its delta (in key order).
+    pub fn iter(&self) -> impl Iterator<Item = (&RollupKey, &SumColumns)> {
+        self.by_key.iter()
+    }
+
     /// The non-zero deltas as rows to upsert, stamped `now_us`.
     pub fn into_rows(self, now_us: i64) -> Vec<(RollupKey, SumColumns, i64)> {
         self.by_key

@@ -1,0 +1,138 @@
+//! The sums before an ingest's write, derived from the one read after it:
+//! each subject's sums minus the batch's own rollup deltas in that period
+//! (an agent's: the deltas of its keys; a team's: the deltas of the keys
+//! that carry the team, the team each record counts for, which is what a
+//! team's read selects). Counts and microsecond totals are integers, so
+//! they come back exactly. Two sums need more than a subtraction:
+//!
+//! - worked days count the days with contacts, not a sum: for each touched
+//!   (agent, day) (agents) or rollup row (teams) whose contacts moved, the
+//!   day period's read gives its contacts after, minus the delta its
+//!   contacts before; a day that had contacts on one side only is counted
+//!   in or out;
+//! - QA points are floating-point sums: with no QA evaluation before they
+//!   were exactly zero (the rollups store zero, see `upsert_additive`);
+//!   otherwise the subtraction is exact to the last bits of the sum only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono_tz::Tz;
+
+use super::recorder::{ResultKey, ScopeSums, SubjectSums};
+use crate::{
+    domain::{
+        calendar::{DayRange, LocalDay},
+        changes::SubjectKind,
+        kpi::KpiSums,
+    },
+    storage::{
+        rollups::{
+            columns::{SumColumns, INTEGER_COLUMNS},
+            RollupKey,
+        },
+        StorageError,
+    },
+};
+
+/// What the deltas moved in one subject's one period.
+#[derive(Default)]
+struct SubjectDelta {
+    columns: Option<SumColumns>,
+    /// Contacts moved per (agent, day) (agents) or per row (teams), each
+    /// with the key of its contacts after in [`ScopeSums`].
+    contacts: BTreeMap<(String, String, LocalDay), i64>,
+}
+
+/// The sums of every subject of `read` before `deltas` were applied.
+pub(super) fn before_deltas(
+    read: &ScopeSums,
+    deltas: &[(RollupKey, SumColumns)],
+    zone: Tz,
+) -> Result<BTreeMap<ResultKey, SubjectSums>, StorageError> {
+    let contacts_column = INTEGER_COLUMNS
+        .iter()
+        .position(|column| *column == "contacts")
+        .ok_or_else(|| StorageError::Corrupt("no contacts column".into()))?;
+    let mut moved: HashMap<ResultKey, SubjectDelta> = HashMap::new();
+    for scoped in &read.periods {
+        let days = DayRange::of_period(&scoped.period, zone);
+        let start = scoped.period.start.timestamp_micros();
+        for (key, columns) in deltas {
+            if key.day < days.first || key.day >= days.end {
+                continue;
+            }
+            let contacts = columns.integers[contacts_column];
+            let mut add = |subject: ResultKey, contacts_key: (String, String, LocalDay)| {
+                let delta = moved.entry(subject).or_default();
+                delta
+                    .columns
+                    .get_or_insert_with(SumColumns::zero)
+                    .add_signed(columns, 1);
+                if contacts != 0 {
+                    *delta.contacts.entry(contacts_key).or_default() += contacts;
+                }
+            };
+            add(
+                (SubjectKind::Agent, key.agent_id.clone(), scoped.kind, start),
+                (String::new(), key.agent_id.clone(), key.day),
+            );
+            if !key.team_id.is_empty() {
+                add(
+                    (SubjectKind::Team, key.team_id.clone(), scoped.kind, start),
+                    (key.team_id.clone(), key.agent_id.clone(), key.day),
+                );
+            }
+        }
+    }
+    let mut before = BTreeMap::new();
+    for (key, after) in &read.subjects {
+        let Some(delta) = moved.get(key) else {
+            before.insert(key.clone(), after.clone());
+            continue;
+        };
+        let mut sums = minus(&after.sums, delta.columns.as_ref())?;
+        let mut worked_days = i64::try_from(after.sums.worked_days)
+            .map_err(|_| StorageError::Corrupt("worked days".into()))?;
+        for ((team_id, agent_id, day), moved_contacts) in &delta.contacts {
+            let after_contacts = if team_id.is_empty() {
+                read.agent_day_contacts.get(&(agent_id.clone(), *day))
+            } else {
+                read.row_contacts
+                    .get(&(team_id.clone(), agent_id.clone(), *day))
+            }
+            .copied()
+            .unwrap_or_default();
+            let after_contacts = i64::try_from(after_contacts)
+                .map_err(|_| StorageError::Corrupt("contacts".into()))?;
+            let before_contacts = after_contacts - moved_contacts;
+            worked_days += i64::from(before_contacts > 0) - i64::from(after_contacts > 0);
+        }
+        sums.worked_days = u64::try_from(worked_days).map_err(|_| {
+            StorageError::Corrupt(format!("{key:?}: negative worked days before a write"))
+        })?;
+        before.insert(
+            key.clone(),
+            SubjectSums {
+                judging_team: after.judging_team.clone(),
+                sums,
+                updated_at_us: after.updated_at_us,
+            },
+        );
+    }
+    Ok(before)
+}
+
+/// `after` minus `delta` (a negative count: the rollups were corrupt).
+fn minus(after: &KpiSums, delta: Option<&SumColumns>) -> Result<KpiSums, StorageError> {
+    let Some(delta) = delta else {
+        return Ok(after.clone());
+    };
+    let mut columns = SumColumns::of(after);
+    columns.add_signed(delta, -1);
+    let mut sums = columns.to_sums()?;
+    if sums.qa_evaluations == 0 {
+        sums.qa_score = 0.0;
+        sums.qa_max_score = 0.0;
+    }
+    Ok(sums)
+}
