@@ -10,9 +10,11 @@
 //!   day period's read gives its contacts after, minus the delta its
 //!   contacts before; a day that had contacts on one side only is counted
 //!   in or out;
-//! - QA points are floating-point sums: with no QA evaluation before they
-//!   were exactly zero (the rollups store zero, see `upsert_additive`);
-//!   otherwise the subtraction is exact to the last bits of the sum only.
+//! - QA points are floating-point sums: when the batch did not move them
+//!   the subtraction takes away zero (exact); with no QA evaluation before
+//!   they were exactly zero (the rollups store zero, see
+//!   `upsert_additive`); otherwise the result equals the previous read up
+//!   to the rounding of the subtraction (last bits of the sum).
 
 use std::collections::{BTreeMap, HashMap};
 
