@@ -138,3 +138,125 @@ fn minus(after: &KpiSums, delta: Option<&SumColumns>) -> Result<KpiSums, Storage
     }
     Ok(sums)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::{
+        domain::changes::PeriodKind,
+        service::changes::{recorder::ScopeSums, ChangeScope},
+    };
+
+    fn day(text: &str) -> LocalDay {
+        LocalDay::of_date(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+    }
+
+    fn sums(contacts: u64, worked_days: u64) -> KpiSums {
+        KpiSums {
+            contacts,
+            worked_days,
+            ..KpiSums::default()
+        }
+    }
+
+    fn key(agent: &str, team: &str, on: LocalDay) -> RollupKey {
+        RollupKey {
+            agent_id: agent.into(),
+            team_id: team.into(),
+            day: on,
+        }
+    }
+
+    fn contacts_delta(contacts: i64) -> SumColumns {
+        let mut columns = SumColumns::zero();
+        let slot = INTEGER_COLUMNS
+            .iter()
+            .position(|c| *c == "contacts")
+            .unwrap();
+        columns.integers[slot] = contacts;
+        columns
+    }
+
+    /// Agent `ana` of team `north`, whose first contact of 2026-11-03
+    /// arrives: the day goes 0 -> 1 contact (worked 0 -> 1), the month
+    /// 2 -> 3 contacts (worked days 1 -> 2, its other day being 11-02).
+    /// A void of `bo`'s only contact of 11-03 (team `north` too): 1 -> 0.
+    #[test]
+    fn worked_days_before_are_recounted_from_the_day_reads() {
+        let zone = chrono_tz::UTC;
+        let third = day("2026-11-03");
+        let scope = ChangeScope {
+            agents: ["ana".to_owned(), "bo".to_owned()].into(),
+            teams: ["north".to_owned()].into(),
+            days: [third].into(),
+        };
+        let periods = scope.periods(zone).unwrap();
+        let start = |kind| {
+            periods
+                .iter()
+                .find(|scoped| scoped.kind == kind)
+                .unwrap()
+                .period
+                .start
+                .timestamp_micros()
+        };
+        let (day_start, month_start) = (start(PeriodKind::Day), start(PeriodKind::Month));
+        let subject = |sums| SubjectSums {
+            judging_team: Some("north".into()),
+            sums,
+            updated_at_us: None,
+        };
+        let agent = |id: &str, kind, at| (SubjectKind::Agent, id.to_owned(), kind, at);
+        let team = |kind, at| (SubjectKind::Team, "north".to_owned(), kind, at);
+        // After: ana 1 contact on the 3rd, 2 on the 2nd; bo 0 on the 3rd
+        // (voided), 4 on the 2nd.
+        let read = ScopeSums {
+            periods,
+            subjects: [
+                (
+                    agent("ana", PeriodKind::Day, day_start),
+                    subject(sums(1, 1)),
+                ),
+                (
+                    agent("ana", PeriodKind::Month, month_start),
+                    subject(sums(3, 2)),
+                ),
+                (agent("bo", PeriodKind::Day, day_start), subject(sums(0, 0))),
+                (
+                    agent("bo", PeriodKind::Month, month_start),
+                    subject(sums(4, 1)),
+                ),
+                (team(PeriodKind::Day, day_start), subject(sums(1, 1))),
+                (team(PeriodKind::Month, month_start), subject(sums(7, 3))),
+            ]
+            .into(),
+            agent_day_contacts: [(("ana".into(), third), 1), (("bo".into(), third), 0)].into(),
+            row_contacts: [
+                (("north".into(), "ana".into(), third), 1),
+                (("north".into(), "bo".into(), third), 0),
+            ]
+            .into(),
+        };
+        let deltas = vec![
+            (key("ana", "north", third), contacts_delta(1)),
+            (key("bo", "north", third), contacts_delta(-1)),
+        ];
+        let before = before_deltas(&read, &deltas, zone).unwrap();
+        let got = |key: &ResultKey| {
+            let sums = &before[key].sums;
+            (sums.contacts, sums.worked_days)
+        };
+        // ana: day 1 - 1 = 0 contacts, not worked; month 3 - 1 = 2, 2 - 1 = 1 day.
+        assert_eq!(got(&agent("ana", PeriodKind::Day, day_start)), (0, 0));
+        assert_eq!(got(&agent("ana", PeriodKind::Month, month_start)), (2, 1));
+        // bo: day 0 + 1 = 1 contact, worked; month 4 + 1 = 5, 1 + 1 = 2 days.
+        assert_eq!(got(&agent("bo", PeriodKind::Day, day_start)), (1, 1));
+        assert_eq!(got(&agent("bo", PeriodKind::Month, month_start)), (5, 2));
+        // north: day 1 - 1 + 1 = 1 contact, rows worked 1 - 1 + 1 = 1;
+        // month 7 - 1 + 1 = 7, 3 - 1 + 1 = 3.
+        assert_eq!(got(&team(PeriodKind::Day, day_start)), (1, 1));
+        assert_eq!(got(&team(PeriodKind::Month, month_start)), (7, 3));
+    }
+}

@@ -95,7 +95,7 @@ impl ChangeScope {
     }
 
     /// Every day and month period of the touched days, with its month.
-    fn periods(&self, zone: Tz) -> Result<Vec<ScopedPeriod>, StorageError> {
+    pub(super) fn periods(&self, zone: Tz) -> Result<Vec<ScopedPeriod>, StorageError> {
         let mut periods = BTreeMap::new();
         for day in &self.days {
             let date = day.date();
