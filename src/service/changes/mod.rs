@@ -14,9 +14,11 @@
 
 mod derive;
 pub mod recorder;
+mod scope;
 mod stream;
 
-pub use recorder::{announce, ChangeScope, Recorded, Recorder};
+pub use recorder::{announce, Recorded, Recorder};
+pub use scope::ChangeScope;
 pub use stream::{ChangeStream, WatchEvent};
 
 use std::{sync::Arc, time::Duration};
