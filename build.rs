@@ -14,6 +14,7 @@ const PROTO_FILES: &[&str] = &[
     "proto/kpi/v1/policy_service.proto",
     "proto/kpi/v1/audit_service.proto",
     "proto/kpi/v1/period_service.proto",
+    "proto/kpi/v1/change_service.proto",
 ];
 
 /// The `google.rpc` error details, shipped for clients and served by

@@ -107,6 +107,21 @@ impl Principal {
                 .any(|scope| scope.starts_with(scopes::READ_TEAM_PREFIX))
     }
 
+    /// The teams a team-scoped reader may read; `None` for `kpi.read`
+    /// (every team).
+    pub fn readable_teams(&self) -> Option<Vec<String>> {
+        if self.reads_everything() {
+            return None;
+        }
+        Some(
+            self.scopes
+                .iter()
+                .filter_map(|scope| scope.strip_prefix(scopes::READ_TEAM_PREFIX))
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
     /// May read `team_id`'s numbers (and its members').
     pub fn may_read_team(&self, team_id: &str) -> bool {
         self.reads_everything() || self.has(&format!("{}{team_id}", scopes::READ_TEAM_PREFIX))

@@ -67,6 +67,8 @@ pub const RPC_REQUIREMENTS: &[(&str, Requirement)] = &[
     ("/kpi.v1.PolicyService/GetPolicyVersion", Read),
     ("/kpi.v1.PolicyService/ListPolicyVersions", Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Read),
+    ("/kpi.v1.ChangeService/WatchScorecardChanges", Read),
+    ("/kpi.v1.ChangeService/ListScorecardChanges", Read),
     (
         "/kpi.v1.PolicyService/CreateAgentGoal",
         Scope(scopes::POLICY_WRITE),
@@ -237,7 +239,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(methods.len(), 33, "{methods:?}");
+        assert_eq!(methods.len(), 35, "{methods:?}");
         for method in &methods {
             assert!(
                 RPC_REQUIREMENTS.iter().any(|(listed, _)| listed == method),

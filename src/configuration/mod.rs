@@ -3,6 +3,7 @@
 //! (`KPI__SERVER__LISTEN_ADDR`, `KPI__DATABASE__URL`, ...). Validated once,
 //! at load.
 
+mod changes;
 mod database;
 mod payroll;
 mod records;
@@ -10,6 +11,7 @@ mod server;
 mod telemetry;
 mod trust;
 
+pub use changes::ChangeSettings;
 pub use database::DatabaseSettings;
 pub use payroll::PayrollSettings;
 pub use records::{IngestSettings, ReportingSettings};
@@ -36,6 +38,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Who may call what.
     pub auth: AuthSettings,
+    /// The scorecard change feed.
+    pub changes: ChangeSettings,
 }
 
 /// A setting that failed validation or could not be read.
@@ -81,6 +85,14 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("reporting.time_zone", "UTC"),
     ("payroll.pay_period", "month"),
     ("payroll.two_weeks_first_monday", ""),
+    ("changes.record_ingest", "false"),
+    ("changes.retention_seconds", "1209600"),
+    ("changes.prune_interval_seconds", "3600"),
+    ("changes.max_streams", "100"),
+    ("changes.heartbeat_seconds", "15"),
+    ("changes.stream_buffer_messages", "64"),
+    ("changes.slow_reader_grace_millis", "5000"),
+    ("changes.changes_per_message", "100"),
     ("telemetry.log_format", "text"),
     ("telemetry.log_filter", "info"),
     ("telemetry.metrics_addr", ""),
@@ -142,6 +154,7 @@ impl Settings {
         self.payroll.validate()?;
         self.database.validate()?;
         self.ingest.validate()?;
+        self.changes.validate()?;
         self.telemetry.validate()?;
         self.validate_trust()
     }

@@ -7,6 +7,7 @@ pub mod attribution;
 pub mod audit;
 pub mod breach;
 pub mod calendar;
+pub mod changes;
 pub mod closing;
 pub mod directory;
 pub mod forecast;

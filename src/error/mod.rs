@@ -18,6 +18,10 @@
 //! | ABORTED            | WRITE_CONFLICT                           |              |
 //! | INTERNAL           | INTERNAL                                 |              |
 //! | UNIMPLEMENTED      | METHOD_NOT_FOUND                         |              |
+//! | FAILED_PRECONDITION | CURSOR_EXPIRED (metadata `oldest_cursor`) |             |
+//! | OUT_OF_RANGE       | CURSOR_IN_FUTURE (metadata `latest_cursor`) |            |
+//! | RESOURCE_EXHAUSTED | SLOW_READER (metadata `last_cursor`), TOO_MANY_STREAMS | RetryInfo |
+//! | UNAVAILABLE        | SERVER_DRAINING (metadata `last_cursor`) | RetryInfo    |
 //!
 //! Every RetryInfo is mirrored in the `grpc-retry-pushback-ms` response
 //! metadata, which gRPC clients with a retry policy honour. Messages and
@@ -92,6 +96,28 @@ pub enum ServiceError {
     /// The path names no method this server serves (an unknown service,
     /// or a method a newer client knows and this server does not).
     Unimplemented { path: String },
+    /// A change-feed refusal or stream ending that names a cursor.
+    Cursor {
+        refusal: CursorRefusal,
+        cursor: String,
+    },
+}
+
+/// Why a change-feed call was refused or a stream ended (see
+/// [`ServiceError::Cursor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorRefusal {
+    /// The cursor is older than the retention; `cursor` is the oldest one
+    /// still available.
+    Expired,
+    /// The cursor lies after the latest change; `cursor` is the latest.
+    Future,
+    /// The reader fell behind its buffer; `cursor` is the last one sent.
+    SlowReader,
+    /// The server is draining; `cursor` is the last one sent.
+    Draining,
+    /// As many streams are open as the limit allows (`cursor` is empty).
+    TooManyStreams,
 }
 
 impl ServiceError {

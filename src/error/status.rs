@@ -8,7 +8,7 @@ use std::{collections::HashMap, time::Duration};
 use tonic::{metadata::MetadataValue, Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::ServiceError;
+use super::{CursorRefusal, ServiceError};
 
 /// The error domain of every ErrorInfo.
 pub const ERROR_DOMAIN: &str = "kpi.v1";
@@ -178,6 +178,7 @@ impl From<ServiceError> for Status {
                 "internal error; nothing was written",
                 error_info("INTERNAL"),
             ),
+            ServiceError::Cursor { refusal, cursor } => cursor_status(refusal, cursor),
             ServiceError::Unimplemented { path } => Status::with_error_details(
                 Code::Unimplemented,
                 bounded(
@@ -187,6 +188,59 @@ impl From<ServiceError> for Status {
                 error_info("METHOD_NOT_FOUND"),
             ),
         }
+    }
+}
+
+/// The change feed's refusals and stream endings, each naming a cursor.
+fn cursor_status(refusal: CursorRefusal, cursor: String) -> Status {
+    let info = |reason: &str, key: &str| {
+        let mut details = ErrorDetails::new();
+        details.set_error_info(
+            reason,
+            ERROR_DOMAIN,
+            HashMap::from([(key.to_owned(), cursor.clone())]),
+        );
+        details
+    };
+    match refusal {
+        CursorRefusal::Expired => Status::with_error_details(
+            Code::FailedPrecondition,
+            format!(
+                "the cursor is older than the change retention; the oldest cursor still \
+                 available is {cursor:?}: resume from it (changes in between were pruned) or \
+                 re-read the scorecards"
+            ),
+            info("CURSOR_EXPIRED", "oldest_cursor"),
+        ),
+        CursorRefusal::Future => Status::with_error_details(
+            Code::OutOfRange,
+            format!(
+                "the cursor lies after the latest change {cursor:?}; pass a cursor this \
+                 service returned"
+            ),
+            info("CURSOR_IN_FUTURE", "latest_cursor"),
+        ),
+        CursorRefusal::SlowReader => retryable(
+            Code::ResourceExhausted,
+            &format!(
+                "the stream fell behind its buffer and was ended; resume from the last cursor \
+                 received, {cursor:?}"
+            ),
+            info("SLOW_READER", "last_cursor"),
+        ),
+        CursorRefusal::Draining => retryable(
+            Code::Unavailable,
+            &format!(
+                "the server is shutting down; resume from the last cursor received, {cursor:?}, \
+                 on another replica or after the restart"
+            ),
+            info("SERVER_DRAINING", "last_cursor"),
+        ),
+        CursorRefusal::TooManyStreams => retryable(
+            Code::ResourceExhausted,
+            "the server has as many change streams open as it allows; retry after the delay",
+            error_info("TOO_MANY_STREAMS"),
+        ),
     }
 }
 

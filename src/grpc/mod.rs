@@ -6,6 +6,7 @@
 
 mod adjustments;
 pub mod audit;
+pub mod changes;
 pub mod demo_data;
 pub mod directory;
 mod fields;

@@ -157,8 +157,12 @@ impl Shared {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<i32>().ok())
             .map(Code::from_i32);
+        // The codec's refusal carries no details; every refusal of this
+        // service's handlers does (a change cursor after the latest one is
+        // OUT_OF_RANGE with an ErrorInfo, and stays so).
+        let from_codec = !response.headers().contains_key("grpc-status-details-bin");
         match code {
-            Some(Code::OutOfRange) => reply(ServiceError::MessageTooLarge {
+            Some(Code::OutOfRange) if from_codec => reply(ServiceError::MessageTooLarge {
                 limit_bytes: self.limits.max_decode_message_bytes,
             }),
             Some(Code::Unavailable | Code::ResourceExhausted) => {

@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 
 use super::{
     access::{authorize_agent_read, authorize_list, authorize_read},
+    changes::{announce, ChangeScope, Recorded, Recorder},
     consistency::token_after_write,
     period_guard::{self, closed_month_altered_by, ClosedMonth, TEAM_MOVE},
 };
@@ -20,12 +21,13 @@ use crate::{
     domain::{
         audit::{AuditActor, AuditChange},
         calendar::LocalDay,
+        changes::ChangeCause,
         directory::{Agent, AgentUpsert, Team, TeamUpsert},
     },
     error::ServiceError,
     storage::{
-        audit, directory, lock_numbers, memberships, periods::closed_through, team_moves, Database,
-        NumbersLock, StorageError, WriteTransaction,
+        audit, changes, directory, lock_numbers, memberships, periods::closed_through, team_moves,
+        Database, NumbersLock, StorageError, WriteTransaction,
     },
 };
 
@@ -35,6 +37,9 @@ const LIST_TEAMS: &str = "/kpi.v1.DirectoryService/ListTeams";
 const UPSERT_AGENT: &str = "/kpi.v1.DirectoryService/UpsertAgent";
 const GET_AGENT: &str = "/kpi.v1.DirectoryService/GetAgent";
 const LIST_AGENTS: &str = "/kpi.v1.DirectoryService/ListAgents";
+/// The most recent days with records whose changes a team move records
+/// (a bound on the work one move does inside its exclusive lock).
+const MAX_MOVED_DAYS: u64 = 93;
 
 /// Where a listing by id resumes, and how many items it returns at most.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,10 +162,13 @@ impl Directory {
             .with_retries(|| self.try_upsert_agent(&upsert, &actor, today))
             .await?;
         match outcome {
-            Ok(upserted) => Ok(Upserted {
-                consistency_token: token_after_write(&self.database).await,
-                ..upserted
-            }),
+            Ok((upserted, recorded)) => {
+                announce(&self.database, recorded);
+                Ok(Upserted {
+                    consistency_token: token_after_write(&self.database).await,
+                    ..upserted
+                })
+            }
             Err(AgentRefusal::UnknownTeam(team_id)) => Err(ServiceError::invalid_field(
                 "agent.team_id",
                 format!("team {team_id:?} is not in the directory; create it first"),
@@ -182,7 +190,7 @@ impl Directory {
         upsert: &AgentUpsert,
         actor: &AuditActor,
         today: LocalDay,
-    ) -> Result<Result<Upserted<Agent>, AgentRefusal>, StorageError> {
+    ) -> Result<Result<(Upserted<Agent>, Option<Recorded>), AgentRefusal>, StorageError> {
         let transaction = self.database.begin_write().await?;
         if let Some(team_id) = &upsert.team_id {
             if directory::get_team(&transaction, team_id).await?.is_none() {
@@ -195,11 +203,12 @@ impl Directory {
         let clock_us = lock_numbers(&transaction, NumbersLock::Exclusive).await?;
         let previous = directory::get_agent(&transaction, &upsert.agent_id).await?;
         directory::upsert_agent_row(&transaction, upsert, clock_us).await?;
-        let moved_from = match self
+        let (moved_from, recorded) = match self
             .rewrite_history(&transaction, upsert, today, clock_us)
             .await?
         {
-            Ok(moved_from) => moved_from,
+            Ok(Some((day, recorded))) => (Some(day), recorded),
+            Ok(None) => (None, None),
             Err(closed) => return Ok(Err(AgentRefusal::Closed(closed))),
         };
         let stored = directory::get_agent(&transaction, &upsert.agent_id)
@@ -218,23 +227,26 @@ impl Directory {
         };
         audit::append(&transaction, actor, &change).await?;
         transaction.commit().await?;
-        Ok(Ok(Upserted {
+        let upserted = Upserted {
             stored,
             created: previous.is_none(),
             consistency_token: String::new(),
-        }))
+        };
+        Ok(Ok((upserted, recorded)))
     }
 
     /// Rewrites the agent's history (and what was attributed by it) when
-    /// the upsert changes it; returns the change's effective day then, or
-    /// the closed month it would alter.
+    /// the upsert changes it; returns the change's effective day then, with
+    /// the scorecard changes it recorded (the agent's and every team its
+    /// records counted or now count for, on the agent's days with records
+    /// from that day on), or the closed month it would alter.
     async fn rewrite_history(
         &self,
         transaction: &WriteTransaction,
         upsert: &AgentUpsert,
         today: LocalDay,
         clock_us: i64,
-    ) -> Result<Result<Option<LocalDay>, ClosedMonth>, StorageError> {
+    ) -> Result<Result<Option<(LocalDay, Option<Recorded>)>, ClosedMonth>, StorageError> {
         let agent_id = upsert.agent_id.as_str();
         let team = upsert.team_id.as_deref();
         let history = memberships::load_histories(transaction, &[agent_id])
@@ -250,10 +262,27 @@ impl Directory {
         if let Some(closed) = closed_month_altered_by(transaction, from_day).await? {
             return Ok(Err(closed));
         }
+        let mut scope = ChangeScope::default();
+        scope.agents.insert(agent_id.to_owned());
+        scope
+            .teams
+            .extend(changes::teams_of_agent_from(transaction, agent_id, from_day).await?);
+        scope.teams.extend(team.map(str::to_owned));
+        scope.days.extend(
+            changes::days_with_data(transaction, from_day, Some(agent_id), MAX_MOVED_DAYS).await?,
+        );
+        let recorder = Recorder::new(self.zone);
+        let before = recorder.before(transaction, scope).await?;
         memberships::store_history(transaction, agent_id, &changed).await?;
         team_moves::reattribute_from(transaction, agent_id, team, from_day, self.zone, clock_us)
             .await?;
-        Ok(Ok(Some(from_day)))
+        let cause = ChangeCause::TeamMove {
+            agent_id: agent_id.to_owned(),
+        };
+        let recorded = recorder
+            .after(transaction, before, &cause, clock_us, false)
+            .await?;
+        Ok(Ok(Some((from_day, recorded))))
     }
 
     /// One agent with its team history. Access is checked before existence:

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod changes;
 pub mod consistency;
 pub mod directory;
 pub mod engine;

@@ -11,9 +11,11 @@
 //! elsewhere by the `NOTIFY` its transaction sends.
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use super::{
     access::authorize_read,
+    changes::{announce, ChangeScope, Recorded, Recorder},
     period_guard::{self, closed_month_altered_by, ClosedMonth, POLICY_VERSION},
 };
 use crate::{
@@ -21,12 +23,13 @@ use crate::{
     domain::{
         audit::{AuditActor, AuditChange},
         calendar::LocalDay,
+        changes::ChangeCause,
         idempotency::IdempotencyKey,
         policy::{NewPolicyVersion, PolicyVersion},
     },
     error::ServiceError,
     storage::{
-        audit, directory,
+        audit, changes, directory,
         idempotency::{remember, replay, Replay},
         lock_numbers, policy, Database, NumbersLock, StorageError,
     },
@@ -48,8 +51,8 @@ pub struct VersionsPage {
 
 /// How one attempt to create a version ended.
 enum Attempt {
-    /// Stored now.
-    Created(PolicyVersion),
+    /// Stored now, with the scorecard changes it recorded.
+    Created(PolicyVersion, Option<Recorded>),
     /// A retry of a request already answered: the version it created.
     Replayed(PolicyVersion),
     UnknownTeam(String),
@@ -65,15 +68,22 @@ fn policy_subject(team_id: Option<&str>) -> ReadSubject<'_> {
     }
 }
 
+/// The most recent days with records whose changes a policy version
+/// records (a bound on the work one version does inside its exclusive
+/// lock).
+const MAX_JUDGED_DAYS: u64 = 93;
+
 /// Policy versions.
 #[derive(Clone)]
 pub struct Policies {
     database: Database,
+    /// The reporting zone: the periods whose statuses a version changes.
+    zone: Tz,
 }
 
 impl Policies {
-    pub fn new(database: Database) -> Self {
-        Self { database }
+    pub fn new(database: Database, zone: Tz) -> Self {
+        Self { database, zone }
     }
 
     /// The agent goals' use cases, on the same database.
@@ -99,8 +109,9 @@ impl Policies {
             .with_retries(|| self.try_create(&new, &actor, request.as_ref()))
             .await?;
         match attempt {
-            Attempt::Created(version) => {
+            Attempt::Created(version, recorded) => {
                 self.database.policy_cache().invalidate();
+                announce(&self.database, recorded);
                 Ok(version)
             }
             Attempt::Replayed(version) => Ok(version),
@@ -160,7 +171,34 @@ impl Policies {
         if let Some(closed) = closed_month_altered_by(&transaction, effective).await? {
             return Ok(Attempt::Closed(closed));
         }
+        // Every agent and team on the days with records from the effective
+        // day on (and their months): the version may change how any of
+        // them is judged; only the results that moved become changes.
+        let mut scope = ChangeScope::default();
+        scope.agents.extend(
+            directory::all_agents(&transaction, None)
+                .await?
+                .into_iter()
+                .map(|agent| agent.agent_id),
+        );
+        scope.teams.extend(
+            directory::list_teams(&transaction, None, 1_000_000)
+                .await?
+                .into_iter()
+                .map(|team| team.team_id),
+        );
+        scope
+            .days
+            .extend(changes::days_with_data(&transaction, effective, None, MAX_JUDGED_DAYS).await?);
+        let recorder = Recorder::new(self.zone);
+        let before = recorder.before(&transaction, scope).await?;
         let version = policy::insert_policy_version(&transaction, new, clock_us).await?;
+        let cause = ChangeCause::PolicyVersion {
+            policy_version_id: version.id,
+        };
+        let recorded = recorder
+            .after(&transaction, before, &cause, clock_us, false)
+            .await?;
         if let Some(key) = request {
             remember(&transaction, key, version.id.to_be_bytes().to_vec()).await?;
         }
@@ -172,7 +210,7 @@ impl Policies {
         };
         audit::append(&transaction, actor, &change).await?;
         transaction.commit().await?;
-        Ok(Attempt::Created(version))
+        Ok(Attempt::Created(version, recorded))
     }
 
     /// One version. Its team is known only once it is read, so existence

@@ -164,6 +164,7 @@ impl Application {
             Routes::new(draining.health_service()),
             &self.database,
             &self.settings,
+            draining.draining(),
         )?;
         let metrics = self
             .metrics

@@ -1,5 +1,6 @@
-//! The services the listener serves: the six `kpi.v1` services, each with
-//! the message-size limits and gzip, and server reflection when enabled.
+//! The services the listener serves: the seven `kpi.v1` services, each with
+//! the message-size limits and gzip, and server reflection when enabled;
+//! and the change feed's background prune.
 
 use std::sync::Arc;
 
@@ -10,10 +11,12 @@ use crate::{
     configuration::Settings,
     grpc::{
         audit::AuditApi,
+        changes::ChangeApi,
         directory::DirectoryApi,
         ingest::{IngestApi, IngestLimits},
         pb::{
             self, audit_service_server::AuditServiceServer,
+            change_service_server::ChangeServiceServer,
             directory_service_server::DirectoryServiceServer,
             ingest_service_server::IngestServiceServer, period_service_server::PeriodServiceServer,
             policy_service_server::PolicyServiceServer,
@@ -26,6 +29,7 @@ use crate::{
     },
     service::{
         audit::AuditTrail,
+        changes::ChangeFeed,
         directory::Directory,
         ingest::{Ingest, IngestSettings},
         periods::Periods,
@@ -49,11 +53,14 @@ macro_rules! with_limits {
     };
 }
 
-/// Adds the six `kpi.v1` services, and reflection when it is on, to `routes`.
+/// Adds the seven `kpi.v1` services, and reflection when it is on, to
+/// `routes`, and starts the change feed's prune (it ends when `draining`
+/// turns true, which also ends the change streams).
 pub(super) fn add_kpi_services(
     routes: Routes,
     database: &Database,
     settings: &Settings,
+    draining: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Routes> {
     let zone = settings.reporting.time_zone();
     let limits = IngestLimits {
@@ -66,6 +73,7 @@ pub(super) fn add_kpi_services(
         IngestSettings {
             zone,
             max_new_agents_per_batch: settings.ingest.max_new_agents_per_batch,
+            record_changes: settings.changes.record_ingest,
         },
     );
     let snapshots: Arc<dyn SnapshotEncoding> = Arc::new(ProtobufSnapshots::new(zone));
@@ -79,7 +87,13 @@ pub(super) fn add_kpi_services(
         Arc::new(ProtobufResponses::new(zone)),
     )
     .with_pay_calendar(calendar);
+    let feed = ChangeFeed::new(database.clone(), settings.changes.clone(), draining);
+    tokio::spawn(feed.clone().prune_until_draining());
     let mut routes = routes
+        .add_service(with_limits!(
+            ChangeServiceServer::new(ChangeApi::new(feed, zone)),
+            settings
+        ))
         .add_service(with_limits!(
             IngestServiceServer::new(IngestApi::new(ingest, limits)),
             settings
@@ -93,7 +107,7 @@ pub(super) fn add_kpi_services(
             settings
         ))
         .add_service(with_limits!(
-            PolicyServiceServer::new(PolicyApi::new(Policies::new(database.clone()))),
+            PolicyServiceServer::new(PolicyApi::new(Policies::new(database.clone(), zone))),
             settings
         ))
         .add_service(with_limits!(

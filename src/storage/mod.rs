@@ -3,6 +3,7 @@
 //! runs on the pool or inside a transaction.
 
 pub mod audit;
+pub mod changes;
 pub mod data_changes;
 pub mod directory;
 pub mod drill_down;
@@ -132,6 +133,8 @@ pub struct Database {
     policy_cache: Arc<policy_cache::PolicyCache>,
     /// Streaming standbys for reads that allow them (see `replicas`).
     replicas: Arc<ReplicaSet>,
+    /// Wakes the scorecard change readers (see `changes::signal`).
+    change_signal: Arc<changes::signal::ChangeSignal>,
 }
 
 /// What the health check knows about the database.
@@ -181,7 +184,13 @@ impl Database {
             }),
             policy_cache: Arc::default(),
             replicas: Arc::new(ReplicaSet::open(settings)?),
+            change_signal: Arc::default(),
         })
+    }
+
+    /// Wakes the scorecard change readers of this process.
+    pub fn change_signal(&self) -> &changes::signal::ChangeSignal {
+        &self.change_signal
     }
 
     /// The primary's pool: every write, and every read that must see them.
@@ -295,6 +304,7 @@ impl Database {
         // The policy cache's listener holds a connection of its own.
         self.policy_cache.stop();
         self.replicas.close().await;
+        self.change_signal.stop();
         for pool in [&self.connection, &self.probe] {
             if let Err(error) = pool.close_by_ref().await {
                 tracing::warn!(%error, "closing database connections failed");

@@ -23,6 +23,10 @@
 //! | `kpi_db_reads_total` | counter | `database` (`primary` or a replica), `preference` (`primary`, `replica_ok`, `after_token`) |
 //! | `kpi_non_grpc_requests_total` | counter | `status` (the HTTP status answered) |
 //! | `kpi_build_info` | gauge (always 1) | `version` |
+//! | `kpi_change_streams_open` | gauge | |
+//! | `kpi_changes_written_total` | counter (this process's writes) | |
+//! | `kpi_changes_sent_total` | counter (to this process's streams) | |
+//! | `kpi_change_reader_lag_max` | gauge (cursors between the latest change seen and the furthest-behind open stream) | |
 //!
 //! and the `process_*` metrics of [`super::process`]. A stream's lifetime
 //! says nothing about the service's speed, so streams (health `Watch`) are
@@ -54,6 +58,10 @@ const REPLICA_SERVING: &str = "kpi_db_replica_serving";
 const READS: &str = "kpi_db_reads_total";
 const NON_GRPC: &str = "kpi_non_grpc_requests_total";
 const BUILD_INFO: &str = "kpi_build_info";
+const CHANGE_STREAMS: &str = "kpi_change_streams_open";
+const CHANGES_WRITTEN: &str = "kpi_changes_written_total";
+const CHANGES_SENT: &str = "kpi_changes_sent_total";
+const CHANGE_LAG: &str = "kpi_change_reader_lag_max";
 
 /// The HTTP statuses the gRPC port's edge answers what is not gRPC with.
 const NON_GRPC_STATUSES: [u16; 4] = [204, 403, 404, 415];
@@ -198,6 +206,16 @@ impl Metrics {
         self.with(|| gauge!(HEALTH).set(if serving { 1.0 } else { 0.0 }));
     }
 
+    /// The change feed's state, sampled at scrape time.
+    pub fn change_feed(&self, sample: crate::storage::changes::signal::FeedSample) {
+        self.with(|| {
+            gauge!(CHANGE_STREAMS).set(sample.open_streams as f64);
+            counter!(CHANGES_WRITTEN).absolute(sample.written);
+            counter!(CHANGES_SENT).absolute(sample.sent);
+            gauge!(CHANGE_LAG).set(sample.max_lag as f64);
+        });
+    }
+
     /// A request that was not gRPC (a browser's preflight, a JSON POST, a
     /// GET of /) was answered with the HTTP `status`.
     pub fn non_grpc_request(&self, status: u16) {
@@ -270,6 +288,23 @@ fn describe_everything() {
         NON_GRPC,
         "requests on the gRPC port that were not gRPC, by the HTTP status answered"
     );
+    describe_gauge!(CHANGE_STREAMS, "open WatchScorecardChanges streams");
+    describe_counter!(
+        CHANGES_WRITTEN,
+        "scorecard changes recorded by this process's writes"
+    );
+    describe_counter!(
+        CHANGES_SENT,
+        "scorecard changes sent to this process's change streams"
+    );
+    describe_gauge!(
+        CHANGE_LAG,
+        "cursors between the latest change this process saw and the furthest-behind open stream"
+    );
+    gauge!(CHANGE_STREAMS).set(0.0);
+    counter!(CHANGES_WRITTEN).absolute(0);
+    counter!(CHANGES_SENT).absolute(0);
+    gauge!(CHANGE_LAG).set(0.0);
     describe_gauge!(BUILD_INFO, "always 1; the labels describe the build");
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }

@@ -95,6 +95,9 @@ async fn scrape(State(state): State<ScrapeState>) -> impl IntoResponse {
     state
         .metrics
         .database_reads(&replicas.reports(), replicas.primary_reads());
+    state
+        .metrics
+        .change_feed(state.database.change_signal().stats().sample());
     state.metrics.health(serving(&state).await);
     let mut text = state.metrics.render();
     text.push_str(&process::render());

@@ -31,6 +31,7 @@ mod trust;
 use trust::support as trust_support;
 
 mod audit;
+mod changes;
 mod directory;
 mod graded_plans;
 pub(crate) mod ingest;

@@ -219,6 +219,33 @@ impl Service {
         }
     }
 
+    /// Another process of the service on the same database (a second
+    /// replica), with the same settings; returns it and its endpoint once
+    /// it answers.
+    pub async fn replica(&self) -> (Child, String) {
+        let port = free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let child = spawn_binary(&self.url, port, &self.log_file, &self.extra_env);
+        let started = Instant::now();
+        loop {
+            if let Ok(channel) = Channel::from_shared(endpoint.clone())
+                .expect("bad endpoint")
+                .connect()
+                .await
+            {
+                let mut client = ScorecardServiceClient::new(channel);
+                if client.list_kpis(pb::ListKpisRequest {}).await.is_ok() {
+                    return (child, endpoint);
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the replica did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A new connection (HTTP/2 channel) to the service.
     /// The database URL the service runs on.
     pub fn url(&self) -> &str {

@@ -35,7 +35,9 @@
 //! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
 //! the intraday trends against their hand-written SQL, see `intraday.rs`;
 //! `pay_periods`: only the pay-period close and adjustment report with
-//! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`),
+//! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`;
+//! `changes`: the change-feed mode of `changes.rs`, PostgreSQL only, with
+//! `KPI_BENCH_WATCHERS` (20) and `KPI_BENCH_RECONNECTS` (100)),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -44,6 +46,7 @@
 
 mod autoanalyze;
 mod baseline;
+mod changes;
 mod data;
 mod graded;
 mod ingest;
@@ -115,10 +118,10 @@ impl Config {
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
             standby: env_number("KPI_BENCH_STANDBY", 0) != 0,
             intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
-                Err(_) | Ok("full" | "pay_periods") => false,
+                Err(_) | Ok("full" | "pay_periods" | "changes") => false,
                 Ok("intraday") => true,
                 Ok(other) => {
-                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday or pay_periods)")
+                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday, pay_periods or changes)")
                 }
             },
             pace: env_number("KPI_BENCH_PACE", 1) != 0,
@@ -268,6 +271,15 @@ async fn main() {
     // `cargo bench` passes `--bench`; there is nothing to filter: the
     // benchmark always runs in full when invoked.
     let config = Config::from_env();
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("changes") {
+        let report = changes::run(config.directory, config.interactions, config.writers).await;
+        report.print(&config.directory, config.interactions, config.writers);
+        if report.lost + report.doubled > 0 {
+            eprintln!("changes lost or doubled");
+            std::process::exit(1);
+        }
+        return;
+    }
     let mut failures = Vec::new();
     if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("pay_periods") {
         let late = env_number("KPI_BENCH_LATE_RECORDS", 10_000).max(10);

@@ -53,3 +53,6 @@ if [ "$again" != "INGEST_OUTCOME_UNCHANGED" ]; then
   exit 1
 fi
 echo "ok   the README's example: CREATED, then UNCHANGED; INVALID_ARGUMENT with its violations"
+echo "-- the README's change-feed example (resumes after a disconnect)"
+(cd tests/node && node changes_example.js "127.0.0.1:$port")
+echo "ok   the change-feed example: every change once, as ListScorecardChanges lists them"

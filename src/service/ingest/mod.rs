@@ -17,15 +17,20 @@ use crate::{
     domain::{
         attribution::{team_at_ingest, Record},
         audit::{AuditActor, AuditChange},
+        changes::ChangeCause,
         ingest::{new_agents, IngestOutcome, TooManyNewAgents},
         violations::{indexed, nested, FieldViolation},
     },
     error::ServiceError,
-    service::consistency::token_after_write,
+    service::{
+        changes::{announce, Recorded, Recorder},
+        consistency::token_after_write,
+    },
     storage::{
-        audit, ingest, lock_numbers, memberships::load_histories,
-        rollups::maintain::upsert_additive, Database, MaybeConflict, NumbersLock, StorageError,
-        WriteTransaction,
+        audit, ingest, lock_numbers,
+        memberships::load_histories,
+        rollups::{columns::SumColumns, maintain::upsert_additive, RollupKey},
+        Database, MaybeConflict, NumbersLock, StorageError, WriteTransaction,
     },
 };
 
@@ -36,6 +41,8 @@ pub struct IngestSettings {
     pub zone: Tz,
     /// Most agents one batch may add to the directory on first sight.
     pub max_new_agents_per_batch: usize,
+    /// Record the batch's scorecard changes (`service::changes`).
+    pub record_changes: bool,
 }
 
 /// What a batch did.
@@ -107,10 +114,11 @@ impl Ingest {
             .collect();
         authorize_body(&caller.principal, R::METHOD_PATH, Body::Sources(sources))?;
         let actor = caller.audit_actor(R::METHOD_PATH);
-        let mut report = self
+        let (mut report, recorded) = self
             .database
             .with_retries(|| self.write_batch(records, &actor))
             .await?;
+        announce(&self.database, recorded);
         report.consistency_token = token_after_write(&self.database).await;
         tracing::info!(
             kind = R::KIND,
@@ -126,7 +134,7 @@ impl Ingest {
         &self,
         records: &[R],
         actor: &AuditActor,
-    ) -> Result<IngestReport, AttemptError> {
+    ) -> Result<(IngestReport, Option<Recorded>), AttemptError> {
         let zone = self.settings.zone;
         let transaction = self.database.begin_write().await?;
         // First, before the memberships are read: a team move or a close
@@ -162,7 +170,28 @@ impl Ingest {
             .collect();
         let written = ingest::write_records(&transaction, records, teams, now_us).await?;
         let deltas = ingest::rollup_deltas::<R>(&transaction, &written, zone).await?;
+        // The batch's own deltas, kept to derive the results before them.
+        let own_deltas: Vec<(RollupKey, SumColumns)> = match self.settings.record_changes {
+            true => deltas
+                .iter()
+                .map(|(key, columns)| (key.clone(), columns.clone()))
+                .collect(),
+            false => Vec::new(),
+        };
+        // The write first, without the change-ordering lock; the recorder
+        // then takes it for one read, the changes and the commit.
         upsert_additive(&transaction, deltas.into_rows(now_us)).await?;
+        let recorded = match self.settings.record_changes {
+            true => {
+                let cause = ChangeCause::Ingest {
+                    record_kind: R::KIND.to_owned(),
+                };
+                Recorder::new(zone)
+                    .after_deltas(&transaction, &own_deltas, &cause, now_us)
+                    .await?
+            }
+            false => None,
+        };
         let change = AuditChange::records_ingested(
             R::KIND,
             records.iter().map(|record| &record.meta().key),
@@ -171,11 +200,12 @@ impl Ingest {
         );
         audit::append(&transaction, actor, &change).await?;
         transaction.commit().await?;
-        Ok(IngestReport {
+        let report = IngestReport {
             outcomes: written.outcomes,
             registered_agent_ids,
             consistency_token: String::new(),
-        })
+        };
+        Ok((report, recorded))
     }
 }
 

@@ -173,9 +173,22 @@ impl Drop for PolicyCache {
     }
 }
 
+/// Every stored version, read on `connection` (a write's transaction, for
+/// the change recorder: never the cache).
+pub async fn all_versions(
+    connection: &impl ConnectionTrait,
+) -> Result<Vec<PolicyVersion>, StorageError> {
+    policy_version::Entity::find()
+        .all(connection)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 /// The version in force on `date` for `team_id` among `versions` (the
 /// same choice as `storage::policy::effective_policy`).
-fn in_force(
+pub fn in_force(
     versions: &[PolicyVersion],
     team_id: Option<&str>,
     date: NaiveDate,

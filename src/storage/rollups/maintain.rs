@@ -59,6 +59,16 @@ impl RollupDeltas {
         }
     }
 
+    /// Every key the deltas touch (in key order).
+    pub fn keys(&self) -> impl Iterator<Item = &RollupKey> {
+        self.by_key.keys()
+    }
+
+    /// Every key with its delta (in key order).
+    pub fn iter(&self) -> impl Iterator<Item = (&RollupKey, &SumColumns)> {
+        self.by_key.iter()
+    }
+
     /// The non-zero deltas as rows to upsert, stamped `now_us`.
     pub fn into_rows(self, now_us: i64) -> Vec<(RollupKey, SumColumns, i64)> {
         self.by_key

@@ -46,18 +46,22 @@ pub async fn race_first_deliveries(
     let calls = (0..senders).map(|sender| {
         let mut client = IngestServiceClient::new(channels[sender % channels.len()].clone());
         tokio::spawn(async move {
-            for _ in 0..50 {
+            // Batches naming the same agents record their scorecard changes
+            // one after the other (see `service::changes`), so a shed call
+            // may wait a few seconds for its turn, as a client with the
+            // retry policy's backoff would.
+            for _ in 0..100 {
                 match client.ingest_interactions(first_delivery(sender)).await {
                     Ok(reply) => return reply.into_inner().registered_agent_ids,
                     Err(status)
                         if matches!(status.code(), Code::ResourceExhausted | Code::Aborted) =>
                     {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                     Err(status) => panic!("a first delivery failed: {status:?}"),
                 }
             }
-            panic!("a first delivery was shed 50 times");
+            panic!("a first delivery was shed 100 times");
         })
     });
     let mut named = BTreeMap::new();

@@ -106,6 +106,8 @@ fn the_readme_shows_the_client_examples_that_ci_runs_verbatim() {
         ("python", "tests/python/readme_example.py"),
         ("js", "tests/node/readme_example.js"),
         ("ts", "tests/node/readme_example.ts"),
+        ("python", "tests/python/changes_example.py"),
+        ("js", "tests/node/changes_example.js"),
     ] {
         let example = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         assert!(

@@ -5,6 +5,7 @@
 //! cannot show: a close on one replica while another writes, caches that
 //! must follow a change made elsewhere.
 
+mod changes;
 mod closes;
 mod peers;
 mod policy_cache;
@@ -147,6 +148,7 @@ async fn start_replica(url: &str) -> Replica {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kpi-service"))
             .env("KPI__SERVER__LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("KPI__DATABASE__URL", url)
+            .env("KPI__CHANGES__RECORD_INGEST", "true")
             .env("KPI__DATABASE__MAX_CONNECTIONS", "8")
             .env("KPI__DATABASE__HEALTH_CHECK_INTERVAL_SECONDS", "1")
             .env("KPI__TELEMETRY__LOG_FILTER", "warn")

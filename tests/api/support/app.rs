@@ -189,6 +189,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database.url = database_url.into();
     settings.database.max_connections = 5;
     settings.database.health_check_interval_seconds = 1;
+    // Off by default in production (its cost); the tests exercise it.
+    settings.changes.record_ingest = true;
     settings
 }
 

@@ -4,6 +4,7 @@
 //! (`crate::helpers`, `crate::fixtures`, `crate::kpi_fixtures`).
 
 pub mod app;
+pub mod changes;
 pub mod databases;
 pub mod directory;
 pub mod hostile;

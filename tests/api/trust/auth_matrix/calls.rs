@@ -81,6 +81,8 @@ pub(super) const RPCS: &[(&str, Needs)] = &[
     ("/kpi.v1.PolicyService/GetPolicyVersion", Needs::Read),
     ("/kpi.v1.PolicyService/ListPolicyVersions", Needs::Read),
     ("/kpi.v1.PolicyService/GetEffectivePolicy", Needs::Read),
+    ("/kpi.v1.ChangeService/WatchScorecardChanges", Needs::Read),
+    ("/kpi.v1.ChangeService/ListScorecardChanges", Needs::Read),
     (
         "/kpi.v1.PolicyService/CreateAgentGoal",
         Needs::Scope("kpi.policy.write"),
@@ -129,6 +131,39 @@ where
     )
     .await
     .map(|_| ())
+}
+
+/// Opens a server stream; Ok once the server accepted it (its headers).
+async fn server_stream<Req, Resp>(
+    channel: &Channel,
+    path: &'static str,
+    message: Req,
+    token: Option<&str>,
+) -> Result<(), Status>
+where
+    Req: prost::Message + Send + Sync + 'static,
+    Resp: prost::Message + Default + Send + Sync + 'static,
+{
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|error| Status::unavailable(error.to_string()))?;
+    let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+    grpc.server_streaming(
+        request(message, token, None),
+        tonic::codegen::http::uri::PathAndQuery::from_static(path),
+        codec,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// A change filter about one team.
+fn team_changes(team: String) -> Option<pb::ScorecardChangeFilter> {
+    Some(pb::ScorecardChangeFilter {
+        team_ids: vec![team],
+        ..Default::default()
+    })
 }
 
 /// Calls `path` about `subject` with a valid request.
@@ -547,6 +582,30 @@ pub(super) async fn invoke(
                 path,
                 pb::ListAdjustmentsRequest {
                     month: "2026-10".into(),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
+        "WatchScorecardChanges" => {
+            server_stream::<_, pb::WatchScorecardChangesResponse>(
+                channel,
+                path,
+                pb::WatchScorecardChangesRequest {
+                    filter: team_changes(team),
+                    ..Default::default()
+                },
+                token,
+            )
+            .await
+        }
+        "ListScorecardChanges" => {
+            unary::<_, pb::ListScorecardChangesResponse>(
+                channel,
+                path,
+                pb::ListScorecardChangesRequest {
+                    filter: team_changes(team),
                     ..Default::default()
                 },
                 token,
