@@ -237,9 +237,9 @@ async fn every_rpc_answers_each_credential_with_its_documented_code(backend: Bac
 
     // 35 RPCs x 7 (no credentials, expired, wrong issuer, wrong audience,
     // bad signature, missing scope, right scope) + 7 other-source cells +
-    // 17 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
+    // 18 x 2 other-team cells (denied to a team reader, allowed to kpi.read)
     // + 2 health cells.
-    assert_eq!(cells, 35 * 7 + 7 + 17 * 2 + 2);
+    assert_eq!(cells, 35 * 7 + 7 + 18 * 2 + 2);
 }
 
 async fn a_team_reader_may_not_read_an_organisation_wide_list(backend: Backend) {
