@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
 
-use super::recorder::{ResultKey, ScopeSums, SubjectSums};
+use super::sums::{ResultKey, ScopeSums, SubjectSums};
 use crate::{
     domain::{
         calendar::{DayRange, LocalDay},
@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::{
         domain::changes::PeriodKind,
-        service::changes::{recorder::ScopeSums, ChangeScope},
+        service::changes::{sums::ScopeSums, ChangeScope},
     };
 
     fn day(text: &str) -> LocalDay {

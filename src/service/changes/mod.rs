@@ -16,6 +16,7 @@ mod derive;
 pub mod recorder;
 mod scope;
 mod stream;
+mod sums;
 
 pub use recorder::{announce, Recorded, Recorder};
 pub use scope::ChangeScope;
