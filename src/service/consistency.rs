@@ -1,11 +1,12 @@
 //! Where a read runs: each use case names what its read needs, and a
 //! client's consistency token (returned by its write) can change that.
 //!
-//! - Reads that need no read-your-writes (organisation-wide lists,
-//!   breaches, trends, audit listings) are [`ReadNeed::ReplicaOk`]: a
-//!   standby within the lag bound may serve them.
-//! - Single-agent and single-team reads are [`ReadNeed::Primary`]: a
-//!   client that has just written expects to see it.
+//! - Reads that need no read-your-writes (lists, breaches, trends of any
+//!   subject, audit listings) are [`ReadNeed::ReplicaOk`]: a standby
+//!   within the lag bound may serve them.
+//! - An agent's or a team's scorecard (with its peers), drill-down and an
+//!   agent's records are [`ReadNeed::Primary`]: a client that has just
+//!   written expects to see it there.
 //! - A read carrying a token is served by a standby that has replayed past
 //!   the token's write, or else by the primary, whatever its need: it sees
 //!   that write wherever it runs.
