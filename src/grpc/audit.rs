@@ -1,6 +1,7 @@
 //! `kpi.v1.AuditService`: reading the audit trail (nothing writes it
 //! through the API; the use cases append to it).
 
+use crate::grpc::reply::reply;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -289,6 +290,6 @@ impl pb::audit_service_server::AuditService for AuditApi {
             "ListAuditEvents",
             AuditApi::list_audit_events(self, request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 }

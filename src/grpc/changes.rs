@@ -1,6 +1,7 @@
 //! `kpi.v1.ChangeService`: the scorecard change feed. Protobuf <-> domain
 //! only; the use cases are `service::changes::ChangeFeed`.
 
+use crate::grpc::reply::reply;
 use std::str::FromStr;
 
 use chrono_tz::Tz;
@@ -271,6 +272,6 @@ impl pb::change_service_server::ChangeService for ChangeApi {
                     resume_cursor: page.resume_cursor,
                     latest_cursor: page.latest_cursor,
                 });
-        log_outcome("ListScorecardChanges", page).map(Response::new)
+        log_outcome("ListScorecardChanges", page).map(reply)
     }
 }

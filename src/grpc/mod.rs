@@ -19,6 +19,7 @@ mod period;
 pub mod periods;
 pub mod policy;
 mod record_listing;
+pub mod reply;
 pub mod scorecard;
 pub mod snapshot_encoding;
 

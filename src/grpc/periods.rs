@@ -2,6 +2,7 @@
 //! (`service::periods`): closing pay periods, restating them, and the
 //! adjustments that late data made since.
 
+use crate::grpc::reply::reply;
 use chrono_tz::Tz;
 use prost::Message;
 use tonic::{Request, Response, Status};
@@ -336,7 +337,7 @@ impl pb::period_service_server::PeriodService for PeriodApi {
             "ClosePeriod",
             PeriodApi::close_period(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn restate_period(
@@ -347,7 +348,7 @@ impl pb::period_service_server::PeriodService for PeriodApi {
             "RestatePeriod",
             PeriodApi::restate_period(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_period(
@@ -358,7 +359,7 @@ impl pb::period_service_server::PeriodService for PeriodApi {
             "GetPeriod",
             PeriodApi::get_period(self, request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_periods(
@@ -369,7 +370,7 @@ impl pb::period_service_server::PeriodService for PeriodApi {
             "ListPeriods",
             PeriodApi::list_periods(self, request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_adjustments(
@@ -380,6 +381,6 @@ impl pb::period_service_server::PeriodService for PeriodApi {
             "ListAdjustments",
             PeriodApi::list_adjustments(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 }

@@ -5,6 +5,7 @@ mod parse;
 
 pub(crate) use parse::{parse_agent, parse_team, timestamp};
 
+use crate::grpc::reply::reply;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -144,7 +145,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "UpsertTeam",
             DirectoryApi::upsert_team(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_team(
@@ -155,7 +156,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "GetTeam",
             DirectoryApi::get_team(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_teams(
@@ -166,7 +167,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "ListTeams",
             DirectoryApi::list_teams(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn upsert_agent(
@@ -177,7 +178,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "UpsertAgent",
             DirectoryApi::upsert_agent(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_agent(
@@ -188,7 +189,7 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "GetAgent",
             DirectoryApi::get_agent(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_agents(
@@ -199,6 +200,6 @@ impl pb::directory_service_server::DirectoryService for DirectoryApi {
             "ListAgents",
             DirectoryApi::list_agents(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 }

@@ -9,6 +9,7 @@ mod workforce;
 
 pub use batch::IngestLimits;
 
+use crate::grpc::reply::reply;
 use tonic::{Request, Response, Status};
 
 use super::{fields::FieldParser, log_outcome, pb};
@@ -135,7 +136,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, contacts::interaction, metrics)
             .await;
         log_outcome("IngestInteractions", result).map(|answer| {
-            Response::new(pb::IngestInteractionsResponse {
+            reply(pb::IngestInteractionsResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -154,7 +155,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, contacts::survey_response, metrics)
             .await;
         log_outcome("IngestSurveyResponses", result).map(|answer| {
-            Response::new(pb::IngestSurveyResponsesResponse {
+            reply(pb::IngestSurveyResponsesResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -173,7 +174,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, contacts::qa_evaluation, metrics)
             .await;
         log_outcome("IngestQaEvaluations", result).map(|answer| {
-            Response::new(pb::IngestQaEvaluationsResponse {
+            reply(pb::IngestQaEvaluationsResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -192,7 +193,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, workforce::compliance_check, metrics)
             .await;
         log_outcome("IngestComplianceChecks", result).map(|answer| {
-            Response::new(pb::IngestComplianceChecksResponse {
+            reply(pb::IngestComplianceChecksResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -211,7 +212,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, workforce::violation, metrics)
             .await;
         log_outcome("IngestViolations", result).map(|answer| {
-            Response::new(pb::IngestViolationsResponse {
+            reply(pb::IngestViolationsResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -230,7 +231,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, workforce::training_assignment, metrics)
             .await;
         log_outcome("IngestTrainingAssignments", result).map(|answer| {
-            Response::new(pb::IngestTrainingAssignmentsResponse {
+            reply(pb::IngestTrainingAssignmentsResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,
@@ -249,7 +250,7 @@ impl pb::ingest_service_server::IngestService for IngestApi {
             .ingest(&caller, items, workforce::agent_time, metrics)
             .await;
         log_outcome("IngestAgentTime", result).map(|answer| {
-            Response::new(pb::IngestAgentTimeResponse {
+            reply(pb::IngestAgentTimeResponse {
                 results: answer.results,
                 registered_agent_ids: answer.registered_agent_ids,
                 consistency_token: answer.consistency_token,

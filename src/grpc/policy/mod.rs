@@ -6,6 +6,7 @@ mod parse;
 
 pub(crate) use parse::parse_new_policy_version;
 
+use crate::grpc::reply::reply;
 use tonic::{Request, Response, Status};
 
 use super::{
@@ -177,7 +178,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             PolicyApi::create_policy_version(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_policy_version(
@@ -188,7 +189,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             "GetPolicyVersion",
             PolicyApi::get_policy_version(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_policy_versions(
@@ -200,7 +201,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             PolicyApi::list_policy_versions(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_effective_policy(
@@ -212,7 +213,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             PolicyApi::get_effective_policy(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn create_agent_goal(
@@ -223,7 +224,7 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             "CreateAgentGoal",
             PolicyApi::create_agent_goal(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_agent_goals(
@@ -234,6 +235,6 @@ impl pb::policy_service_server::PolicyService for PolicyApi {
             "ListAgentGoals",
             PolicyApi::list_agent_goals(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 }

@@ -5,6 +5,7 @@
 mod answers;
 mod requests;
 
+use crate::grpc::reply::reply;
 use tonic::{Request, Response, Status};
 
 use super::{kpi_results::definition_to_pb, log_outcome, pb};
@@ -107,7 +108,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             .iter()
             .map(|kpi| definition_to_pb(kpi.definition()))
             .collect();
-        log_outcome("ListKpis", Ok(pb::ListKpisResponse { kpis })).map(Response::new)
+        log_outcome("ListKpis", Ok(pb::ListKpisResponse { kpis })).map(reply)
     }
 
     async fn get_agent_scorecard(
@@ -119,7 +120,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             ScorecardApi::get_agent_scorecard(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_team_scorecard(
@@ -131,7 +132,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             ScorecardApi::get_team_scorecard(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_agent_scorecards(
@@ -143,7 +144,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             ScorecardApi::list_agent_scorecards(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_threshold_breaches(
@@ -159,7 +160,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             )
             .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn get_kpi_trend(
@@ -170,7 +171,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             "GetKpiTrend",
             ScorecardApi::get_kpi_trend(self, &Caller::of(&request), request.into_inner()).await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_agent_interactions(
@@ -186,7 +187,7 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             )
             .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 
     async fn list_agent_records(
@@ -198,6 +199,6 @@ impl pb::scorecard_service_server::ScorecardService for ScorecardApi {
             ScorecardApi::list_agent_records(self, &Caller::of(&request), request.into_inner())
                 .await,
         )
-        .map(Response::new)
+        .map(reply)
     }
 }

@@ -15,6 +15,7 @@ mod logs;
 mod metrics;
 mod readme_example;
 mod reflection;
+mod reply_compression;
 mod request_context;
 mod start_without_database;
 mod traces;
