@@ -158,15 +158,23 @@ pub async fn get_agent(
     connection: &impl ConnectionTrait,
     agent_id: &str,
 ) -> Result<Option<Agent>, StorageError> {
-    let Some(row) = agent::Entity::find_by_id(agent_id.to_owned())
-        .one(connection)
-        .await?
-    else {
+    let Some(agent) = get_agent_row(connection, agent_id).await? else {
         return Ok(None);
     };
-    Ok(with_histories(connection, vec![agent_from_row(row)?])
+    Ok(with_histories(connection, vec![agent]).await?.pop())
+}
+
+/// The agent's own row, its `memberships` left empty: for a reader that
+/// loads the history side by side (`memberships::load_histories`).
+pub async fn get_agent_row(
+    connection: &impl ConnectionTrait,
+    agent_id: &str,
+) -> Result<Option<Agent>, StorageError> {
+    agent::Entity::find_by_id(agent_id.to_owned())
+        .one(connection)
         .await?
-        .pop())
+        .map(agent_from_row)
+        .transpose()
 }
 
 /// Up to `limit` agents with ids after `after`, by id, optionally only the

@@ -187,26 +187,19 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
     }
 
     /// One agent's scorecard, judged by the policy of the agent's team at
-    /// the period's start.
-    pub async fn agent_scorecard(
-        &self,
-        agent: &Agent,
-        period: &Period,
-    ) -> Result<Scorecard, StorageError> {
-        self.agent_scorecard_as_of(agent, period, None).await
-    }
-
-    /// [`Engine::agent_scorecard`] counting only the records placed before
-    /// `as_of` (all when `None`); judged as the whole period is.
+    /// the period's start (`history`: the agent's team history, which the
+    /// caller read beside the agent, `None` for an agent never in a team),
+    /// counting only the records placed before `as_of` (all when `None`);
+    /// judged as the whole period is.
     pub async fn agent_scorecard_as_of(
         &self,
         agent: &Agent,
+        history: Option<&MembershipHistory>,
         period: &Period,
         as_of: Option<DateTime<Utc>>,
     ) -> Result<Scorecard, StorageError> {
         let agents = [agent.agent_id.clone()];
-        let history_of = [agent.agent_id.as_str()];
-        let (sums, (histories, goals)) = self
+        let (sums, goals) = self
             .join(
                 read_sums(
                     self.connection,
@@ -215,15 +208,12 @@ impl<'a, C: ConnectionTrait> Engine<'a, C> {
                     &counted(period, as_of),
                     Grouping::Agent,
                 ),
-                self.join(
-                    memberships::team_histories(self.connection, Some(&history_of)),
-                    self.goals_for(Some(&agents), period),
-                ),
+                self.goals_for(Some(&agents), period),
             )
             .await;
-        let (sums, histories, goals) = (sums?, histories?, goals?);
+        let (sums, goals) = (sums?, goals?);
         let total = total(sums.into_values());
-        let team_id = self.judging_team(histories.get(&agent.agent_id), period);
+        let team_id = self.judging_team(history, period);
         let policy = self.policy_for(team_id.as_deref(), period).await?;
         let mut scorecard = judge_agent(
             &total.sums,

@@ -31,7 +31,7 @@ use crate::{
     auth::{Caller, ReadSubject},
     domain::{
         closing::SubjectKind,
-        directory::Agent,
+        directory::{Agent, MembershipHistory},
         pay_period::PayCalendar,
         peers::KpiPeers,
         period::{resolve, Period, PeriodSpec},
@@ -44,7 +44,7 @@ use crate::{
         engine::{Engine, PeerCache},
         snapshots::{pay_period_of, snapshot_for, ClosedReading, FromSnapshot, SnapshotEncoding},
     },
-    storage::{directory, Database, ReadPreference},
+    storage::{directory, memberships, Database, ReadPreference},
 };
 
 const GET_AGENT_SCORECARD: &str = "/kpi.v1.ScorecardService/GetAgentScorecard";
@@ -217,9 +217,9 @@ impl Scorecards {
         query: AgentScorecardQuery,
     ) -> Result<AgentScorecardAnswer, ServiceError> {
         let (connection, preference) = self.reader(ReadNeed::Primary, &query.consistency_token);
-        // The agent and the month's closing are independent look-ups: one
-        // round trip's wait instead of two on PostgreSQL. Their answers are
-        // judged in the usual order.
+        // The agent, its team history and the month's closing are
+        // independent look-ups: one round trip's wait instead of three on
+        // PostgreSQL. Their answers are judged in the usual order.
         let snapshot = async {
             match &query.period {
                 Ok(spec) => snapshot_for(connection, self.calendar, spec, query.reading).await,
@@ -227,10 +227,20 @@ impl Scorecards {
             }
         };
         let engine = self.engine(connection);
-        let (agent, snapshot) = engine
-            .join(directory::get_agent(connection, &query.agent_id), snapshot)
-            .await;
-        let agent = agent?;
+        let agent_ids = [query.agent_id.as_str()];
+        let agent_and_history = engine.join(
+            directory::get_agent_row(connection, &query.agent_id),
+            memberships::load_histories(connection, &agent_ids),
+        );
+        let ((agent, histories), snapshot) = engine.join(agent_and_history, snapshot).await;
+        let history = histories?.remove(&query.agent_id);
+        let agent = agent?.map(|mut agent| {
+            agent.memberships = history
+                .as_ref()
+                .map(MembershipHistory::memberships)
+                .unwrap_or_default();
+            agent
+        });
         authorize_read_of_agent(caller, GET_AGENT_SCORECARD, agent.as_ref())?;
         self.check_pay_period(&query.period)?;
         let period = resolve_period(query.period, self.zone)?;
@@ -245,7 +255,9 @@ impl Scorecards {
                 return Ok(AgentScorecardAnswer::Stored(stored));
             }
         }
-        let mut scorecard = engine.agent_scorecard_as_of(&agent, &period, as_of).await?;
+        let mut scorecard = engine
+            .agent_scorecard_as_of(&agent, history.as_ref(), &period, as_of)
+            .await?;
         if query.include_forecast {
             scorecard.add_forecasts();
         }
