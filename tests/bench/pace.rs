@@ -155,16 +155,18 @@ async fn all_breaches(client: &mut ScorecardServiceClient<Channel>, misses: bool
 }
 
 /// Measures the section (after the last pass: the full data).
-pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
+pub async fn measure(service: &Service, directory: &Directory, round: usize) -> PaceFigures {
     let mut client = ScorecardServiceClient::new(service.channel().await);
     // Warm the connection and the policy cache.
     scorecard(&mut client, directory.agent_id(0), Extras::None).await;
     // First calls, each at an instant not read before (a minute apart,
     // before the steady state's instant): the peer values are computed.
     let (mut first_plain, mut first_full) = (Vec::new(), Vec::new());
+    // Each round at instants of its own.
+    let earlier = (round * FIRST_CALLS) as i64;
     for call in 1..=FIRST_CALLS as i64 {
         let agent = directory.agent_id((call as u64 * 13) % directory.agents);
-        let as_of = AS_OF_SECONDS - 60 * call;
+        let as_of = AS_OF_SECONDS - 60 * (earlier + call);
         first_plain.push(scorecard_as_of(&mut client, agent.clone(), Extras::None, as_of).await);
         first_full.push(scorecard_as_of(&mut client, agent, Extras::ForecastAndPeers, as_of).await);
     }
@@ -208,4 +210,63 @@ pub async fn measure(service: &Service, directory: &Directory) -> PaceFigures {
         forecast_breaches,
         forecast_breaches_listed,
     }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1_000.0)
+}
+
+fn ratio(service: Duration, reference: Duration) -> String {
+    format!("{:.1}×", service.as_secs_f64() / reference.as_secs_f64())
+}
+
+/// The section's table (one round).
+pub fn print(pace: &PaceFigures) {
+    println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, in turn) | {} | {} | {} | ≤ 2× |",
+        ms(pace.full_scorecard.p50),
+        ms(pace.plain_scorecard.p50),
+        ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
+    );
+    println!(
+        "| the same, first call at an instant (peer values computed), p50 of {FIRST_CALLS} | {} | {} | {} | |",
+        ms(pace.first_full.p50),
+        ms(pace.first_plain.p50),
+        ratio(pace.first_full.p50, pace.first_plain.p50)
+    );
+    println!(
+        "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
+        ms(pace.forecast_scorecard.p50),
+        ms(pace.plain_scorecard.p50),
+        ratio(pace.forecast_scorecard.p50, pace.plain_scorecard.p50)
+    );
+    println!(
+        "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
+        ms(pace.full_scorecard.p99),
+        ms(pace.plain_scorecard.p99),
+        ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
+    );
+    println!(
+        "| for comparison: November (whole days, no as_of), one agent's scorecard with peers, p50 | {} | {} | {} | |",
+        ms(pace.november_peers.p50),
+        ms(pace.november_plain.p50),
+        ratio(pace.november_peers.p50, pace.november_plain.p50)
+    );
+    println!(
+        "| the same, November's first call with peers (computed) | {} | {} | {} | |",
+        ms(pace.november_peers_first),
+        ms(pace.november_plain.p50),
+        ratio(pace.november_peers_first, pace.november_plain.p50)
+    );
+    println!(
+        "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
+        ms(pace.forecast_breaches),
+        pace.forecast_breaches_listed,
+        ms(pace.plain_breaches),
+        pace.plain_breaches_listed,
+        ratio(pace.forecast_breaches, pace.plain_breaches)
+    );
+    println!();
 }
