@@ -55,9 +55,12 @@ fn seconds(seconds: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds, nanos: 0 }
 }
 
-/// From 2026-11-10 to a day after now: a period in progress.
+/// From 2026-11-10 to a day after the first call's now: a period in
+/// progress, the same in every request of the run (a page token holds only
+/// for unchanged parameters).
 fn in_progress() -> Option<pb::PeriodSelector> {
-    let tomorrow = chrono::Utc::now().timestamp() + DAY_SECONDS;
+    static TOMORROW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let tomorrow = *TOMORROW.get_or_init(|| chrono::Utc::now().timestamp() + DAY_SECONDS);
     Some(pb::PeriodSelector {
         period: Some(pb::period_selector::Period::Custom(pb::TimeRange {
             start_time: Some(seconds(NOVEMBER_START_SECONDS + 9 * DAY_SECONDS)),
