@@ -177,6 +177,21 @@ pub async fn get_agent_row(
         .transpose()
 }
 
+/// Whether the agent is registered: one read of its primary key, for a
+/// caller that needs no more of it.
+pub async fn agent_exists(
+    connection: &impl ConnectionTrait,
+    agent_id: &str,
+) -> Result<bool, StorageError> {
+    let found: Option<String> = agent::Entity::find_by_id(agent_id.to_owned())
+        .select_only()
+        .column(agent::Column::AgentId)
+        .into_tuple()
+        .one(connection)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Up to `limit` agents with ids after `after`, by id, optionally only the
 /// current members of one team, with their team histories.
 pub async fn list_agents(

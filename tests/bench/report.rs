@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use crate::{
     baseline::Baseline,
+    hourly::Slots,
     ingest::{Timed, WriteErrors},
     intraday::{self, IntradayFigures},
-    pace::{PaceFigures, FIRST_CALLS, PACE_CALLS},
+    pace::PaceFigures,
     queries::{ProbeLatencies, QueryFigures, CONCURRENT_CALLS},
     recompute::RecomputeFigures,
     server::{Backend, Memory},
+    slot_upserts::UpsertFigures,
 };
 
 /// What one checkpoint (the end of one pass) measured.
@@ -33,8 +35,8 @@ pub struct Checkpoint {
     pub memory_concurrent: Memory,
     pub peak_was_reset: bool,
     pub concurrent_elapsed: Duration,
-    /// Intraday trends against their hand-written SQL.
-    pub intraday: IntradayFigures,
+    /// Intraday trends against their hand-written SQL, once per round.
+    pub intraday: Vec<IntradayFigures>,
 }
 
 /// Everything one backend measured.
@@ -61,8 +63,13 @@ pub struct BackendReport {
     /// `KPI_BENCH_MODE=intraday`: only the ingest and the intraday trends
     /// ran (no baselines, probes, other queries or memory figures).
     pub intraday_only: bool,
-    /// Reads of a period in progress (after the last pass), when measured.
-    pub pace: Option<PaceFigures>,
+    /// Reads of a period in progress (after the last pass), once per
+    /// round, when measured.
+    pub pace: Vec<PaceFigures>,
+    /// The slot rollups the benchmark built (table, time to fill, rows).
+    pub slot_tables: Vec<(Slots, Duration, i64)>,
+    /// What upserting slot rollups would add per batch, once per round.
+    pub upserts: Vec<UpsertFigures>,
     /// Graded plans vs a binary policy (after the last pass), if measured.
     pub graded: Option<crate::graded::GradedFigures>,
 }
@@ -132,7 +139,8 @@ impl BackendReport {
         let mismatches: usize = self
             .checkpoints
             .iter()
-            .map(|checkpoint| checkpoint.intraday.mismatches)
+            .flat_map(|checkpoint| &checkpoint.intraday)
+            .map(|figures| figures.mismatches)
             .sum();
         if mismatches > 0 {
             failures.push(format!(
@@ -143,12 +151,29 @@ impl BackendReport {
     }
 
     fn print_intraday(&self) {
-        let rows: Vec<(u64, IntradayFigures)> = self
+        let rows: Vec<(String, IntradayFigures)> = self
             .checkpoints
             .iter()
-            .map(|checkpoint| (checkpoint.interactions, checkpoint.intraday))
+            .flat_map(|checkpoint| {
+                checkpoint
+                    .intraday
+                    .iter()
+                    .enumerate()
+                    .map(|(round, figures)| {
+                        (
+                            format!("{}, round {}", millions(checkpoint.interactions), round + 1),
+                            *figures,
+                        )
+                    })
+            })
             .collect();
         intraday::print_table(&rows);
+        crate::slot_upserts::print(
+            &self.slot_tables,
+            &self.checkpoints,
+            self.writers,
+            &self.upserts,
+        );
     }
 
     pub fn print(&self) {
@@ -165,6 +190,7 @@ impl BackendReport {
         );
         if self.intraday_only {
             self.print_intraday();
+            self.print_pace();
             return;
         }
         self.print_ingest(backend);
@@ -178,56 +204,10 @@ impl BackendReport {
     }
 
     fn print_pace(&self) {
-        let Some(pace) = &self.pace else {
-            return;
-        };
-        println!("| a period in progress, as of 2026-11-30T12:00Z | with forecast | plain, same period and as_of | ratio | target |");
-        println!("|---|---|---|---|---|");
-        println!(
-            "| one agent's scorecard with forecast and peers, p50 ({PACE_CALLS} calls each, in turn) | {} | {} | {} | ≤ 2× |",
-            ms(pace.full_scorecard.p50),
-            ms(pace.plain_scorecard.p50),
-            ratio(pace.full_scorecard.p50, pace.plain_scorecard.p50)
-        );
-        println!(
-            "| the same, first call at an instant (peer values computed), p50 of {FIRST_CALLS} | {} | {} | {} | |",
-            ms(pace.first_full.p50),
-            ms(pace.first_plain.p50),
-            ratio(pace.first_full.p50, pace.first_plain.p50)
-        );
-        println!(
-            "| of which: one agent's scorecard with forecast only, p50 | {} | {} | {} | |",
-            ms(pace.forecast_scorecard.p50),
-            ms(pace.plain_scorecard.p50),
-            ratio(pace.forecast_scorecard.p50, pace.plain_scorecard.p50)
-        );
-        println!(
-            "| one agent's scorecard with forecast and peers, p99 | {} | {} | {} | |",
-            ms(pace.full_scorecard.p99),
-            ms(pace.plain_scorecard.p99),
-            ratio(pace.full_scorecard.p99, pace.plain_scorecard.p99)
-        );
-        println!(
-            "| for comparison: November (whole days, no as_of), one agent's scorecard with peers, p50 | {} | {} | {} | |",
-            ms(pace.november_peers.p50),
-            ms(pace.november_plain.p50),
-            ratio(pace.november_peers.p50, pace.november_plain.p50)
-        );
-        println!(
-            "| the same, November's first call with peers (computed) | {} | {} | {} | |",
-            ms(pace.november_peers_first),
-            ms(pace.november_plain.p50),
-            ratio(pace.november_peers_first, pace.november_plain.p50)
-        );
-        println!(
-            "| the organisation's breaches with forecast misses, all pages (median of 3) | {} ({} listed) | {} ({} listed) | {} | ≤ 2× |",
-            ms(pace.forecast_breaches),
-            pace.forecast_breaches_listed,
-            ms(pace.plain_breaches),
-            pace.plain_breaches_listed,
-            ratio(pace.forecast_breaches, pace.plain_breaches)
-        );
-        println!();
+        for (round, pace) in self.pace.iter().enumerate() {
+            println!("Round {}:\n", round + 1);
+            crate::pace::print(pace);
+        }
     }
 
     fn print_ingest(&self, backend: Backend) {

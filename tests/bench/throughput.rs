@@ -32,8 +32,10 @@
 //! `KPI_TEST_POSTGRES_URL` (the PostgreSQL server's admin URL),
 //! `KPI_BENCH_STANDBY` (0; 1: PostgreSQL runs with one streaming standby
 //! as the service's read replica, and `replica.rs` measures with it),
-//! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest and
-//! the intraday trends against their hand-written SQL, see `intraday.rs`;
+//! `KPI_BENCH_MODE` (`full`, the default; `intraday`: only the ingest, the
+//! intraday trends against their hand-written SQL over raw rows and over
+//! slot rollups (`intraday.rs`, `hourly.rs`), and unless `KPI_BENCH_PACE=0`
+//! the reads of a period in progress, `KPI_BENCH_ROUNDS` times (1);
 //! `pay_periods`: only the pay-period close and adjustment report with
 //! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`;
 //! `changes`: the change-feed mode of `changes.rs`, PostgreSQL only, with
@@ -49,6 +51,7 @@ mod baseline;
 mod changes;
 mod data;
 mod graded;
+mod hourly;
 mod ingest;
 mod intraday;
 mod pace;
@@ -58,6 +61,7 @@ mod recompute;
 mod replica;
 mod report;
 mod server;
+mod slot_upserts;
 
 use std::time::Instant;
 
@@ -83,6 +87,9 @@ struct Config {
     pace: bool,
     /// Measure graded plans against a binary policy at the end (`graded.rs`).
     graded: bool,
+    /// `KPI_BENCH_MODE=intraday`: how many times the reads are measured
+    /// after the last pass (`KPI_BENCH_ROUNDS`, default 1).
+    rounds: usize,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -126,6 +133,7 @@ impl Config {
             },
             pace: env_number("KPI_BENCH_PACE", 1) != 0,
             graded: env_number("KPI_BENCH_GRADED", 1) != 0,
+            rounds: usize::try_from(env_number("KPI_BENCH_ROUNDS", 1).max(1)).unwrap(),
         }
     }
 }
@@ -216,8 +224,40 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
         if let Some(auto_analyze) = &auto_analyze {
             auto_analyze.settle().await;
         }
-        progress(backend, started, "intraday trends");
-        checkpoint.intraday = intraday::measure(&service, &directory).await;
+        progress(backend, started, "slot rollups (hourly, quarter-hourly)");
+        report.slot_tables = hourly::build(&service).await;
+        let last_pass = passes.last().map(|last| last.end) == Some(pass.end);
+        let rounds = if config.intraday_only && last_pass {
+            config.rounds
+        } else {
+            1
+        };
+        for round in 0..rounds {
+            progress(
+                backend,
+                started,
+                &format!("intraday trends, round {}", round + 1),
+            );
+            checkpoint
+                .intraday
+                .push(intraday::measure(&service, &directory).await);
+            if config.intraday_only && last_pass && config.pace {
+                progress(
+                    backend,
+                    started,
+                    "a period in progress: forecasts and peers",
+                );
+                report
+                    .pace
+                    .push(pace::measure(&service, &directory, round).await);
+            }
+            if last_pass {
+                progress(backend, started, "slot rollups' upserts");
+                report
+                    .upserts
+                    .push(slot_upserts::measure(&service, &directory, pass).await);
+            }
+        }
         if config.intraday_only {
             report.checkpoints.push(checkpoint);
             continue;
@@ -247,7 +287,9 @@ async fn run(backend: Backend, config: &Config) -> BackendReport {
             started,
             "a period in progress: forecasts and peers",
         );
-        report.pace = Some(pace::measure(&service, &directory).await);
+        report
+            .pace
+            .push(pace::measure(&service, &directory, 0).await);
     }
     if config.graded && !config.intraday_only {
         progress(backend, started, "graded plans vs a binary policy");
