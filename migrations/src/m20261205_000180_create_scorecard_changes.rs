@@ -33,6 +33,9 @@ const CREATE: &[&str] = &[
         cause_detail TEXT NOT NULL
     )",
     "CREATE INDEX scorecard_changes_committed ON scorecard_changes (committed_at_us)",
+    // Readers that follow teams (filters, team-scoped callers) seek their
+    // rows instead of scanning every team's.
+    "CREATE INDEX scorecard_changes_team ON scorecard_changes (team_id, cursor)",
     "CREATE TABLE scorecard_change_state (
         id INTEGER NOT NULL PRIMARY KEY,
         database_id TEXT NOT NULL,

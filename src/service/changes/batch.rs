@@ -133,6 +133,15 @@ impl Recorder {
             .map(|(key, columns, _)| (key.clone(), columns.clone()))
             .collect();
         let scope = ChangeScope::of_rollup_keys(deltas.keys());
+        // What judging needs besides the sums, read before any row is
+        // locked: the upserts lock rows other writers wait for.
+        let periods = scope.periods(self.zone)?;
+        let agent_ids: Vec<&str> = scope.agents.iter().map(String::as_str).collect();
+        let histories = memberships::team_histories(connection, Some(&agent_ids)).await?;
+        let mut policies = Policies::default();
+        let agents: Vec<String> = scope.agents.iter().cloned().collect();
+        self.prefetch(connection, &mut policies, &agents, &periods)
+            .await?;
         let rows_after = upsert_additive_returning_contacts(connection, rows).await?;
 
         let (mut agent_days, mut rest) = (BTreeMap::new(), BTreeMap::new());
@@ -193,7 +202,6 @@ impl Recorder {
         }
         after.extend(period_sums::upsert(connection, &rest).await?);
 
-        let periods = scope.periods(self.zone)?;
         let by_first_day: HashMap<(PeriodKind, LocalDay), &ScopedPeriod> = periods
             .iter()
             .map(|scoped| {
@@ -201,8 +209,6 @@ impl Recorder {
                 ((scoped.kind, first), scoped)
             })
             .collect();
-        let agent_ids: Vec<&str> = scope.agents.iter().map(String::as_str).collect();
-        let histories = memberships::team_histories(connection, Some(&agent_ids)).await?;
         let (mut before_sums, mut after_sums) = (BTreeMap::new(), BTreeMap::new());
         for (key, delta) in agent_days.iter().chain(rest.iter()) {
             let Some(scoped) = by_first_day.get(&(key.kind.period(), key.first_day)) else {
@@ -239,7 +245,6 @@ impl Recorder {
             before_sums.insert(result_key.clone(), subject(sums_before));
             after_sums.insert(result_key, subject(sums_after));
         }
-        let mut policies = Policies::default();
         let before = self
             .judge_all(connection, periods.clone(), &before_sums, &mut policies)
             .await?;

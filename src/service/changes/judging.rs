@@ -80,16 +80,8 @@ impl Recorder {
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let latest = periods
-                .iter()
-                .map(|scoped| DayRange::of_period(&scoped.period, self.zone).first)
-                .max();
-            policies.goals = Some(match latest {
-                Some(day) if !agents.is_empty() => {
-                    goals_effective_by(connection, Some(&agents), day.date()).await?
-                }
-                _ => HashMap::new(),
-            });
+            self.prefetch(connection, policies, &agents, &periods)
+                .await?;
         }
         let mut judged = BTreeMap::new();
         for (key, subject) in subjects {
@@ -133,6 +125,32 @@ impl Recorder {
             );
         }
         Ok(Results { periods, judged })
+    }
+
+    /// Reads the policy versions and the goals of `agents` for `periods`
+    /// now (a write calls it before it locks rows, so that the reads do
+    /// not lengthen the time other writers wait).
+    pub(super) async fn prefetch(
+        &self,
+        connection: &impl ConnectionTrait,
+        policies: &mut Policies,
+        agents: &[String],
+        periods: &[ScopedPeriod],
+    ) -> Result<(), StorageError> {
+        if policies.versions.is_none() {
+            policies.versions = Some(all_versions(connection).await?);
+        }
+        let latest = periods
+            .iter()
+            .map(|scoped| DayRange::of_period(&scoped.period, self.zone).first)
+            .max();
+        policies.goals = Some(match latest {
+            Some(day) if !agents.is_empty() => {
+                goals_effective_by(connection, Some(agents), day.date()).await?
+            }
+            _ => HashMap::new(),
+        });
+        Ok(())
     }
 
     /// The policy in force for `team_id` on `first_day`, among the

@@ -22,6 +22,11 @@ use crate::{
     storage::{changes::list_after, goals::get_goal, policy_cache::all_versions, StorageError},
 };
 
+/// Rows read per query: `limit / ROWS_PER_READ_DIVISOR` changes' worth, at
+/// least [`MIN_ROWS_PER_READ`].
+const ROWS_PER_READ_DIVISOR: u64 = 8;
+const MIN_ROWS_PER_READ: u64 = 8;
+
 /// What judging rows needs besides the rows, read on first need.
 #[derive(Default)]
 struct Judging {
@@ -182,9 +187,12 @@ pub(super) async fn changes_after(
     let mut judging = Judging::default();
     let mut changes = Vec::new();
     let mut scanned = after;
+    // A row holds one to 24 changes: fetch a fraction of `limit` rows at a
+    // time rather than decode rows a full page will not reach.
+    let rows_per_read = (limit / ROWS_PER_READ_DIVISOR).max(MIN_ROWS_PER_READ);
     loop {
-        let rows = list_after(connection, scanned, filter, limit).await?;
-        let exhausted = (rows.len() as u64) < limit;
+        let rows = list_after(connection, scanned, filter, rows_per_read).await?;
+        let exhausted = (rows.len() as u64) < rows_per_read;
         for row in rows {
             let end_of_row = row.row * KPI_SLOTS + KPI_SLOTS - 1;
             let mut of_row = judging

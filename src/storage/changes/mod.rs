@@ -19,6 +19,7 @@
 
 mod encoding;
 mod listener;
+mod period_rebuild;
 pub mod period_sums;
 mod scope;
 pub mod signal;
