@@ -26,6 +26,7 @@ mod m20261126_000031_create_team_memberships;
 mod m20261127_000040_rollup_fillfactor;
 mod m20261205_000175_peer_reads;
 mod m20261205_000180_create_scorecard_changes;
+mod m20261205_000185_change_period_sums;
 mod m20261205_000190_graded_plans;
 mod m20261205_000195_pay_periods;
 mod record_columns;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000040_rollup_fillfactor::Migration),
             Box::new(m20261205_000175_peer_reads::Migration),
             Box::new(m20261205_000180_create_scorecard_changes::Migration),
+            Box::new(m20261205_000185_change_period_sums::Migration),
             Box::new(m20261205_000190_graded_plans::Migration),
             Box::new(m20261205_000195_pay_periods::Migration),
         ]

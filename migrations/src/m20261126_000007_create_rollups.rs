@@ -23,7 +23,7 @@ const TEAM_RECORDING_TABLES: &[&str] = &[
 ];
 
 /// The integer sums of a rollup row, in the order the code reads them.
-const INTEGER_SUMS: &[&str] = &[
+pub(crate) const INTEGER_SUMS: &[&str] = &[
     "contacts",
     "handle_seconds",
     "responses_timed",
@@ -63,7 +63,7 @@ const INTEGER_SUMS: &[&str] = &[
 ];
 
 /// The floating-point sums of a rollup row.
-const FLOAT_SUMS: &[&str] = &["qa_score", "qa_max_score"];
+pub(crate) const FLOAT_SUMS: &[&str] = &["qa_score", "qa_max_score"];
 
 #[derive(DeriveIden)]
 enum KpiRollups {

@@ -2,7 +2,7 @@
 //! only; the use cases are `service::changes::ChangeFeed`.
 
 use crate::grpc::reply::reply;
-use std::str::FromStr;
+use std::{collections::HashMap, str::FromStr, sync::Arc};
 
 use chrono_tz::Tz;
 use futures_util::StreamExt;
@@ -11,18 +11,17 @@ use tonic::{Request, Response, Status};
 use super::{
     directory::timestamp,
     fields::{FieldParser, MAX_ID_LEN},
-    kpi_results::{rule_to_pb, status_to_pb},
+    kpi_results::scorecard_to_pb,
     log_outcome, pb,
     period::period_to_pb,
 };
 use crate::{
     auth::Caller,
     domain::{
-        changes::{
-            ChangeCause, ChangeFilter, KpiResultState, PeriodKind, ScorecardChange, SubjectKind,
-        },
+        changes::{ChangeCause, ChangeFilter, PeriodKind, SubjectKind},
         kpi::KpiId,
         policy::KpiStatus,
+        scorecard::Scorecard,
         violations::{indexed, Violations},
     },
     error::ServiceError,
@@ -125,18 +124,21 @@ fn parse_filter(filter: Option<&pb::ScorecardChangeFilter>) -> Result<ChangeFilt
         .map_err(ServiceError::invalid_fields)
 }
 
-fn result_to_pb(kpi_id: &str, state: &KpiResultState) -> pb::KpiResult {
-    pb::KpiResult {
-        kpi_id: kpi_id.to_owned(),
-        value: state.value,
-        numerator: state.numerator,
-        denominator: state.denominator,
-        sample_size: state.sample_size as i64,
-        rule: state.rule.as_ref().map(|rule| rule_to_pb(kpi_id, rule)),
-        status: status_to_pb(state.status) as i32,
-        margin: state.margin,
-        // Not carried by changes yet: credits, goals, forecasts, peers.
-        ..Default::default()
+/// Each scorecard's results as a read returns them, converted once for
+/// all the changes of a message that share it.
+#[derive(Default)]
+struct Results {
+    by_scorecard: HashMap<usize, Vec<pb::KpiResult>>,
+}
+
+impl Results {
+    fn result(&mut self, scorecard: &Arc<Scorecard>, index: usize, zone: Tz) -> pb::KpiResult {
+        self.by_scorecard
+            .entry(Arc::as_ptr(scorecard) as usize)
+            .or_insert_with(|| scorecard_to_pb(scorecard, zone).kpis)
+            .get(index)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -160,21 +162,15 @@ fn cause_to_pb(cause: &ChangeCause) -> pb::ChangeCause {
     }
 }
 
-fn change_to_pb(item: &CursorChange, zone: Tz) -> pb::ScorecardChange {
-    let ScorecardChange {
-        committed_at,
-        change,
-        cause,
-        ..
-    } = &item.change;
-    let kpi_id = change.kpi.as_str();
+fn change_to_pb(item: &CursorChange, results: &mut Results, zone: Tz) -> pb::ScorecardChange {
+    let change = &item.change;
     let (subject_kind, agent_id) = match change.subject_kind {
         SubjectKind::Agent => (pb::ChangeSubjectKind::Agent, change.subject_id.clone()),
         SubjectKind::Team => (pb::ChangeSubjectKind::Team, String::new()),
     };
     pb::ScorecardChange {
         cursor: item.cursor.clone(),
-        commit_time: Some(timestamp(*committed_at)),
+        commit_time: Some(timestamp(change.committed_at)),
         subject_kind: subject_kind as i32,
         agent_id,
         team_id: change.team_id.clone().unwrap_or_default(),
@@ -182,21 +178,25 @@ fn change_to_pb(item: &CursorChange, zone: Tz) -> pb::ScorecardChange {
             PeriodKind::Day => pb::ChangePeriodKind::Day,
             PeriodKind::Month => pb::ChangePeriodKind::Month,
         } as i32,
-        period: Some(period_to_pb(&change.period, zone)),
-        kpi_id: kpi_id.to_owned(),
-        before: Some(result_to_pb(kpi_id, &change.before)),
-        after: Some(result_to_pb(kpi_id, &change.after)),
-        cause: Some(cause_to_pb(cause)),
+        period: Some(period_to_pb(&change.after.period, zone)),
+        kpi_id: change.kpi.as_str().to_owned(),
+        before: Some(results.result(&change.before, change.index, zone)),
+        after: Some(results.result(&change.after, change.index, zone)),
+        cause: Some(cause_to_pb(&change.cause)),
     }
+}
+
+fn changes_to_pb(changes: &[CursorChange], zone: Tz) -> Vec<pb::ScorecardChange> {
+    let mut results = Results::default();
+    changes
+        .iter()
+        .map(|change| change_to_pb(change, &mut results, zone))
+        .collect()
 }
 
 fn event_to_pb(event: WatchEvent, zone: Tz) -> pb::WatchScorecardChangesResponse {
     pb::WatchScorecardChangesResponse {
-        changes: event
-            .changes
-            .iter()
-            .map(|change| change_to_pb(change, zone))
-            .collect(),
+        changes: changes_to_pb(&event.changes, zone),
         progress_cursor: event.progress,
     }
 }
@@ -263,11 +263,7 @@ impl pb::change_service_server::ChangeService for ChangeApi {
                 .list(&caller, query)
                 .await
                 .map(|page| pb::ListScorecardChangesResponse {
-                    changes: page
-                        .changes
-                        .iter()
-                        .map(|change| change_to_pb(change, zone))
-                        .collect(),
+                    changes: changes_to_pb(&page.changes, zone),
                     next_page_token: page.next_page_token,
                     resume_cursor: page.resume_cursor,
                     latest_cursor: page.latest_cursor,

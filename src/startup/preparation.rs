@@ -63,6 +63,12 @@ pub(super) async fn attempt(database: &Database, settings: &Settings) -> Attempt
             )
         }
     }
+    if let Err(error) = database
+        .prepare_change_sums(settings.changes.record_ingest)
+        .await
+    {
+        return classify(error, "the change feed's period sums cannot be prepared");
+    }
     match database
         .check_closed_periods(
             settings.reporting.time_zone(),

@@ -114,6 +114,15 @@ fn push_element(literal: &mut String, value: &Value) -> Result<(), StorageError>
             literal.push(if *flag { 't' } else { 'f' });
             Ok(())
         }
+        Value::Bytes(Some(bytes)) => {
+            // `bytea` in hex form; the backslash is escaped in the literal.
+            literal.push_str("\"\\\\x");
+            for byte in bytes.iter() {
+                let _ = write!(literal, "{byte:02x}");
+            }
+            literal.push('"');
+            Ok(())
+        }
         Value::Double(Some(number)) => push_float(literal, *number),
         Value::Float(Some(number)) => push_float(literal, f64::from(*number)),
         Value::String(None)
@@ -122,7 +131,8 @@ fn push_element(literal: &mut String, value: &Value) -> Result<(), StorageError>
         | Value::SmallInt(None)
         | Value::Bool(None)
         | Value::Double(None)
-        | Value::Float(None) => {
+        | Value::Float(None)
+        | Value::Bytes(None) => {
             literal.push_str("NULL");
             Ok(())
         }

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, Statement, Value};
 
 use super::{
+    changes,
     facts::{load_raw_facts, FactScope, RawFacts},
     now_micros,
     rollups::{
@@ -160,6 +161,10 @@ impl Database {
                 [Value::from(zone.name()), Value::from(now_micros())],
             ))
             .await?;
+        // The change feed's period sums follow the rollups (when current).
+        if changes::period_sums::is_fresh(&transaction).await? {
+            changes::period_sums::rebuild(&transaction, None).await?;
+        }
         transaction.commit().await?;
         Ok(total)
     }

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use super::{
+    changes::period_sums,
     entities::{
         agent_time, compliance_check, interaction, qa_evaluation, survey_response,
         training_assignment, violation,
@@ -90,6 +91,7 @@ async fn rebuild_agent_rollups(
     zone: Tz,
 ) -> Result<(), StorageError> {
     let backend = connection.get_database_backend();
+    let mut teams = teams_of_rows(connection, agent_id, from_day).await?;
     connection
         .execute(Statement::from_sql_and_values(
             backend,
@@ -113,5 +115,45 @@ async fn rebuild_agent_rollups(
         zone,
     )
     .await?;
-    upsert_additive(connection, facts.rows()).await
+    upsert_additive(connection, facts.rows()).await?;
+    // The change feed's period sums of the agent and of every team its
+    // rows left or joined, from the month of `from_day` on (when current).
+    if period_sums::is_fresh(connection).await? {
+        teams.extend(teams_of_rows(connection, agent_id, from_day).await?);
+        let teams: Vec<String> = teams.into_iter().collect();
+        let scope = period_sums::RebuildScope {
+            agents: &agents,
+            teams: &teams,
+            from_month: period_sums::month_of(from_day),
+        };
+        period_sums::rebuild(connection, Some(scope)).await?;
+    }
+    Ok(())
+}
+
+/// The teams of the agent's rollup rows from `from_day` on.
+async fn teams_of_rows(
+    connection: &impl ConnectionTrait,
+    agent_id: &str,
+    from_day: LocalDay,
+) -> Result<std::collections::BTreeSet<String>, StorageError> {
+    let backend = connection.get_database_backend();
+    let rows = connection
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT DISTINCT team_id FROM {ROLLUP_TABLE} WHERE agent_id = {} AND day >= {} \
+                 AND team_id <> ''",
+                placeholder(backend, 1),
+                placeholder(backend, 2)
+            ),
+            [
+                Value::from(agent_id.to_owned()),
+                Value::from(from_day.number()),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "team_id").map_err(Into::into))
+        .collect()
 }

@@ -24,7 +24,7 @@
 //! | `kpi_non_grpc_requests_total` | counter | `status` (the HTTP status answered) |
 //! | `kpi_build_info` | gauge (always 1) | `version` |
 //! | `kpi_change_streams_open` | gauge | |
-//! | `kpi_changes_written_total` | counter (this process's writes) | |
+//! | `kpi_changes_written_total` | counter (this process's writes; stored rows, one per subject, period and write) | |
 //! | `kpi_changes_sent_total` | counter (to this process's streams) | |
 //! | `kpi_change_reader_lag_max` | gauge (cursors between the latest change seen and the furthest-behind open stream) | |
 //!

@@ -2,18 +2,23 @@
 //! did to the KPI results of agents and teams in the periods it touched.
 //! A change is one (subject, period, KPI) whose result moved, with the
 //! result before and after exactly as a read returns it, and its cause.
-//! Pure: the use cases read the scorecards before and after a write and
-//! hand them to [`diff`]; storage gives each change its cursor
-//! (`cursor`: opaque, self-checking tokens).
+//! Pure: a write stores each (subject, period)'s sums before and after it
+//! with what judged them ([`ChangedSums`], the KPIs that may have moved in
+//! [`MovedKpis`]); a reader judges both sides as a scorecard read does and
+//! sends the KPIs whose result moved ([`result_moved`]), each with its own
+//! position (`cursor`: opaque, self-checking tokens).
 
 pub mod cursor;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    kpi::KpiId,
+    forecast::ForecastStatus,
+    kpi::{KpiId, KpiSums},
     period::Period,
-    policy::{KpiRule, KpiStatus},
+    policy::KpiStatus,
     scorecard::Scorecard,
 };
 
@@ -66,66 +71,124 @@ impl PeriodKind {
     }
 }
 
-/// One KPI's result as a scorecard read returns it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct KpiResultState {
-    pub value: Option<f64>,
-    pub numerator: f64,
-    pub denominator: f64,
-    pub sample_size: u64,
-    pub status: KpiStatus,
-    pub margin: Option<f64>,
-    pub rule: Option<KpiRule>,
+/// Positions per stored row: a change's position is its row's cursor
+/// times this, plus its KPI's index in the catalogue (below 32), so that
+/// one row carries every KPI of a (subject, period) that one write moved
+/// and a client can still resume after any one of them.
+pub const KPI_SLOTS: i64 = 32;
+
+/// The row of a position, and the KPI index within it.
+pub fn split_position(position: i64) -> (i64, usize) {
+    (
+        position.div_euclid(KPI_SLOTS),
+        position.rem_euclid(KPI_SLOTS) as usize,
+    )
 }
 
-/// Every KPI's result of a scorecard, in catalogue order.
-pub fn results_of(scorecard: &Scorecard) -> Vec<(KpiId, KpiResultState)> {
-    scorecard
-        .values
-        .iter()
-        .zip(&scorecard.verdict.assessments)
-        .map(|(value, assessment)| {
-            (
-                value.kpi,
-                KpiResultState {
-                    value: value.value,
-                    numerator: value.numerator,
-                    denominator: value.denominator,
-                    sample_size: value.sample_size,
-                    status: assessment.status,
-                    margin: assessment.margin,
-                    rule: assessment.rule,
-                },
-            )
-        })
-        .collect()
+/// The position of KPI `index` of row `row`.
+pub fn position_of(row: i64, index: usize) -> i64 {
+    row * KPI_SLOTS + index as i64
 }
 
-/// Whether a KPI's result moved in a way the feed reports: its status,
-/// its value, or its forecast status.
-pub fn result_moved(before: &KpiResultState, after: &KpiResultState) -> bool {
-    before.status != after.status
-        || before.value != after.value
-        || forecast_status_moved(before, after)
+/// The bit of KPI `index` in a row's masks.
+pub fn kpi_bit(index: usize) -> u32 {
+    1u32 << index
 }
 
-/// MERGE POINT (issue 17b): when `KpiResult` carries a forecast, compare
-/// the forecast statuses here (and carry the forecast in
-/// [`KpiResultState`]). Until then no result has a forecast, so no forecast
-/// status can move.
-pub fn forecast_status_moved(_before: &KpiResultState, _after: &KpiResultState) -> bool {
-    false
+/// The forecast status of KPI `index`, if the scorecard has forecasts.
+fn forecast_status(scorecard: &Scorecard, index: usize) -> Option<ForecastStatus> {
+    scorecard.forecast(index).map(|forecast| forecast.status)
 }
 
-/// The KPIs whose result moved between two scorecards of the same subject
-/// and period, with the results before and after.
-pub fn diff(before: &Scorecard, after: &Scorecard) -> Vec<(KpiId, KpiResultState, KpiResultState)> {
-    results_of(before)
-        .into_iter()
-        .zip(results_of(after))
-        .filter(|((_, old), (_, new))| result_moved(old, new))
-        .map(|((kpi, old), (_, new))| (kpi, old, new))
-        .collect()
+/// Whether the feed reports KPI `index` of two scorecards of one subject
+/// and period: its status, its value or its forecast status moved.
+pub fn result_moved(before: &Scorecard, after: &Scorecard, index: usize) -> bool {
+    let status = |scorecard: &Scorecard| {
+        scorecard
+            .verdict
+            .assessments
+            .get(index)
+            .map(|assessment| assessment.status)
+    };
+    let value = |scorecard: &Scorecard| scorecard.values.get(index).and_then(|value| value.value);
+    status(before) != status(after)
+        || value(before) != value(after)
+        || forecast_status(before, index) != forecast_status(after, index)
+}
+
+/// What a write may have moved, per KPI (bit `kpi_bit(index)`), judged
+/// without forecasts: `candidates` holds every KPI whose numbers, status
+/// or rule moved (a forecast, read at one instant on both sides, moves
+/// only with those), `statuses` those whose status moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MovedKpis {
+    pub candidates: u32,
+    pub statuses: u32,
+}
+
+impl MovedKpis {
+    pub fn of(before: &Scorecard, after: &Scorecard) -> Self {
+        let mut moved = Self::default();
+        let pairs = before
+            .values
+            .iter()
+            .zip(&before.verdict.assessments)
+            .zip(after.values.iter().zip(&after.verdict.assessments));
+        for (index, ((old_value, old), (new_value, new))) in pairs.enumerate() {
+            let numbers = old_value.value != new_value.value
+                || old_value.numerator != new_value.numerator
+                || old_value.denominator != new_value.denominator
+                || old_value.sample_size != new_value.sample_size;
+            if old.status != new.status {
+                moved.statuses |= kpi_bit(index);
+            }
+            if numbers || old.status != new.status || old.rule != new.rule {
+                moved.candidates |= kpi_bit(index);
+            }
+        }
+        moved
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.candidates == 0
+    }
+}
+
+/// One subject's sums in one period before and after a write, and what
+/// judged them: what the change log stores (one row per subject, period
+/// and write), and from which a reader judges the results exactly as a
+/// scorecard read does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangedSums {
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
+    /// A team subject's id; for an agent, the team whose policy judged the
+    /// agent's period (`None`: no team).
+    pub team_id: Option<String>,
+    pub period_kind: PeriodKind,
+    pub period: Period,
+    /// "YYYY-MM" of the month the period lies in.
+    pub month: String,
+    pub before: KpiSums,
+    pub after: KpiSums,
+    /// The policy version that judged the side before (`None`: the
+    /// catalogue's defaults); a new policy version or a team move changes it.
+    pub policy_before_id: Option<i64>,
+    /// The policy version that judged the side after.
+    pub policy_version_id: Option<i64>,
+    /// An agent's goals in force for the period (ids).
+    pub goal_ids: Vec<i64>,
+    pub moved: MovedKpis,
+}
+
+/// A stored row of the change log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredChanges {
+    /// The row's cursor (see [`KPI_SLOTS`]).
+    pub row: i64,
+    pub committed_at: DateTime<Utc>,
+    pub sums: ChangedSums,
+    pub cause: ChangeCause,
 }
 
 /// What caused a change.
@@ -165,31 +228,48 @@ impl ChangeCause {
     }
 }
 
-/// A change before it is stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewChange {
-    pub subject_kind: SubjectKind,
-    pub subject_id: String,
-    /// A team subject's id; for an agent, the team whose policy judged the
-    /// agent's period (`None`: no team).
-    pub team_id: Option<String>,
-    pub period_kind: PeriodKind,
-    pub period: Period,
-    /// "YYYY-MM" of the month the period lies in.
-    pub month: String,
-    pub kpi: KpiId,
-    pub before: KpiResultState,
-    pub after: KpiResultState,
-}
-
-/// A stored change.
-#[derive(Debug, Clone, PartialEq)]
+/// One change as the feed sends it: one KPI of one subject and period,
+/// with the scorecards before and after the write it belongs to.
+#[derive(Debug, Clone)]
 pub struct ScorecardChange {
-    /// Its place in commit order (see `cursor`).
+    /// Its place in commit order (see `cursor` and [`KPI_SLOTS`]).
     pub position: i64,
     pub committed_at: DateTime<Utc>,
-    pub change: NewChange,
-    pub cause: ChangeCause,
+    pub subject_kind: SubjectKind,
+    pub subject_id: String,
+    /// See [`ChangedSums::team_id`].
+    pub team_id: Option<String>,
+    pub period_kind: PeriodKind,
+    pub month: String,
+    pub kpi: KpiId,
+    /// The KPI's index in the scorecards' values.
+    pub index: usize,
+    /// Both judged as a read at the commit instant judges them (with the
+    /// forecast of a period then in progress), shared by the changes of
+    /// one row.
+    pub before: Arc<Scorecard>,
+    pub after: Arc<Scorecard>,
+    pub cause: Arc<ChangeCause>,
+}
+
+impl ScorecardChange {
+    /// The status after the write.
+    pub fn status_after(&self) -> Option<KpiStatus> {
+        self.after
+            .verdict
+            .assessments
+            .get(self.index)
+            .map(|assessment| assessment.status)
+    }
+
+    /// The status before the write.
+    pub fn status_before(&self) -> Option<KpiStatus> {
+        self.before
+            .verdict
+            .assessments
+            .get(self.index)
+            .map(|assessment| assessment.status)
+    }
 }
 
 /// What a reader asks for: every list is "any" when empty.
@@ -207,6 +287,33 @@ pub struct ChangeFilter {
     /// The caller's scope: `None` reads every team; `Some(teams)` only
     /// changes of these teams and of agents judged by them.
     pub scope_teams: Option<Vec<String>>,
+}
+
+impl ChangeFilter {
+    /// The row-mask bits of the KPIs asked for (every bit when any).
+    pub fn kpi_mask(&self) -> u32 {
+        if self.kpis.is_empty() {
+            return u32::MAX;
+        }
+        KpiId::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, kpi)| self.kpis.contains(kpi))
+            .fold(0, |mask, (index, _)| mask | kpi_bit(index))
+    }
+
+    /// Whether a judged change passes the conditions a row's masks cannot
+    /// decide: its KPI, and a status transition into one asked for.
+    pub fn passes(&self, change: &ScorecardChange) -> bool {
+        if !self.kpis.is_empty() && !self.kpis.contains(&change.kpi) {
+            return false;
+        }
+        if self.into_statuses.is_empty() {
+            return true;
+        }
+        let (before, after) = (change.status_before(), change.status_after());
+        before != after && after.is_some_and(|status| self.into_statuses.contains(&status))
+    }
 }
 
 #[cfg(test)]

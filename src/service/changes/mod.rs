@@ -12,12 +12,15 @@
 //! than the retention FAILED_PRECONDITION (CURSOR_EXPIRED, naming the
 //! oldest cursor still available).
 
-mod derive;
+mod batch;
+mod judging;
+mod reading;
 pub mod recorder;
 mod scope;
 mod stream;
 mod sums;
 
+use reading::changes_after;
 pub use recorder::{announce, Recorded, Recorder};
 pub use scope::ChangeScope;
 pub use stream::{ChangeStream, WatchEvent};
@@ -39,7 +42,7 @@ use crate::{
         pagination::{decode_token, encode_token, page_size_within, request_fingerprint},
     },
     storage::{
-        changes::{bounds, list_after, prune_before, LogBounds},
+        changes::{bounds, prune_before, LogBounds},
         directory, Database,
     },
 };
@@ -50,7 +53,7 @@ const DEFAULT_PAGE_SIZE: u64 = 100;
 const MAX_PAGE_SIZE: u64 = 1_000;
 
 /// A change with its cursor as clients see it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct CursorChange {
     pub cursor: String,
     pub change: ScorecardChange,
@@ -183,7 +186,9 @@ impl ChangeFeed {
             None if query.since_cursor.is_empty() => log.pruned_through,
             None => Self::position_of(&log, "since_cursor", &query.since_cursor)?,
         };
-        let mut rows = list_after(connection, position, &query.filter, limit + 1).await?;
+        let mut rows = changes_after(connection, position, &query.filter, limit + 1)
+            .await?
+            .changes;
         let full = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
         let last_row = rows.last().map(|row| row.position);

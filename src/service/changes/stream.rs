@@ -20,20 +20,20 @@ use std::{
 use futures_util::Stream;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use super::{check_position, ChangeFeed, CursorChange, WATCH};
+use super::{changes_after, check_position, ChangeFeed, CursorChange, WATCH};
 use crate::{
     auth::Caller,
     domain::changes::{cursor, ChangeFilter},
     error::{CursorRefusal, ServiceError},
     storage::{
-        changes::{bounds, list_after, signal::StreamEntry},
+        changes::{bounds, signal::StreamEntry},
         Database,
     },
 };
 
 /// One message of a stream: changes, or none (a heartbeat); `progress` is
 /// the cursor to resume from after it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WatchEvent {
     pub changes: Vec<CursorChange>,
     pub progress: String,
@@ -186,12 +186,12 @@ impl Producer {
             let read = async {
                 let log = bounds(connection).await?;
                 check_position(&log, self.position)?;
-                let rows =
-                    list_after(connection, self.position, &self.filter, self.per_message).await?;
+                let rows = changes_after(connection, self.position, &self.filter, self.per_message)
+                    .await?;
                 Ok::<_, ServiceError>((log, rows))
             };
-            let (log, rows) = match read.await {
-                Ok(read) => read,
+            let (log, through, rows) = match read.await {
+                Ok((log, read)) => (log, read.through, read.changes),
                 Err(ServiceError::Cursor {
                     refusal: CursorRefusal::Expired,
                     ..
@@ -224,7 +224,7 @@ impl Producer {
                     })
                     .collect();
                 // Past a partial page every change up to the latest was read.
-                let progress = if full { last } else { last.max(log.last) };
+                let progress = if full { through } else { last.max(log.last) };
                 let count = changes.len();
                 let event = WatchEvent {
                     changes,

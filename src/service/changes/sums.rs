@@ -2,11 +2,10 @@
 //! judged: shared by the recorder and by the derivation of a write's
 //! "before" from its "after" and its own deltas.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::scope::ScopedPeriod;
 use crate::domain::{
-    calendar::LocalDay,
     changes::{PeriodKind, SubjectKind},
     kpi::KpiSums,
 };
@@ -26,8 +25,4 @@ pub(super) struct SubjectSums {
 pub(super) struct ScopeSums {
     pub periods: Vec<ScopedPeriod>,
     pub subjects: BTreeMap<ResultKey, SubjectSums>,
-    /// Day periods: the contacts of each (agent, day), over all its teams.
-    pub agent_day_contacts: HashMap<(String, LocalDay), u64>,
-    /// Day periods: the contacts of each rollup row, by (team, agent, day).
-    pub row_contacts: HashMap<(String, String, LocalDay), u64>,
 }

@@ -27,10 +27,9 @@ use crate::{
         consistency::token_after_write,
     },
     storage::{
-        audit, ingest, lock_numbers,
-        memberships::load_histories,
-        rollups::{columns::SumColumns, maintain::upsert_additive, RollupKey},
-        Database, MaybeConflict, NumbersLock, StorageError, WriteTransaction,
+        audit, ingest, lock_numbers, memberships::load_histories,
+        rollups::maintain::upsert_additive, Database, MaybeConflict, NumbersLock, StorageError,
+        WriteTransaction,
     },
 };
 
@@ -169,29 +168,6 @@ impl Ingest {
             })
             .collect();
         let written = ingest::write_records(&transaction, records, teams, now_us).await?;
-        let deltas = ingest::rollup_deltas::<R>(&transaction, &written, zone).await?;
-        // The batch's own deltas, kept to derive the results before them.
-        let own_deltas: Vec<(RollupKey, SumColumns)> = match self.settings.record_changes {
-            true => deltas
-                .iter()
-                .map(|(key, columns)| (key.clone(), columns.clone()))
-                .collect(),
-            false => Vec::new(),
-        };
-        // The write first, without the change-ordering lock; the recorder
-        // then takes it for one read, the changes and the commit.
-        upsert_additive(&transaction, deltas.into_rows(now_us)).await?;
-        let recorded = match self.settings.record_changes {
-            true => {
-                let cause = ChangeCause::Ingest {
-                    record_kind: R::KIND.to_owned(),
-                };
-                Recorder::new(zone)
-                    .after_deltas(&transaction, &own_deltas, &cause, now_us)
-                    .await?
-            }
-            false => None,
-        };
         let change = AuditChange::records_ingested(
             R::KIND,
             records.iter().map(|record| &record.meta().key),
@@ -199,6 +175,24 @@ impl Ingest {
             &registered_agent_ids,
         );
         audit::append(&transaction, actor, &change).await?;
+        let deltas = ingest::rollup_deltas::<R>(&transaction, &written, zone).await?;
+        // Last, with recording, the rollup upsert returns what the change
+        // recorder compares; it takes the change-ordering lock only after
+        // every upsert, for its changes and the commit.
+        let recorded = match self.settings.record_changes {
+            true => {
+                let cause = ChangeCause::Ingest {
+                    record_kind: R::KIND.to_owned(),
+                };
+                Recorder::new(zone)
+                    .ingest_batch(&transaction, deltas.into_rows(now_us), &cause, now_us)
+                    .await?
+            }
+            false => {
+                upsert_additive(&transaction, deltas.into_rows(now_us)).await?;
+                None
+            }
+        };
         transaction.commit().await?;
         let report = IngestReport {
             outcomes: written.outcomes,

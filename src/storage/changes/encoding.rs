@@ -1,104 +1,152 @@
-//! A KPI result as stored in a change row: the status in a column of its
-//! own (filters read it), the rest as a small JSON document.
+//! A change row's sums as stored: one compact protobuf message (this
+//! module's own, not the API's) holding the sums before and after the
+//! write and the agent goals that judged them. Counts are zig-zag
+//! varints in packed lists (a column that holds 0 costs one byte), so a
+//! row's numbers take about 100-200 bytes, instead of two JSON results
+//! for each KPI that moved.
 
-use serde_json::{json, Value as Json};
+use prost::Message;
 
 use crate::{
-    domain::{
-        changes::KpiResultState,
-        policy::{KpiRule, KpiStatus, Target},
-    },
-    storage::StorageError,
+    domain::kpi::KpiSums,
+    storage::{rollups::columns::SumColumns, StorageError},
 };
 
-pub(super) fn status_from_str(text: &str) -> Result<KpiStatus, StorageError> {
-    Ok(match text {
-        "MET" => KpiStatus::Met,
-        "AT_RISK" => KpiStatus::AtRisk,
-        "BREACHED" => KpiStatus::Breached,
-        "INSUFFICIENT_DATA" => KpiStatus::InsufficientData,
-        "NO_TARGET" => KpiStatus::NoTarget,
-        other => return Err(StorageError::Corrupt(format!("change status {other:?}"))),
-    })
+#[derive(Clone, PartialEq, Message)]
+struct StoredSides {
+    /// The rollup columns' integers before, then worked days.
+    #[prost(sint64, repeated, tag = "1")]
+    before_integers: Vec<i64>,
+    #[prost(double, repeated, tag = "2")]
+    before_floats: Vec<f64>,
+    #[prost(sint64, repeated, tag = "3")]
+    after_integers: Vec<i64>,
+    #[prost(double, repeated, tag = "4")]
+    after_floats: Vec<f64>,
+    #[prost(int64, repeated, tag = "5")]
+    goal_ids: Vec<i64>,
+    /// The policy version of the side before, when it differs from the
+    /// row's `policy_version_id` column (the side after).
+    #[prost(int64, optional, tag = "6")]
+    policy_before_id: Option<i64>,
+    #[prost(bool, tag = "7")]
+    policy_before_is_catalogue: bool,
 }
 
-fn target_to_json(target: Target) -> Json {
-    match target {
-        Target::AtLeast(bound) => json!({ "ge": bound }),
-        Target::AtMost(bound) => json!({ "le": bound }),
-        Target::Between { low, high } => json!({ "lo": low, "hi": high }),
+/// What a row's bytes hold besides its columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RowSums {
+    pub before: KpiSums,
+    pub after: KpiSums,
+    pub goal_ids: Vec<i64>,
+    pub policy_before_id: Option<i64>,
+}
+
+fn integers_of(sums: &KpiSums) -> (Vec<i64>, Vec<f64>) {
+    let columns = SumColumns::of(sums);
+    let mut integers = columns.integers;
+    integers.push(sums.worked_days as i64);
+    (integers, columns.floats)
+}
+
+fn sums_of(mut integers: Vec<i64>, floats: Vec<f64>) -> Result<KpiSums, StorageError> {
+    let corrupt = || StorageError::Corrupt("change sums".into());
+    let worked_days = integers.pop().ok_or_else(corrupt)?;
+    let columns = SumColumns { integers, floats };
+    if columns.integers.len() != SumColumns::zero().integers.len()
+        || columns.floats.len() != SumColumns::zero().floats.len()
+    {
+        return Err(corrupt());
     }
+    let mut sums = columns.to_sums()?;
+    sums.worked_days = u64::try_from(worked_days).map_err(|_| corrupt())?;
+    Ok(sums)
 }
 
-fn target_from_json(value: &Json) -> Option<Target> {
-    if let Some(bound) = value.get("ge").and_then(Json::as_f64) {
-        return Some(Target::AtLeast(bound));
+/// The stored bytes of a row's sums, goals and policy before (`after_policy`
+/// is the row's own column).
+pub(super) fn encode_sums(row: &RowSums, after_policy: Option<i64>) -> Vec<u8> {
+    let (before_integers, before_floats) = integers_of(&row.before);
+    let (after_integers, after_floats) = integers_of(&row.after);
+    let differs = row.policy_before_id != after_policy;
+    StoredSides {
+        before_integers,
+        before_floats,
+        after_integers,
+        after_floats,
+        goal_ids: row.goal_ids.clone(),
+        policy_before_id: row.policy_before_id.filter(|_| differs),
+        policy_before_is_catalogue: differs && row.policy_before_id.is_none(),
     }
-    if let Some(bound) = value.get("le").and_then(Json::as_f64) {
-        return Some(Target::AtMost(bound));
-    }
-    Some(Target::Between {
-        low: value.get("lo")?.as_f64()?,
-        high: value.get("hi")?.as_f64()?,
-    })
+    .encode_to_vec()
 }
 
-/// The JSON document of a result (everything but the status).
-pub(super) fn result_to_json(state: &KpiResultState) -> String {
-    let rule = state.rule.map(|rule| {
-        json!({
-            "t": rule.target.map(target_to_json),
-            "b": rule.warning_band,
-            "w": rule.weight,
-            "g": rule.gate,
-            "s": rule.min_sample_size,
-        })
-    });
-    json!({
-        "v": state.value,
-        "n": state.numerator,
-        "d": state.denominator,
-        "s": state.sample_size,
-        "m": state.margin,
-        "r": rule,
-    })
-    .to_string()
-}
-
-/// A result back from its status and JSON document.
-pub(super) fn result_from_json(status: &str, text: &str) -> Result<KpiResultState, StorageError> {
-    let corrupt = || StorageError::Corrupt("change result document".into());
-    let document: Json = serde_json::from_str(text).map_err(|_| corrupt())?;
-    let rule = match document.get("r") {
-        Some(Json::Object(rule)) => Some(KpiRule {
-            target: rule.get("t").and_then(target_from_json),
-            warning_band: rule.get("b").and_then(Json::as_f64),
-            weight: rule.get("w").and_then(Json::as_f64).ok_or_else(corrupt)?,
-            gate: rule.get("g").and_then(Json::as_bool).ok_or_else(corrupt)?,
-            min_sample_size: rule.get("s").and_then(Json::as_u64).ok_or_else(corrupt)?,
-            // Graded scoring is not part of a change yet (see the README's
-            // "Scorecard changes": credits, goals and forecasts are not
-            // compared or carried).
-            scoring: Default::default(),
-        }),
-        _ => None,
+/// A row's sums, goals and policy before from its bytes and its
+/// `policy_version_id` column.
+pub(super) fn decode_sums(
+    bytes: &[u8],
+    after_policy: Option<i64>,
+) -> Result<RowSums, StorageError> {
+    let stored = StoredSides::decode(bytes)
+        .map_err(|_| StorageError::Corrupt("change sums document".into()))?;
+    let policy_before_id = match (stored.policy_before_id, stored.policy_before_is_catalogue) {
+        (Some(id), _) => Some(id),
+        (None, true) => None,
+        (None, false) => after_policy,
     };
-    Ok(KpiResultState {
-        value: document.get("v").and_then(Json::as_f64),
-        numerator: document
-            .get("n")
-            .and_then(Json::as_f64)
-            .ok_or_else(corrupt)?,
-        denominator: document
-            .get("d")
-            .and_then(Json::as_f64)
-            .ok_or_else(corrupt)?,
-        sample_size: document
-            .get("s")
-            .and_then(Json::as_u64)
-            .ok_or_else(corrupt)?,
-        status: status_from_str(status)?,
-        margin: document.get("m").and_then(Json::as_f64),
-        rule,
+    Ok(RowSums {
+        before: sums_of(stored.before_integers, stored.before_floats)?,
+        after: sums_of(stored.after_integers, stored.after_floats)?,
+        goal_ids: stored.goal_ids,
+        policy_before_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_and_goals_round_trip() {
+        let before = KpiSums {
+            contacts: 2,
+            worked_days: 1,
+            response_micros: 90_000_000,
+            qa_score: 42.5,
+            ..KpiSums::default()
+        };
+        let after = KpiSums {
+            contacts: 3,
+            worked_days: 2,
+            ..before.clone()
+        };
+        let row = RowSums {
+            before,
+            after,
+            goal_ids: vec![7, 9],
+            policy_before_id: Some(3),
+        };
+        let bytes = encode_sums(&row, Some(3));
+        assert!(bytes.len() < 200, "{} bytes", bytes.len());
+        assert_eq!(decode_sums(&bytes, Some(3)).unwrap(), row);
+        // A new policy version: before by version 3, after by 4; and
+        // before by the catalogue's defaults.
+        let moved = RowSums {
+            policy_before_id: Some(3),
+            ..row.clone()
+        };
+        assert_eq!(
+            decode_sums(&encode_sums(&moved, Some(4)), Some(4)).unwrap(),
+            moved
+        );
+        let first = RowSums {
+            policy_before_id: None,
+            ..row
+        };
+        assert_eq!(
+            decode_sums(&encode_sums(&first, Some(4)), Some(4)).unwrap(),
+            first
+        );
+        assert!(decode_sums(b"\xff\xff", None).is_err());
+    }
 }

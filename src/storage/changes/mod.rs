@@ -19,6 +19,8 @@
 
 mod encoding;
 mod listener;
+mod period_rebuild;
+pub mod period_sums;
 mod scope;
 pub mod signal;
 mod team_sums;
@@ -29,10 +31,13 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 
 use super::{instant, rollups::maintain::placeholder, StorageError};
 use crate::domain::{
-    changes::{ChangeCause, ChangeFilter, NewChange, PeriodKind, ScorecardChange, SubjectKind},
+    changes::{
+        split_position, ChangeCause, ChangeFilter, ChangedSums, MovedKpis, PeriodKind,
+        StoredChanges, SubjectKind, KPI_SLOTS,
+    },
     period::Period,
 };
-use encoding::result_from_json;
+use encoding::decode_sums;
 pub use scope::{days_with_data, teams_of_agent_from};
 pub use team_sums::{pooled, team_agent_sums, team_sums};
 pub use write::append;
@@ -43,7 +48,7 @@ pub const CHANGES_CHANNEL: &str = "kpi_scorecard_changes";
 const CHANGES_LOCK: i64 = 0x6b70_695f_6368_6773;
 pub(super) const TABLE: &str = "scorecard_changes";
 pub(super) const STATE: &str = "scorecard_change_state";
-pub(super) const COLUMNS: [&str; 16] = [
+pub(super) const COLUMNS: [&str; 15] = [
     "cursor",
     "committed_at_us",
     "subject_kind",
@@ -53,25 +58,29 @@ pub(super) const COLUMNS: [&str; 16] = [
     "period_start_us",
     "period_end_us",
     "period_month",
-    "kpi_id",
-    "before_status",
-    "after_status",
-    "before_result",
-    "after_result",
+    "kpi_mask",
+    "status_mask",
+    "policy_version_id",
+    "sums",
     "cause_kind",
     "cause_detail",
 ];
 
-/// Where the log stands.
+/// Where the log stands, in positions (see `domain::changes::KPI_SLOTS`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogBounds {
     /// The identity every cursor is checked against.
     pub database_id: String,
-    /// Every change up to this cursor was pruned: a reader must resume at
-    /// or after it.
+    /// Every change up to this position was pruned: a reader must resume
+    /// at or after it.
     pub pruned_through: i64,
-    /// The last cursor handed out (0: none yet).
+    /// The last position handed out.
     pub last: i64,
+}
+
+/// The position after every KPI of row `row` (row 0: before any row).
+fn end_of_row(row: i64) -> i64 {
+    row * KPI_SLOTS + KPI_SLOTS - 1
 }
 
 /// Takes the change-ordering lock for the rest of the transaction (see the
@@ -122,8 +131,8 @@ pub async fn bounds(connection: &impl ConnectionTrait) -> Result<LogBounds, Stor
     };
     Ok(LogBounds {
         database_id: row.try_get("", "database_id")?,
-        last: row.try_get("", "last_cursor")?,
-        pruned_through: row.try_get("", "pruned_through")?,
+        last: end_of_row(row.try_get("", "last_cursor")?),
+        pruned_through: end_of_row(row.try_get("", "pruned_through")?),
     })
 }
 
@@ -139,17 +148,27 @@ fn in_list(values: &mut Vec<Value>, backend: DatabaseBackend, items: Vec<Value>)
     format!("({})", marks.join(", "))
 }
 
-/// Up to `limit` changes after cursor `after` that pass `filter`, in
-/// cursor order.
+/// Up to `limit` rows that may hold changes after position `after` and
+/// pass `filter`'s row conditions (subjects, month, commit time, scope,
+/// and the KPIs and status moves the row's masks allow), in cursor order.
+/// The reader judges the rows and applies the rest of the filter.
 pub async fn list_after(
     connection: &impl ConnectionTrait,
     after: i64,
     filter: &ChangeFilter,
     limit: u64,
-) -> Result<Vec<ScorecardChange>, StorageError> {
+) -> Result<Vec<StoredChanges>, StorageError> {
     let backend = connection.get_database_backend();
-    let mut values: Vec<Value> = vec![after.into()];
-    let mut conditions = vec![format!("cursor > {}", placeholder(backend, 1))];
+    let (row, index) = split_position(after);
+    // The row of `after` itself still holds changes after it unless
+    // `after` is its last slot.
+    let first_row = if index as i64 == KPI_SLOTS - 1 {
+        row + 1
+    } else {
+        row
+    };
+    let mut values: Vec<Value> = vec![first_row.into()];
+    let mut conditions = vec![format!("cursor >= {}", placeholder(backend, 1))];
     let texts = |items: &[String]| items.iter().map(|item| Value::from(item.clone())).collect();
     let mut subjects = Vec::new();
     if !filter.agent_ids.is_empty() {
@@ -163,24 +182,19 @@ pub async fn list_after(
     if !subjects.is_empty() {
         conditions.push(format!("({})", subjects.join(" OR ")));
     }
-    if !filter.kpis.is_empty() {
-        let kpis = filter
-            .kpis
-            .iter()
-            .map(|kpi| Value::from(kpi.as_str()))
-            .collect();
-        let list = in_list(&mut values, backend, kpis);
-        conditions.push(format!("kpi_id IN {list}"));
+    let wanted = filter.kpi_mask();
+    if wanted != u32::MAX {
+        values.push(i64::from(wanted).into());
+        conditions.push(format!(
+            "(kpi_mask & {}) <> 0",
+            placeholder(backend, values.len())
+        ));
     }
     if !filter.into_statuses.is_empty() {
-        let statuses = filter
-            .into_statuses
-            .iter()
-            .map(|status| Value::from(status.as_str()))
-            .collect();
-        let list = in_list(&mut values, backend, statuses);
+        values.push(i64::from(wanted).into());
         conditions.push(format!(
-            "after_status IN {list} AND before_status <> after_status"
+            "(status_mask & {}) <> 0",
+            placeholder(backend, values.len())
         ));
     }
     if let Some(month) = &filter.month {
@@ -220,15 +234,21 @@ pub async fn list_after(
         .collect()
 }
 
-fn change_from_row(row: &QueryResult) -> Result<ScorecardChange, StorageError> {
+fn change_from_row(row: &QueryResult) -> Result<StoredChanges, StorageError> {
     let text = |column: &str| row.try_get::<String>("", column);
     let corrupt = |what: &str| StorageError::Corrupt(format!("change {what}"));
+    let mask = |column: &str| -> Result<u32, StorageError> {
+        u32::try_from(row.try_get::<i64>("", column)?).map_err(|_| corrupt("mask"))
+    };
     let period = Period {
         start: instant(row.try_get("", "period_start_us")?)?,
         end: instant(row.try_get("", "period_end_us")?)?,
     };
     let team_id = text("team_id")?;
-    let change = NewChange {
+    let bytes: Vec<u8> = row.try_get("", "sums")?;
+    let policy_version_id: Option<i64> = row.try_get("", "policy_version_id")?;
+    let stored = decode_sums(&bytes, policy_version_id)?;
+    let sums = ChangedSums {
         subject_kind: SubjectKind::parse(&text("subject_kind")?)
             .ok_or_else(|| corrupt("subject kind"))?,
         subject_id: text("subject_id")?,
@@ -237,22 +257,28 @@ fn change_from_row(row: &QueryResult) -> Result<ScorecardChange, StorageError> {
             .ok_or_else(|| corrupt("period kind"))?,
         period,
         month: text("period_month")?,
-        kpi: text("kpi_id")?.parse().map_err(|_| corrupt("KPI"))?,
-        before: result_from_json(&text("before_status")?, &text("before_result")?)?,
-        after: result_from_json(&text("after_status")?, &text("after_result")?)?,
+        before: stored.before,
+        after: stored.after,
+        policy_before_id: stored.policy_before_id,
+        policy_version_id,
+        goal_ids: stored.goal_ids,
+        moved: MovedKpis {
+            candidates: mask("kpi_mask")?,
+            statuses: mask("status_mask")?,
+        },
     };
     let cause = ChangeCause::from_parts(&text("cause_kind")?, text("cause_detail")?)
         .ok_or_else(|| corrupt("cause"))?;
-    Ok(ScorecardChange {
-        position: row.try_get("", "cursor")?,
+    Ok(StoredChanges {
+        row: row.try_get("", "cursor")?,
         committed_at: instant(row.try_get("", "committed_at_us")?)?,
-        change,
+        sums,
         cause,
     })
 }
 
-/// Deletes the changes committed before `cutoff` and moves the pruned
-/// mark past them; returns how many were deleted.
+/// Deletes the rows committed before `cutoff` and moves the pruned mark
+/// past them; returns how many rows were deleted.
 pub async fn prune_before(
     connection: &impl ConnectionTrait,
     cutoff: DateTime<Utc>,

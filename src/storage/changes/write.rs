@@ -1,13 +1,16 @@
-//! Appending a write's changes to the log, with the next cursors, and
-//! announcing them. On PostgreSQL the rows go as one array per column
-//! (`unnest`), so that a batch's thousands of changes are one statement
-//! whose text never changes; SQLite takes multi-row `VALUES`.
+//! Appending a write's changes to the log, one row per (subject, period)
+//! with the next cursors, and announcing them. On PostgreSQL the rows go
+//! as one array per column (`unnest`), so that a batch's rows are one
+//! statement whose text never changes; SQLite takes multi-row `VALUES`.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 
-use super::{encoding::result_to_json, ensure_state, CHANGES_CHANNEL, COLUMNS, STATE, TABLE};
+use super::{
+    encoding::{encode_sums, RowSums},
+    ensure_state, CHANGES_CHANNEL, COLUMNS, STATE, TABLE,
+};
 use crate::{
-    domain::changes::{ChangeCause, NewChange},
+    domain::changes::{ChangeCause, ChangedSums, KPI_SLOTS},
     storage::{
         pg_arrays::{unnest_call, ColumnArrays},
         rollups::maintain::placeholder,
@@ -15,21 +18,21 @@ use crate::{
     },
 };
 
-/// Rows per statement (16 values each, below SQLite's bind limit; on
+/// Rows per statement (15 values each, below SQLite's bind limit; on
 /// PostgreSQL a bound on one statement's memory).
 const ROWS_PER_STATEMENT: usize = 1_000;
-const PG_TYPES: [&str; 16] = [
-    "bigint", "bigint", "text", "text", "text", "text", "bigint", "bigint", "text", "text", "text",
-    "text", "text", "text", "text", "text",
+const PG_TYPES: [&str; 15] = [
+    "bigint", "bigint", "text", "text", "text", "text", "bigint", "bigint", "text", "bigint",
+    "bigint", "bigint", "bytea", "text", "text",
 ];
 
 /// Stores `changes` (caused by `cause`, committed at `committed_at_us` by
-/// the transaction's clock) with the next cursors, and announces them.
-/// Returns the last cursor, or `None` when there was nothing to store.
-/// The caller holds [`lock_change_order`].
+/// the transaction's clock) with the next row cursors, and announces them.
+/// Returns the last position (the last row's last KPI slot), or `None`
+/// when there was nothing to store. The caller holds [`lock_change_order`].
 pub async fn append(
     connection: &impl ConnectionTrait,
-    changes: &[NewChange],
+    changes: &[ChangedSums],
     cause: &ChangeCause,
     committed_at_us: i64,
 ) -> Result<Option<i64>, StorageError> {
@@ -55,7 +58,7 @@ pub async fn append(
     let last: i64 = row.try_get("", "last_cursor")?;
     let first = last - count + 1;
     let (cause_kind, cause_detail) = cause.parts();
-    let row = |cursor: i64, change: &NewChange| -> [Value; 16] {
+    let row = |cursor: i64, change: &ChangedSums| -> [Value; 15] {
         [
             Value::from(cursor),
             Value::from(committed_at_us),
@@ -66,11 +69,18 @@ pub async fn append(
             Value::from(change.period.start.timestamp_micros()),
             Value::from(change.period.end.timestamp_micros()),
             Value::from(change.month.clone()),
-            Value::from(change.kpi.as_str()),
-            Value::from(change.before.status.as_str()),
-            Value::from(change.after.status.as_str()),
-            Value::from(result_to_json(&change.before)),
-            Value::from(result_to_json(&change.after)),
+            Value::from(i64::from(change.moved.candidates)),
+            Value::from(i64::from(change.moved.statuses)),
+            Value::from(change.policy_version_id),
+            Value::from(encode_sums(
+                &RowSums {
+                    before: change.before.clone(),
+                    after: change.after.clone(),
+                    goal_ids: change.goal_ids.clone(),
+                    policy_before_id: change.policy_before_id,
+                },
+                change.policy_version_id,
+            )),
             Value::from(cause_kind),
             Value::from(cause_detail.clone()),
         ]
@@ -113,9 +123,12 @@ pub async fn append(
             .execute(Statement::from_sql_and_values(
                 backend,
                 "SELECT pg_notify($1, $2)",
-                [Value::from(CHANGES_CHANNEL), Value::from(last.to_string())],
+                [
+                    Value::from(CHANGES_CHANNEL),
+                    Value::from((last * KPI_SLOTS + KPI_SLOTS - 1).to_string()),
+                ],
             ))
             .await?;
     }
-    Ok(Some(last))
+    Ok(Some(last * KPI_SLOTS + KPI_SLOTS - 1))
 }

@@ -86,10 +86,52 @@ pub async fn upsert_additive(
     connection: &impl ConnectionTrait,
     rows: Vec<(RollupKey, SumColumns, i64)>,
 ) -> Result<(), StorageError> {
+    upsert(connection, rows, false).await.map(|_| ())
+}
+
+/// [`upsert_additive`], returning every upserted key's contacts after the
+/// write (the change recorder counts worked days from them).
+pub async fn upsert_additive_returning_contacts(
+    connection: &impl ConnectionTrait,
+    rows: Vec<(RollupKey, SumColumns, i64)>,
+) -> Result<Vec<(RollupKey, i64)>, StorageError> {
+    upsert(connection, rows, true).await
+}
+
+const RETURNING_CONTACTS: &str = " RETURNING agent_id, team_id, day, contacts";
+
+async fn run(
+    connection: &impl ConnectionTrait,
+    statement: Statement,
+    returning: bool,
+    returned: &mut Vec<(RollupKey, i64)>,
+) -> Result<(), StorageError> {
+    if !returning {
+        connection.execute(statement).await?;
+        return Ok(());
+    }
+    for row in connection.query_all(statement).await? {
+        let key = RollupKey {
+            agent_id: row.try_get("", "agent_id")?,
+            team_id: row.try_get("", "team_id")?,
+            day: crate::domain::calendar::LocalDay::from_number(row.try_get("", "day")?),
+        };
+        returned.push((key, row.try_get("", "contacts")?));
+    }
+    Ok(())
+}
+
+async fn upsert(
+    connection: &impl ConnectionTrait,
+    rows: Vec<(RollupKey, SumColumns, i64)>,
+    returning: bool,
+) -> Result<Vec<(RollupKey, i64)>, StorageError> {
     let backend = connection.get_database_backend();
     if backend == DatabaseBackend::Postgres {
-        return upsert_arrays(connection, rows).await;
+        return upsert_arrays(connection, rows, returning).await;
     }
+    let tail = if returning { RETURNING_CONTACTS } else { "" };
+    let mut returned = Vec::new();
     let columns_per_row = 4 + INTEGER_COLUMNS.len() + FLOAT_COLUMNS.len();
     let rows_per_statement = MAX_BIND_PARAMETERS / columns_per_row;
     for chunk in rows.chunks(rows_per_statement) {
@@ -104,16 +146,15 @@ pub async fn upsert_additive(
             tuples.push(format!("({})", placeholders.join(", ")));
         }
         let sql = format!(
-            "{} VALUES {} {}",
+            "{} VALUES {} {}{tail}",
             insert_head(),
             tuples.join(", "),
             additive_conflict_clause(backend)
         );
-        connection
-            .execute(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        run(connection, statement, returning, &mut returned).await?;
     }
-    Ok(())
+    Ok(returned)
 }
 
 /// Rows per PostgreSQL statement (one array per column carries any
@@ -126,31 +167,30 @@ const ROWS_PER_ARRAY_STATEMENT: usize = 5_000;
 async fn upsert_arrays(
     connection: &impl ConnectionTrait,
     rows: Vec<(RollupKey, SumColumns, i64)>,
-) -> Result<(), StorageError> {
+    returning: bool,
+) -> Result<Vec<(RollupKey, i64)>, StorageError> {
     let mut types = vec!["text", "text", "integer"];
     types.extend(INTEGER_COLUMNS.iter().map(|_| "bigint"));
     types.extend(FLOAT_COLUMNS.iter().map(|_| "double precision"));
     types.push("bigint");
     let sql = format!(
-        "{} SELECT * FROM {} {}",
+        "{} SELECT * FROM {} {}{}",
         insert_head(),
         unnest_call(&types, 1),
-        additive_conflict_clause(DatabaseBackend::Postgres)
+        additive_conflict_clause(DatabaseBackend::Postgres),
+        if returning { RETURNING_CONTACTS } else { "" }
     );
+    let mut returned = Vec::new();
     for chunk in rows.chunks(ROWS_PER_ARRAY_STATEMENT) {
         let mut arrays = ColumnArrays::new(types.len());
         for (key, sums, updated_at_us) in chunk {
             arrays.push_row(row_values(key, sums, *updated_at_us))?;
         }
-        connection
-            .execute(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                &sql,
-                arrays.into_values(),
-            ))
-            .await?;
+        let statement =
+            Statement::from_sql_and_values(DatabaseBackend::Postgres, &sql, arrays.into_values());
+        run(connection, statement, returning, &mut returned).await?;
     }
-    Ok(())
+    Ok(returned)
 }
 
 /// One rollup row's values, in [`insert_head`]'s column order.

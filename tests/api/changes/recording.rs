@@ -42,7 +42,7 @@ fn key_of(change: &pb::ScorecardChange) -> ChangeKey {
 /// `changes` are one write's (nothing moved since), else its status and
 /// value (a later write may move a numerator without moving the value,
 /// which records no change).
-async fn assert_after_equals_reads(
+pub(super) async fn assert_after_equals_reads(
     app: &crate::helpers::TestApp,
     changes: &[pb::ScorecardChange],
     whole: bool,
@@ -75,15 +75,6 @@ async fn assert_after_equals_reads(
             .iter()
             .find(|result| result.kpi_id == kpi_id)
             .unwrap();
-        // A change does not carry graded credit, contribution or an agent
-        // goal yet (README, "Scorecard changes": "Not yet in a change");
-        // everything else must equal the read.
-        let read = &pb::KpiResult {
-            credit: None,
-            contribution: None,
-            agent_goal_id: 0,
-            ..read.clone()
-        };
         let after = change.after.as_ref().unwrap();
         if whole {
             assert_eq!(
