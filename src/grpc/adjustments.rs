@@ -3,7 +3,7 @@
 
 use prost::Message;
 
-use super::{pb, record_listing::changed_record_to_pb};
+use super::{graded_plans::bonus_tier_to_pb, pb, record_listing::changed_record_to_pb};
 use crate::{error::ServiceError, service::periods::AdjustedAgent};
 
 /// A stored or encoded agent scorecard's `Scorecard` (empty for none).
@@ -59,5 +59,9 @@ pub(super) fn adjustment_to_pb(
         more_records: adjusted.more_records,
         in_snapshot: adjusted.in_snapshot,
         team_id: adjusted.team_id.unwrap_or_default(),
+        snapshot_bonus_tier: adjusted.before_bonus_tier.as_ref().map(bonus_tier_to_pb),
+        live_bonus_tier: adjusted.after_bonus_tier.as_ref().map(bonus_tier_to_pb),
+        bonus_tier_changes: adjusted.payout_change.is_some(),
+        payout_percent_change: adjusted.payout_change.unwrap_or_default(),
     })
 }

@@ -11,7 +11,11 @@ use super::{
     pb,
 };
 use crate::{
-    domain::{directory::Agent, policy::KpiStatus, scorecard::Scorecard},
+    domain::{
+        directory::Agent,
+        policy::{BonusTier, KpiStatus},
+        scorecard::Scorecard,
+    },
     service::snapshots::{SnapshotEncoding, StoredKpi, StoredScorecard},
 };
 
@@ -58,6 +62,11 @@ impl SnapshotEncoding for ProtobufSnapshots {
             agent_id: answer.agent_id,
             composite: scorecard.composite_score,
             bonus_eligible: scorecard.bonus_eligible,
+            bonus_tier: scorecard.bonus_tier.map(|tier| BonusTier {
+                minimum_composite: tier.minimum_composite,
+                name: tier.name,
+                payout_percent: tier.payout_percent,
+            }),
             kpis: scorecard
                 .kpis
                 .into_iter()

@@ -5,7 +5,7 @@
 //!
 //! Per backend: registers the directory; ingests `KPI_BENCH_INTERACTIONS`
 //! interactions spread over the fortnight 2026-W41+2 (Oct 5-19, UTC)
-//! through gRPC in batches of 1,000; closes the fortnight; sends
+//! through gRPC in batches of 1,000 (4 writers); closes the fortnight; sends
 //! `KPI_BENCH_LATE_RECORDS` late records (80 % new interactions, 10 %
 //! corrections, 10 % voids of stored ones); then times ListAdjustments
 //! (every page, 500 agents each, with each agent's changed records), the
@@ -108,11 +108,31 @@ async fn send(
     }
 }
 
-async fn ingest_all(service: &Service, records: Vec<pb::Interaction>) -> Duration {
-    let mut client = IngestServiceClient::new(service.channel().await);
+/// Concurrent writers for the base data (the late records go one batch
+/// after the other, as a late feed would).
+const WRITERS: usize = 4;
+
+async fn ingest_all(service: &Service, records: Vec<pb::Interaction>, writers: usize) -> Duration {
+    let batches: Vec<Vec<pb::Interaction>> = records
+        .chunks(usize::try_from(BATCH).unwrap())
+        .map(<[pb::Interaction]>::to_vec)
+        .collect();
+    let batches = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
     let started = Instant::now();
-    for chunk in records.chunks(usize::try_from(BATCH).unwrap()) {
-        send(&mut client, chunk.to_vec()).await;
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let mut client = IngestServiceClient::new(service.channel().await);
+        let batches = batches.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = batches.lock().unwrap().next();
+                let Some(batch) = next else { return };
+                send(&mut client, batch).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a writer panicked");
     }
     started.elapsed()
 }
@@ -292,7 +312,7 @@ pub async fn run(
     let base: Vec<pb::Interaction> = (0..interactions)
         .map(|index| interaction(&directory, format!("pp-{index}"), index, 240))
         .collect();
-    report.ingest = ingest_all(&service, base).await;
+    report.ingest = ingest_all(&service, base, WRITERS).await;
     eprintln!("{}: {interactions} interactions ingested", backend.name());
 
     let mut periods = PeriodServiceClient::new(service.channel().await);
@@ -328,7 +348,7 @@ pub async fn run(
         }
     }));
     report.late_records = late_records.len() as u64;
-    report.late_ingest = ingest_all(&service, late_records).await;
+    report.late_ingest = ingest_all(&service, late_records, 1).await;
     eprintln!(
         "{}: {} late records sent",
         backend.name(),

@@ -39,7 +39,9 @@
 //! `pay_periods`: only the pay-period close and adjustment report with
 //! `KPI_BENCH_LATE_RECORDS` late records, see `pay_periods.rs`;
 //! `changes`: the change-feed mode of `changes.rs`, PostgreSQL only, with
-//! `KPI_BENCH_WATCHERS` (20) and `KPI_BENCH_RECONNECTS` (100)),
+//! `KPI_BENCH_WATCHERS` (20) and `KPI_BENCH_RECONNECTS` (100);
+//! `graded`: only the ingest and the graded-vs-binary comparison of
+//! `graded.rs`),
 //! `KPI_BENCH_AUTOANALYZE` (1; 0 turns off the autovacuum stand-in of
 //! `autoanalyze.rs`), `KPI_BENCH_KEEP_DATABASE` (set: the PostgreSQL
 //! database is kept for inspection instead of dropped).
@@ -125,10 +127,10 @@ impl Config {
             auto_analyze: env_number("KPI_BENCH_AUTOANALYZE", 1) != 0,
             standby: env_number("KPI_BENCH_STANDBY", 0) != 0,
             intraday_only: match std::env::var("KPI_BENCH_MODE").as_deref() {
-                Err(_) | Ok("full" | "pay_periods" | "changes") => false,
+                Err(_) | Ok("full" | "pay_periods" | "changes" | "graded") => false,
                 Ok("intraday") => true,
                 Ok(other) => {
-                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday, pay_periods or changes)")
+                    panic!("KPI_BENCH_MODE: unknown mode {other:?} (full, intraday, pay_periods, changes or graded)")
                 }
             },
             pace: env_number("KPI_BENCH_PACE", 1) != 0,
@@ -319,6 +321,26 @@ async fn main() {
         if report.lost + report.doubled > 0 {
             eprintln!("changes lost or doubled");
             std::process::exit(1);
+        }
+        return;
+    }
+    if std::env::var("KPI_BENCH_MODE").as_deref() == Ok("graded") {
+        for backend in &config.backends {
+            let figures = graded::run(
+                *backend,
+                &config.directory,
+                config.interactions,
+                config.writers,
+                config.auto_analyze,
+            )
+            .await;
+            println!(
+                "\n## Graded plans on {}: {} agents, {} interactions",
+                backend.name(),
+                config.directory.agents,
+                config.interactions
+            );
+            graded::print(&figures);
         }
         return;
     }

@@ -30,6 +30,26 @@ pub fn tier_reached(tiers: &[BonusTier], composite: f64) -> Option<&BonusTier> {
         .find(|tier| composite + TOLERANCE >= tier.minimum_composite)
 }
 
+/// How the payout moved between two scorecards of one agent (a snapshot
+/// and today, or two snapshot versions): `None` when both reached the same
+/// tier (same name and payout) or neither reached one; else the later
+/// payout percentage minus the earlier, a side without a tier counting as
+/// 0 (silver 100 -> gold 150 is +50; silver 100 -> none is -100).
+pub fn payout_change(before: Option<&BonusTier>, after: Option<&BonusTier>) -> Option<f64> {
+    let same = match (before, after) {
+        (None, None) => true,
+        (Some(before), Some(after)) => {
+            before.name == after.name && before.payout_percent == after.payout_percent
+        }
+        _ => false,
+    };
+    if same {
+        return None;
+    }
+    let payout = |tier: Option<&BonusTier>| tier.map_or(0.0, |tier| tier.payout_percent);
+    Some(payout(after) - payout(before))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +78,25 @@ mod tests {
             Some("gold")
         );
         assert_eq!(tier_reached(&tiers, 59.99), None);
+    }
+
+    #[test]
+    fn the_payout_change_is_the_later_tier_minus_the_earlier_none_counting_as_zero() {
+        let (silver, gold) = (tier(75.0, "silver", 100.0), tier(90.0, "gold", 150.0));
+        assert_eq!(payout_change(Some(&silver), Some(&gold)), Some(50.0));
+        assert_eq!(payout_change(Some(&gold), Some(&silver)), Some(-50.0));
+        assert_eq!(payout_change(Some(&silver), None), Some(-100.0));
+        assert_eq!(payout_change(None, Some(&gold)), Some(150.0));
+        assert_eq!(payout_change(None, None), None);
+        assert_eq!(payout_change(Some(&silver), Some(&silver.clone())), None);
+        // A restated policy that pays the same tier differently moves it.
+        let richer_silver = tier(75.0, "silver", 120.0);
+        assert_eq!(
+            payout_change(Some(&silver), Some(&richer_silver)),
+            Some(20.0)
+        );
+        // Only its minimum moved: the same tier, the same payout.
+        let lower_silver = tier(70.0, "silver", 100.0);
+        assert_eq!(payout_change(Some(&silver), Some(&lower_silver)), None);
     }
 }

@@ -25,7 +25,9 @@ mod versions;
 #[cfg(test)]
 mod fixtures;
 
-pub use bonus_tiers::{tier_reached, BonusTier, MAX_BONUS_TIERS, MAX_PAYOUT_PERCENT};
+pub use bonus_tiers::{
+    payout_change, tier_reached, BonusTier, MAX_BONUS_TIERS, MAX_PAYOUT_PERCENT,
+};
 pub use goal_validation::{validate_goal, GoalInput};
 pub use goals::{apply_goals, goals_in_force, AgentGoal, AppliedGoal, GoalOverrides, NewAgentGoal};
 pub use graded_validation::{

@@ -14,7 +14,7 @@ use crate::{
         closing::{ClosedPeriod, SnapshotEntry, SnapshotMeta},
         directory::Agent,
         kpi::KpiValue,
-        policy::{Assessment, KpiStatus},
+        policy::{Assessment, BonusTier, KpiStatus},
         scorecard::Scorecard,
     },
     error::ServiceError,
@@ -76,6 +76,8 @@ pub struct StoredScorecard {
     pub agent_id: String,
     pub composite: Option<f64>,
     pub bonus_eligible: bool,
+    /// The bonus tier reached (`None`: none, or a policy without tiers).
+    pub bonus_tier: Option<BonusTier>,
     pub kpis: Vec<StoredKpi>,
 }
 
@@ -86,6 +88,7 @@ impl StoredScorecard {
             agent_id: agent_id.to_owned(),
             composite: scorecard.verdict.composite,
             bonus_eligible: scorecard.verdict.bonus_eligible,
+            bonus_tier: scorecard.verdict.bonus_tier.clone(),
             kpis: scorecard
                 .values
                 .iter()

@@ -3,6 +3,7 @@
 //! and how closed months freeze them. Every expectation is computed by
 //! hand from the catalogue; the arithmetic is in the comments.
 
+mod adjustments;
 mod bad_input;
 mod bonus_tiers;
 mod closed_months;

@@ -91,6 +91,13 @@ async fn adjustments_say_whose_bonus_eligibility_flips(backend: Backend) {
     let ana = &adjustments.agents[0];
     assert!(ana.bonus_eligibility_flips);
     assert!(ana.snapshot_bonus_eligible && !ana.live_bonus_eligible);
+    // A policy without bonus tiers: no tier on either side, none changes.
+    assert_eq!(
+        (&ana.snapshot_bonus_tier, &ana.live_bonus_tier),
+        (&None, &None)
+    );
+    assert!(!ana.bonus_tier_changes);
+    assert_eq!(ana.payout_percent_change, 0.0);
     // Ben's CSAT (the only judged KPI) did not move.
     let ben = &adjustments.agents[1];
     assert!(!ben.bonus_eligibility_flips);

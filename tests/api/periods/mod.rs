@@ -19,7 +19,7 @@ mod close;
 mod closed_month_policies;
 mod closed_month_teams;
 mod closed_reads;
-mod pay_periods;
+pub mod pay_periods;
 mod policy_refusals;
 mod restate;
 
