@@ -12,7 +12,7 @@ use crate::{
     domain::{calendar::LocalDay, kpi::KpiSums},
     storage::{
         rollups::{
-            columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
+            columns::{summed_columns, SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
             maintain::placeholder,
             ROLLUP_TABLE,
         },
@@ -41,16 +41,7 @@ pub async fn team_agent_sums(
         })
         .collect();
     let mut selected = vec!["team_id".to_owned(), "agent_id".to_owned()];
-    selected.extend(
-        INTEGER_COLUMNS
-            .iter()
-            .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")),
-    );
-    selected.extend(
-        FLOAT_COLUMNS
-            .iter()
-            .map(|column| format!("SUM({column}) AS {column}")),
-    );
+    selected.extend(summed_columns());
     selected.push("SUM(CASE WHEN contacts > 0 THEN 1 ELSE 0 END) AS worked_days".to_owned());
     let sql = format!(
         "SELECT {} FROM {ROLLUP_TABLE} WHERE day >= {} AND day < {} AND team_id IN ({}) \

@@ -128,6 +128,20 @@ impl SumColumns {
     }
 }
 
+/// The select items that sum every column over a group of rollup rows,
+/// each named after its column (integers cast back to `BIGINT`, which
+/// PostgreSQL's `SUM` would widen to `NUMERIC`).
+pub fn summed_columns() -> impl Iterator<Item = String> {
+    INTEGER_COLUMNS
+        .iter()
+        .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}"))
+        .chain(
+            FLOAT_COLUMNS
+                .iter()
+                .map(|column| format!("SUM({column}) AS {column}")),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult, Statement, Value};
 pub use super::groups::{FactScope, GroupKey, GroupSums, Grouping};
 
 use super::{
-    columns::{SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
+    columns::{summed_columns, SumColumns, FLOAT_COLUMNS, INTEGER_COLUMNS},
     maintain::placeholder,
     ROLLUP_TABLE,
 };
@@ -120,16 +120,7 @@ fn select_list(grouping: Grouping) -> &'static str {
             Grouping::Day => ("day", "agent_id"),
         };
         let mut selected = vec![format!("{group_column} AS group_key")];
-        selected.extend(
-            INTEGER_COLUMNS
-                .iter()
-                .map(|column| format!("CAST(SUM({column}) AS BIGINT) AS {column}")),
-        );
-        selected.extend(
-            FLOAT_COLUMNS
-                .iter()
-                .map(|column| format!("SUM({column}) AS {column}")),
-        );
+        selected.extend(summed_columns());
         match grouping {
             // Rows are unique per (agent, team, day): while an agent's days
             // with contacts all lie in one team, its rows with contacts are
