@@ -169,6 +169,12 @@ impl crate::storage::Database {
     /// while recording was off); one that does not marks them stale,
     /// since its batches will not keep them.
     pub async fn prepare_change_sums(&self, recording: bool) -> Result<(), StorageError> {
+        // Most starts have nothing to do: look first without the numbers
+        // lock, so that starting a replica does not hold up the others'
+        // ingest; what needs doing is decided again under the lock.
+        if is_fresh(self.connection()).await? == recording {
+            return Ok(());
+        }
         let transaction = self.begin_write().await?;
         crate::storage::lock_numbers(&transaction, crate::storage::NumbersLock::Exclusive).await?;
         let fresh = is_fresh(&transaction).await?;
