@@ -3,7 +3,9 @@
 //! read of the whole organisation's rollups (and raw rows for a partial
 //! day), far dearer than the agent's own scorecard. Many agents' screens
 //! ask for the same period and instant, so the values are kept per
-//! (period counted, reporting zone, team, organisation or not).
+//! (period counted, reporting zone, group): the organisation's group apart
+//! from each team's, so that the first call of each team's agents reuses
+//! the organisation's values rather than reading them again.
 //!
 //! **Never stale after a commit.** Each entry carries the data's version
 //! (`storage::data_changes`: a counter in the database that every
@@ -18,7 +20,8 @@
 //!
 //! Bounded: at most [`MAX_ENTRIES`] entries, the least recently used
 //! leaving first (an entry holds one value per KPI for each agent of the
-//! group: about 1 MB for 1,000 agents).
+//! group: about 1 MB for the organisation's group of 1,000 agents, a
+//! twentieth of that for a team of 50).
 
 use std::{
     collections::HashMap,
@@ -28,10 +31,18 @@ use std::{
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::PeerValues;
+use super::PeerGroup;
 
-/// Most entries kept at once.
-pub const MAX_ENTRIES: usize = 32;
+/// Most entries kept at once (the organisation's and a few dozen teams'
+/// for one period, or fewer teams over several periods).
+pub const MAX_ENTRIES: usize = 64;
+
+/// Whose values an entry holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PeerScope {
+    Organisation,
+    Team(String),
+}
 
 /// What an entry's values depend on besides the data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -40,13 +51,12 @@ pub struct PeerKey {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub zone: Tz,
-    pub team_id: Option<String>,
-    pub organisation: bool,
+    pub scope: PeerScope,
 }
 
 struct Entry {
     version: i64,
-    values: Arc<PeerValues>,
+    values: Arc<PeerGroup>,
     last_used: u64,
 }
 
@@ -57,7 +67,7 @@ struct Entries {
     clock: u64,
 }
 
-/// Peer values by key, each valid at one data version.
+/// Peer groups by key, each valid at one data version.
 #[derive(Default)]
 pub struct PeerCache {
     entries: Mutex<Entries>,
@@ -66,7 +76,7 @@ pub struct PeerCache {
 impl PeerCache {
     /// The values of `key` if they were computed at data version `version`
     /// (an entry of another version is dropped).
-    pub fn get(&self, key: &PeerKey, version: i64) -> Option<Arc<PeerValues>> {
+    pub fn get(&self, key: &PeerKey, version: i64) -> Option<Arc<PeerGroup>> {
         let mut entries = self.lock();
         entries.clock += 1;
         let now = entries.clock;
@@ -84,7 +94,7 @@ impl PeerCache {
     }
 
     /// Keeps `values`, computed entirely at data version `version`.
-    pub fn put(&self, key: PeerKey, version: i64, values: Arc<PeerValues>) {
+    pub fn put(&self, key: PeerKey, version: i64, values: Arc<PeerGroup>) {
         let mut entries = self.lock();
         entries.clock += 1;
         let now = entries.clock;
@@ -150,15 +160,14 @@ mod tests {
             start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2026, 11, day, 0, 0, 0).unwrap(),
             zone: chrono_tz::UTC,
-            team_id: None,
-            organisation: true,
+            scope: PeerScope::Organisation,
         }
     }
 
     #[test]
     fn an_entry_is_served_at_its_own_version_only() {
         let cache = PeerCache::default();
-        cache.put(key(2), 7, Arc::new(PeerValues::default()));
+        cache.put(key(2), 7, Arc::new(PeerGroup::default()));
         assert!(cache.get(&key(2), 7).is_some());
         assert!(cache.get(&key(3), 7).is_none());
         // A write committed: the entry is gone, even if asked at 7 again.
@@ -171,7 +180,7 @@ mod tests {
         let cache = PeerCache::default();
         let keys: Vec<PeerKey> = (0..=MAX_ENTRIES)
             .map(|index| PeerKey {
-                team_id: Some(format!("team-{index}")),
+                scope: PeerScope::Team(format!("team-{index}")),
                 ..key(2)
             })
             .collect();
@@ -192,7 +201,7 @@ mod tests {
         let cache = PeerCache::default();
         for day in 0..MAX_ENTRIES {
             let key = PeerKey {
-                team_id: Some(format!("team-{day}")),
+                scope: PeerScope::Team(format!("team-{day}")),
                 ..key(2)
             };
             cache.put(key, 1, Arc::default());

@@ -13,7 +13,7 @@ use sea_orm::ConnectionTrait;
 
 use super::{
     counted,
-    peer_cache::{PeerCache, PeerKey},
+    peer_cache::{PeerCache, PeerKey, PeerScope},
     sums::read_sums,
     sums::total,
     Engine,
@@ -42,11 +42,11 @@ pub struct PeerGroup {
 }
 
 /// What an agent is compared with: the team's group and the
-/// organisation's, each only when asked for.
+/// organisation's, each only when asked for (shared with the cache).
 #[derive(Debug, Clone, Default)]
 pub struct PeerValues {
-    pub team: Option<PeerGroup>,
-    pub organisation: Option<PeerGroup>,
+    pub team: Option<Arc<PeerGroup>>,
+    pub organisation: Option<Arc<PeerGroup>>,
 }
 
 /// Each agent's values from a grouped read, for the agents named.
@@ -74,10 +74,14 @@ fn agent_ids(per_agent: &BTreeMap<GroupKey, GroupSums>) -> impl Iterator<Item = 
 }
 
 impl<C: ConnectionTrait> Engine<'_, C> {
-    /// [`Engine::peer_values`] through `cache`: served from memory while
-    /// the data's version is the one they were computed at (one read of
-    /// the version per call), else computed and kept when no write
-    /// committed meanwhile (see `peer_cache`).
+    /// The peers of an agent in `period` as of `as_of`: the group of
+    /// `team_id` (its pooled values, as its team scorecard counts them, and
+    /// its agents: current members and agents whose records count for it),
+    /// and with `organisation` the whole directory's. Each group is served
+    /// from `cache` while the data's version is the one it was computed at
+    /// (one read of the version per call), else computed and kept when no
+    /// write committed meanwhile (see `peer_cache`). A team's agents' own
+    /// values come from the organisation's group when it is asked for.
     pub async fn cached_peer_values(
         &self,
         cache: &PeerCache,
@@ -85,124 +89,177 @@ impl<C: ConnectionTrait> Engine<'_, C> {
         organisation: bool,
         period: &Period,
         as_of: Option<DateTime<Utc>>,
-    ) -> Result<Arc<PeerValues>, StorageError> {
+    ) -> Result<PeerValues, StorageError> {
         let counted = counted(period, as_of);
-        let key = PeerKey {
+        let key = |scope| PeerKey {
             start: counted.start,
             end: counted.end,
             zone: self.zone,
-            team_id: team_id.map(str::to_owned),
-            organisation,
+            scope,
         };
         let version = data_version(self.connection).await?;
-        if let Some(values) = cache.get(&key, version) {
-            return Ok(values);
-        }
-        let values = Arc::new(
-            self.peer_values(team_id, organisation, period, as_of)
-                .await?,
-        );
+        let mut computed = Vec::new();
+        let everyone = if organisation {
+            let key = key(PeerScope::Organisation);
+            Some(match cache.get(&key, version) {
+                Some(group) => group,
+                None => {
+                    let group = Arc::new(self.organisation_group(&counted).await?);
+                    computed.push((key, group.clone()));
+                    group
+                }
+            })
+        } else {
+            None
+        };
+        let team = match team_id {
+            None => None,
+            Some(team_id) => {
+                let key = key(PeerScope::Team(team_id.to_owned()));
+                Some(match cache.get(&key, version) {
+                    Some(group) => group,
+                    None => {
+                        let group = self
+                            .team_group(team_id, &counted, everyone.as_deref())
+                            .await?;
+                        let group = Arc::new(group);
+                        computed.push((key, group.clone()));
+                        group
+                    }
+                })
+            }
+        };
         // Kept only if every read above saw the data at `version`.
-        if data_version(self.connection).await? == version {
-            cache.put(key, version, values.clone());
+        if !computed.is_empty() && data_version(self.connection).await? == version {
+            for (key, group) in computed {
+                cache.put(key, version, group);
+            }
         }
-        Ok(values)
+        Ok(PeerValues {
+            team,
+            organisation: everyone,
+        })
     }
 
-    /// The peers of an agent in `period` as of `as_of`: the group of
-    /// `team_id` (its pooled values, as its team scorecard counts them, and
-    /// its agents: current members and agents whose records count for it),
-    /// and with `organisation` the whole directory's. The organisation's
-    /// grouped read also serves the team's agents' own values.
-    pub async fn peer_values(
+    /// The whole directory's group: one grouped read of every agent's sums
+    /// beside the directory (agents without records rank with no data).
+    async fn organisation_group(&self, counted: &Period) -> Result<PeerGroup, StorageError> {
+        let (per_agent, agents) = self
+            .join(
+                read_sums(
+                    self.connection,
+                    self.zone,
+                    FactScope::Organisation,
+                    counted,
+                    Grouping::Agent,
+                ),
+                directory::all_agents(self.connection, None),
+            )
+            .await;
+        let (per_agent, agents) = (per_agent?, agents?);
+        let mut ids: BTreeSet<String> = agents.into_iter().map(|agent| agent.agent_id).collect();
+        ids.extend(agent_ids(&per_agent));
+        let agents = values_of(&per_agent, ids);
+        let pooled = compute_all(&total(per_agent.into_values()).sums);
+        Ok(PeerGroup { pooled, agents })
+    }
+
+    /// A team's group: its pooled values (as its team scorecard counts
+    /// them) and its agents' own values, taken from `everyone` (the
+    /// organisation's group at the same data version) when given, else
+    /// read for the team's agents only.
+    async fn team_group(
         &self,
-        team_id: Option<&str>,
-        organisation: bool,
-        period: &Period,
-        as_of: Option<DateTime<Utc>>,
-    ) -> Result<PeerValues, StorageError> {
-        let counted = counted(period, as_of);
-        let everyone = async {
-            if !organisation {
-                return Ok(None);
-            }
-            let (per_agent, agents) = self
-                .join(
-                    read_sums(
-                        self.connection,
-                        self.zone,
-                        FactScope::Organisation,
-                        &counted,
-                        Grouping::Agent,
-                    ),
-                    directory::all_agents(self.connection, None),
+        team_id: &str,
+        counted: &Period,
+        everyone: Option<&PeerGroup>,
+    ) -> Result<PeerGroup, StorageError> {
+        let (per_agent, members) = self
+            .join(
+                read_sums(
+                    self.connection,
+                    self.zone,
+                    FactScope::Team(team_id),
+                    counted,
+                    Grouping::Agent,
+                ),
+                directory::all_agents(self.connection, Some(team_id)),
+            )
+            .await;
+        let (per_agent, members) = (per_agent?, members?);
+        let mut ids: BTreeSet<String> = members.into_iter().map(|agent| agent.agent_id).collect();
+        ids.extend(agent_ids(&per_agent));
+        let pooled = compute_all(&total(per_agent.into_values()).sums);
+        let agents = match everyone {
+            // Every agent's own values are in the organisation's read.
+            Some(everyone) => ids
+                .into_iter()
+                .map(|id| {
+                    let values = everyone
+                        .agents
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| compute_all(&Default::default()));
+                    (id, values)
+                })
+                .collect(),
+            None => {
+                let ids: Vec<String> = ids.into_iter().collect();
+                let per_agent = read_sums(
+                    self.connection,
+                    self.zone,
+                    FactScope::Agents(&ids),
+                    counted,
+                    Grouping::Agent,
                 )
-                .await;
-            let (per_agent, agents) = (per_agent?, agents?);
-            let mut ids: BTreeSet<String> =
-                agents.into_iter().map(|agent| agent.agent_id).collect();
-            ids.extend(agent_ids(&per_agent));
-            let agents = values_of(&per_agent, ids);
-            let pooled = compute_all(&total(per_agent.into_values()).sums);
-            Ok::<_, StorageError>(Some(PeerGroup { pooled, agents }))
-        };
-        let team = async {
-            let Some(team_id) = team_id else {
-                return Ok(None);
-            };
-            let (per_agent, members) = self
-                .join(
-                    read_sums(
-                        self.connection,
-                        self.zone,
-                        FactScope::Team(team_id),
-                        &counted,
-                        Grouping::Agent,
-                    ),
-                    directory::all_agents(self.connection, Some(team_id)),
-                )
-                .await;
-            let (per_agent, members) = (per_agent?, members?);
-            let mut ids: BTreeSet<String> =
-                members.into_iter().map(|agent| agent.agent_id).collect();
-            ids.extend(agent_ids(&per_agent));
-            let pooled = compute_all(&total(per_agent.into_values()).sums);
-            Ok::<_, StorageError>(Some((pooled, ids)))
-        };
-        let (everyone, team) = self.join(everyone, team).await;
-        let (organisation, team) = (everyone?, team?);
-        let team = match team {
-            None => None,
-            Some((pooled, ids)) => {
-                let agents = match &organisation {
-                    // Every agent's own values are in the organisation's read.
-                    Some(everyone) => ids
-                        .into_iter()
-                        .map(|id| {
-                            let values = everyone
-                                .agents
-                                .get(&id)
-                                .cloned()
-                                .unwrap_or_else(|| compute_all(&Default::default()));
-                            (id, values)
-                        })
-                        .collect(),
-                    None => {
-                        let ids: Vec<String> = ids.into_iter().collect();
-                        let per_agent = read_sums(
-                            self.connection,
-                            self.zone,
-                            FactScope::Agents(&ids),
-                            &counted,
-                            Grouping::Agent,
-                        )
-                        .await?;
-                        values_of(&per_agent, ids)
-                    }
-                };
-                Some(PeerGroup { pooled, agents })
+                .await?;
+                values_of(&per_agent, ids)
             }
         };
-        Ok(PeerValues { team, organisation })
+        Ok(PeerGroup { pooled, agents })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::{configuration::Settings, storage::Database};
+
+    /// Agents of two teams read at one data version: the organisation's
+    /// values are computed for the first team's call and served to the
+    /// second's, each team keeping an entry of its own.
+    #[tokio::test]
+    async fn teams_read_at_one_version_share_the_organisation_s_values() {
+        let mut settings = Settings::defaults().unwrap().database;
+        settings.url = "sqlite::memory:".into();
+        settings.max_connections = 1;
+        let database = Database::connect(&settings).await.unwrap();
+        database.migrate().await.unwrap();
+        let engine = Engine::live_on(&database, database.connection(), chrono_tz::UTC);
+        let cache = PeerCache::default();
+        let period = Period {
+            start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+        };
+        let read = |team_id| engine.cached_peer_values(&cache, Some(team_id), true, &period, None);
+        let first = read("team-a").await.unwrap();
+        let second = read("team-b").await.unwrap();
+        let again = read("team-a").await.unwrap();
+        assert_eq!(cache.len(), 3, "the organisation and each team");
+        let organisation = |values: &PeerValues| values.organisation.clone().unwrap();
+        assert!(Arc::ptr_eq(&organisation(&first), &organisation(&second)));
+        assert!(Arc::ptr_eq(&organisation(&first), &organisation(&again)));
+        let team = |values: &PeerValues| values.team.clone().unwrap();
+        assert!(!Arc::ptr_eq(&team(&first), &team(&second)));
+        assert!(Arc::ptr_eq(&team(&first), &team(&again)));
+        // A team-scoped caller's read (no organisation) uses the team's entry.
+        let scoped = engine
+            .cached_peer_values(&cache, Some("team-b"), false, &period, None)
+            .await
+            .unwrap();
+        assert!(scoped.organisation.is_none());
+        assert!(Arc::ptr_eq(&team(&second), &team(&scoped)));
     }
 }
