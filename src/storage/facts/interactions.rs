@@ -6,13 +6,11 @@
 //! the driver layer a formatted message (about a third of the read's CPU
 //! on a day of one agent's calls, measured with callgrind).
 
-use chrono_tz::Tz;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
-    QuerySelect,
+    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryResult, QuerySelect,
 };
 
-use super::{agent_filter, FactScope, FactSink};
+use super::{FactSink, RawRange};
 use crate::storage::{
     entities::interaction::{self, Column},
     records::StoredRow,
@@ -84,29 +82,28 @@ impl FromQueryResult for CountedRow {
     }
 }
 
-/// The counted interactions of `scope` ending in `[start_us, end_us)`, each
+/// The counted interactions ending in `range`, each
 /// added where it counts on its own.
 pub(super) async fn add_interactions(
     connection: &impl ConnectionTrait,
     facts: &mut impl FactSink,
-    scope: FactScope<'_>,
-    start_us: i64,
-    end_us: i64,
-    zone: Tz,
+    range: RawRange<'_>,
 ) -> Result<(), StorageError> {
     let rows = interaction::Entity::find()
         .select_only()
         .columns(COLUMNS)
-        .filter(Column::Voided.eq(false))
-        .filter(Column::EndedAtUs.gte(start_us))
-        .filter(Column::EndedAtUs.lt(end_us))
-        .filter(agent_filter(Column::AgentId, Column::TeamId, scope))
+        .filter(range.own_rows(
+            Column::Voided,
+            Column::EndedAtUs,
+            Column::AgentId,
+            Column::TeamId,
+        ))
         .into_model::<CountedRow>()
         .all(connection)
         .await?;
     for CountedRow(row) in rows {
         if let Some(contribution) = row.contribution()? {
-            let placed = contribution.placed_by(|_| None, zone);
+            let placed = contribution.placed_by(|_| None, range.zone);
             facts.add(placed, &contribution.sums, row.updated_at_us);
         }
     }

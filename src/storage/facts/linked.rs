@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono_tz::Tz;
 use sea_orm::{
     sea_query::{Alias, Expr, JoinType, Query},
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
 };
 
-use super::{agent_filter, FactScope, FactSink};
+use super::{FactScope, FactSink, RawRange};
 use crate::{
     domain::{
         attribution::{Contribution, InteractionPlace},
@@ -47,10 +46,7 @@ struct LinkedSurveyRow {
 pub(super) async fn add_linked_surveys(
     connection: &impl ConnectionTrait,
     facts: &mut impl FactSink,
-    scope: FactScope<'_>,
-    start_us: i64,
-    end_us: i64,
-    zone: Tz,
+    range: RawRange<'_>,
 ) -> Result<(), StorageError> {
     let survey = || Alias::new("s");
     let call = || Alias::new("i");
@@ -84,9 +80,9 @@ pub(super) async fn add_linked_surveys(
         )
         .and_where(column(survey(), "voided").eq(false))
         .and_where(column(call(), "voided").eq(false))
-        .and_where(column(call(), "ended_at_us").gte(start_us))
-        .and_where(column(call(), "ended_at_us").lt(end_us));
-    match scope {
+        .and_where(column(call(), "ended_at_us").gte(range.start_us))
+        .and_where(column(call(), "ended_at_us").lt(range.end_us));
+    match range.scope {
         FactScope::Agents(agents) => {
             query.and_where(column(call(), "agent_id").is_in(agents.iter().cloned()));
         }
@@ -128,7 +124,7 @@ pub(super) async fn add_linked_surveys(
             ended_at: instant(row.ended_at_us)?,
             voided: row.voided,
         };
-        let placed = contribution.placed_by(|_| Some(&place), zone);
+        let placed = contribution.placed_by(|_| Some(&place), range.zone);
         facts.add(placed, &contribution.sums, row.updated_at_us);
     }
     Ok(())
@@ -140,19 +136,14 @@ pub(super) async fn add_linked_surveys(
 pub(super) async fn add_qa_evaluations(
     connection: &impl ConnectionTrait,
     facts: &mut impl FactSink,
-    scope: FactScope<'_>,
-    start_us: i64,
-    end_us: i64,
-    zone: Tz,
+    range: RawRange<'_>,
 ) -> Result<(), StorageError> {
     let rows = qa_evaluation::Entity::find()
-        .filter(qa_evaluation::Column::Voided.eq(false))
-        .filter(qa_evaluation::Column::EvaluatedAtUs.gte(start_us))
-        .filter(qa_evaluation::Column::EvaluatedAtUs.lt(end_us))
-        .filter(agent_filter(
+        .filter(range.own_rows(
+            qa_evaluation::Column::Voided,
+            qa_evaluation::Column::EvaluatedAtUs,
             qa_evaluation::Column::AgentId,
             qa_evaluation::Column::TeamId,
-            scope,
         ))
         .all(connection)
         .await?;
@@ -172,7 +163,7 @@ pub(super) async fn add_qa_evaluations(
         places.insert(key, interaction_place(&row)?);
     }
     for (contribution, updated_at_us) in &counted {
-        let placed = contribution.placed_by(|key| places.get(key), zone);
+        let placed = contribution.placed_by(|key| places.get(key), range.zone);
         facts.add(placed, &contribution.sums, *updated_at_us);
     }
     Ok(())

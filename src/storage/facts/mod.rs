@@ -114,7 +114,28 @@ impl RawFacts {
     }
 }
 
-pub(super) fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'_>) -> Condition {
+/// What one raw read counts: the records of `scope` placed in
+/// `[start_us, end_us)`, their local days in `zone`.
+#[derive(Debug, Clone, Copy)]
+struct RawRange<'a> {
+    scope: FactScope<'a>,
+    start_us: i64,
+    end_us: i64,
+    zone: Tz,
+}
+
+impl RawRange<'_> {
+    /// A table's rows that count on their own: not void, placed by `at`
+    /// within the range, of the scope's agents or team.
+    fn own_rows<C: ColumnTrait>(&self, voided: C, at: C, agent: C, team: C) -> Condition {
+        agent_filter(agent, team, self.scope)
+            .add(voided.eq(false))
+            .add(at.gte(self.start_us))
+            .add(at.lt(self.end_us))
+    }
+}
+
+fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'_>) -> Condition {
     match scope {
         FactScope::Agents(agents) => Condition::all().add(agent.is_in(agents.iter().cloned())),
         FactScope::AgentRange { first, last } => Condition::all().add(agent.between(first, last)),
@@ -123,26 +144,24 @@ pub(super) fn agent_filter<C: ColumnTrait>(agent: C, team: C, scope: FactScope<'
     }
 }
 
-/// Reads the non-void rows of one entity whose `at` column lies in
-/// `[start_us, end_us)` within `scope` (plus `$extra` filters), and adds
-/// each where it counts on its own.
+/// Reads the rows of one entity that count on their own in `$range`
+/// (placed by its `$at` column; plus `$extra` filters), and adds each where
+/// it counts.
 macro_rules! add_own_rows {
-    ($facts:expr, $connection:expr, $zone:expr, $module:ident, $at:ident, $scope:expr, $start:expr, $end:expr $(, $extra:expr)*) => {{
+    ($facts:expr, $connection:expr, $range:expr, $module:ident, $at:ident $(, $extra:expr)*) => {{
         let rows = $module::Entity::find()
-            .filter($module::Column::Voided.eq(false))
-            .filter($module::Column::$at.gte($start))
-            .filter($module::Column::$at.lt($end))
-            .filter(agent_filter(
+            .filter($range.own_rows(
+                $module::Column::Voided,
+                $module::Column::$at,
                 $module::Column::AgentId,
                 $module::Column::TeamId,
-                $scope,
             ))
             $(.filter($extra))*
             .all($connection)
             .await?;
         for row in rows {
             if let Some(contribution) = row.contribution()? {
-                let placed = contribution.placed_by(|_| None, $zone);
+                let placed = contribution.placed_by(|_| None, $range.zone);
                 $facts.add(placed, &contribution.sums, row.updated_at_us);
             }
         }
@@ -181,64 +200,40 @@ pub async fn load_raw_into(
     sources: RecordSources,
     facts: &mut impl FactSink,
 ) -> Result<(), StorageError> {
+    let range = RawRange {
+        scope,
+        start_us,
+        end_us,
+        zone,
+    };
     if sources.interactions {
-        add_interactions(connection, facts, scope, start_us, end_us, zone).await?;
+        add_interactions(connection, facts, range).await?;
     }
     if sources.surveys {
-        add_linked_surveys(connection, facts, scope, start_us, end_us, zone).await?;
+        add_linked_surveys(connection, facts, range).await?;
         add_own_rows!(
             facts,
             connection,
-            zone,
+            range,
             survey_response,
             RespondedAtUs,
-            scope,
-            start_us,
-            end_us,
             survey_response::Column::InteractionSource.is_null()
         );
     }
     if sources.qa_evaluations {
-        add_qa_evaluations(connection, facts, scope, start_us, end_us, zone).await?;
+        add_qa_evaluations(connection, facts, range).await?;
     }
     if sources.compliance_checks {
-        add_own_rows!(
-            facts,
-            connection,
-            zone,
-            compliance_check,
-            CheckedAtUs,
-            scope,
-            start_us,
-            end_us
-        );
+        add_own_rows!(facts, connection, range, compliance_check, CheckedAtUs);
     }
     if sources.violations {
-        add_own_rows!(
-            facts,
-            connection,
-            zone,
-            violation,
-            OccurredAtUs,
-            scope,
-            start_us,
-            end_us
-        );
+        add_own_rows!(facts, connection, range, violation, OccurredAtUs);
     }
     if sources.training {
-        add_own_rows!(
-            facts,
-            connection,
-            zone,
-            training_assignment,
-            DueAtUs,
-            scope,
-            start_us,
-            end_us
-        );
+        add_own_rows!(facts, connection, range, training_assignment, DueAtUs);
     }
     if sources.agent_time {
-        add_own_rows!(facts, connection, zone, agent_time, StartsAtUs, scope, start_us, end_us);
+        add_own_rows!(facts, connection, range, agent_time, StartsAtUs);
     }
     Ok(())
 }
