@@ -28,7 +28,6 @@ use std::{
 };
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue};
 use http_body::Frame;
 use tonic::{
     body::Body,
@@ -38,19 +37,15 @@ use tonic::{
 use tower::{Layer, Service, ServiceExt};
 use tracing::Instrument;
 
+pub use super::call_headers::{REQUEST_ID, TRACEPARENT};
 pub use super::methods::KnownMethods;
 use super::{
+    call_headers::{grpc_status, is_valid_traceparent, request_id_of},
     codes::{canonical_name, is_server_error},
     methods::MethodLabels,
     metrics::Metrics,
 };
 
-/// The request-id header, read from requests and echoed in responses.
-pub const REQUEST_ID: &str = "x-request-id";
-/// The W3C trace-context header.
-pub const TRACEPARENT: &str = "traceparent";
-/// Longest client request id accepted; longer ones are replaced.
-const MAX_REQUEST_ID_LEN: usize = 128;
 /// Health `Check` calls are logged at debug level only: probes arrive every
 /// few seconds and would drown the log (they are still counted).
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
@@ -224,53 +219,6 @@ where
             .instrument(span),
         )
     }
-}
-
-/// The client's request id if usable, else a new UUID; either way it ends
-/// up in the request's headers.
-fn request_id_of(headers: &mut HeaderMap) -> HeaderValue {
-    let usable = headers.get(REQUEST_ID).filter(|value| {
-        let bytes = value.as_bytes();
-        !bytes.is_empty()
-            && bytes.len() <= MAX_REQUEST_ID_LEN
-            && bytes.iter().all(|byte| byte.is_ascii_graphic())
-    });
-    if let Some(value) = usable {
-        return value.clone();
-    }
-    let generated = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-        .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
-    headers.insert(REQUEST_ID, generated.clone());
-    generated
-}
-
-/// `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, ids not all zero
-/// (W3C Trace Context, version 00; later versions may append fields).
-fn is_valid_traceparent(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    let is_hex = |part: &str, len: usize| {
-        part.len() == len
-            && part
-                .bytes()
-                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
-    };
-    let not_zero = |part: &str| part.bytes().any(|byte| byte != b'0');
-    parts.len() >= 4
-        && is_hex(parts[0], 2)
-        && parts[0] != "ff"
-        && (parts[0] != "00" || parts.len() == 4)
-        && is_hex(parts[1], 32)
-        && not_zero(parts[1])
-        && is_hex(parts[2], 16)
-        && not_zero(parts[2])
-        && is_hex(parts[3], 2)
-}
-
-fn grpc_status(headers: &HeaderMap) -> Option<i32> {
-    headers
-        .get("grpc-status")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse().ok())
 }
 
 /// What is needed to log and count a call once it ends.

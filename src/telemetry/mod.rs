@@ -4,6 +4,7 @@
 //! methods in `methods`), and the Prometheus metrics (`metrics`, `process`)
 //! served with the probes on their own listener (`scrape`).
 
+mod call_headers;
 pub mod calls;
 pub mod codes;
 pub mod json_log;
